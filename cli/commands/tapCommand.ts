@@ -1,0 +1,66 @@
+/** `tapwire tap`: run an stdio MCP server behind the tap. */
+import { runStdioTap } from '../../collectors/stdio/stdioTap.js';
+import { helpText, positiveInteger, UsageError } from '../usage.js';
+
+const spec = {
+  name: 'tap',
+  summary:
+    'Runs an stdio MCP server behind the tap. Traffic passes through byte for byte; every JSON-RPC message\nbecomes an event in the embedded bus. Exits with the server\'s exit code (128+signal if it was killed).',
+  usage: 'tapwire tap [--name NAME] [--home DIR] -- <command> [args...]',
+  details: `Options:
+  --name NAME   the server's configured name (the key in the host's mcpServers); default: the name it reports
+  --home DIR    Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+
+Environment:
+  TAPWIRE_TAP_MAX_QUEUED   events held while the bus cannot be written (default 50000); older ones are
+                           dropped past it, counted, and reported
+  TAPWIRE_HOST_SESSION     the host session id, for launchers that start several taps for one host
+
+Example (claude_desktop_config.json):
+  "notes": { "command": "tapwire", "args": ["tap", "--name", "notes", "--", "npx", "-y", "@acme/notes-mcp"] }
+`,
+  options: {},
+};
+
+/** Splits tap options from the server command: the command starts at `--` or at the first non-option. */
+function parseTapArgs(argv: string[]): { name?: string; home?: string; command: string[] } | undefined {
+  const out: { name?: string; home?: string; command: string[] } = { command: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.command = argv.slice(i + 1);
+      break;
+    }
+    if (arg === '--help' || arg === '-h') return undefined;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (flag === '--name' || flag === '--home') {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
+      out[flag === '--name' ? 'name' : 'home'] = value;
+      continue;
+    }
+    if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}' (put the server command after '--')`);
+    out.command = argv.slice(i);
+    break;
+  }
+  if (out.command.length === 0) throw new UsageError(`missing the server command (usage: ${spec.usage})`);
+  return out;
+}
+
+/** Entry point of `tapwire tap`. */
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseTapArgs(argv);
+  if (!parsed) {
+    process.stdout.write(helpText(spec));
+    return 0;
+  }
+  const [command, ...args] = parsed.command;
+  const maxQueued = process.env.TAPWIRE_TAP_MAX_QUEUED;
+  return runStdioTap({
+    command: command!,
+    args,
+    ...(parsed.name ? { name: parsed.name } : {}),
+    ...(parsed.home ? { home: parsed.home } : {}),
+    ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 50_000) } : {}),
+  });
+}

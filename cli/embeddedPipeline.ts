@@ -1,0 +1,47 @@
+/** Opens the embedded bus and store of a Tapwire home for the query commands, catching the store up first. */
+import { existsSync } from 'node:fs';
+import { EmbeddedBus } from '../pipeline/embedded/embeddedBus.js';
+import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
+import { resolveHome, type HomePaths } from '../pipeline/home.js';
+import { syncStoreFromBus } from '../pipeline/storeSync.js';
+
+export interface EmbeddedPipeline {
+  paths: HomePaths;
+  bus: EmbeddedBus;
+  store: EmbeddedStore;
+  close(): Promise<void>;
+}
+
+/** Opens a home's bus and store and moves every pending bus event into the store. */
+export async function openEmbeddedPipeline(home?: string): Promise<EmbeddedPipeline> {
+  const paths = resolveHome(home);
+  if (!existsSync(paths.bus)) throw new Error(`no Tapwire data in ${paths.root} (run 'tapwire demo', or put a server behind 'tapwire tap')`);
+  const bus = new EmbeddedBus(paths.bus);
+  const store = new EmbeddedStore(paths.store);
+  await syncStoreFromBus(bus, store);
+  return {
+    paths,
+    bus,
+    store,
+    close: async () => {
+      await store.close();
+      await bus.close();
+    },
+  };
+}
+
+/** Runs `work` against a home's caught-up pipeline and closes it afterwards; returns the exit code. */
+export async function withEmbeddedPipeline(home: string | undefined, work: (pipeline: EmbeddedPipeline) => Promise<void>): Promise<number> {
+  const pipeline = await openEmbeddedPipeline(home);
+  try {
+    await work(pipeline);
+    return 0;
+  } finally {
+    await pipeline.close();
+  }
+}
+
+/** Writes items as NDJSON on stdout (the machine output of every --json flag). */
+export function writeJsonLines(items: readonly unknown[]): void {
+  for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
+}

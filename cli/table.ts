@@ -1,0 +1,19 @@
+/** Plain-text tables for the CLI's human output (--json gives machine output). */
+
+/** Renders rows under headers, padding columns and cutting cells to `maxCell` characters. */
+export function renderTable(headers: string[], rows: (string | number | undefined)[][], maxCell = 60): string {
+  const cells = rows.map((row) => row.map((cell) => clip(cell === undefined ? '' : String(cell), maxCell)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)));
+  const line = (row: string[]): string => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** A short local-time rendering of an epoch-ms instant. */
+export function shortTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}

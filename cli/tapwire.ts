@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+/** The `tapwire` command: dispatches to one module per command, loaded only when used. */
+import { tapwireVersion } from '../pipeline/packagePaths.js';
+import { UsageError } from './usage.js';
+
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  tap: { summary: 'run an stdio MCP server behind the tap', load: () => import('./commands/tapCommand.js') },
+  events: { summary: 'list captured MCP events', load: () => import('./commands/eventsCommand.js') },
+  sessions: { summary: 'list MCP sessions', load: () => import('./commands/sessionsCommand.js') },
+  servers: { summary: 'list MCP servers seen (the inventory) and their tools', load: () => import('./commands/serversCommand.js') },
+  status: { summary: 'bus depth, per-tap counts and dropped events', load: () => import('./commands/statusCommand.js') },
+  demo: { summary: 'run real MCP servers behind taps with a scripted host and show what was captured', load: () => import('./commands/demoCommand.js') },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: tapwire <command> [options]\n\nTapwire makes MCP traffic visible and alertable.\n\nCommands:\n${lines.join('\n')}\n\nRun 'tapwire <command> --help' for a command's options.\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target && COMMANDS[target]) return (await COMMANDS[target].load()).run(['--help']);
+    process.stdout.write(overview());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${tapwireVersion()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`tapwire: unknown command '${name}' (see 'tapwire --help')\n`);
+    return 2;
+  }
+  try {
+    return await (await command.load()).run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tapwire ${name}: ${error.message} (see 'tapwire ${name} --help')\n`);
+      return 2;
+    }
+    process.stderr.write(`tapwire ${name}: ${(error as Error).message}\n`);
+    if (process.env.TAPWIRE_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
+// Output written to a pipe may still be queued: flush it, then end even if long-lived handles
+// (the tap's stdin) would keep the process alive.
+await new Promise((resolve) => process.stdout.write('', resolve));
+process.exit();

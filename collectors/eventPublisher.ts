@@ -1,0 +1,139 @@
+/**
+ * Batches a collector's events onto the bus. Telemetry never blocks traffic, so a failing bus is
+ * answered with a bounded queue and retries with backoff; past the bound the oldest events are
+ * dropped, and every drop is counted so the collector can report it.
+ */
+import type { OutgoingRecord } from '../pipeline/bus.js';
+import { TOPICS } from '../pipeline/bus.js';
+import type { McpEvent } from '../pipeline/types/mcpEvent.js';
+
+export type PublishFunction = (topic: string, records: readonly OutgoingRecord[]) => void | Promise<void>;
+
+export interface PublisherOptions {
+  /** How long an event may wait for companions before a flush. */
+  flushIntervalMs?: number;
+  maxBatch?: number;
+  /** Events held while the bus is failing; older ones are dropped past this. */
+  maxQueued?: number;
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** Called on the first failure of a run of failures. */
+  onFailure?: (error: Error) => void;
+  /** Called when the bus accepts events again after failures, with the drops so far. */
+  onRecover?: (dropped: number) => void;
+}
+
+export interface PublisherStats {
+  published: number;
+  dropped: number;
+  queued: number;
+  failing: boolean;
+  lastError?: string;
+}
+
+/** The bus key of an event: its host session keeps one host's servers ordered together. */
+export function eventKey(event: McpEvent): string {
+  return event.mcp.host_session?.id ?? event.mcp.session.id;
+}
+
+export class EventPublisher {
+  private queue: McpEvent[] = [];
+  /** Events at the front of the queue that a publish call currently holds. */
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private retryDelay: number;
+  private published = 0;
+  private dropped = 0;
+  private failing = false;
+  private lastError: string | undefined;
+  private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover'>;
+
+  constructor(private readonly publish: PublishFunction, options: PublisherOptions = {}) {
+    this.opts = { flushIntervalMs: 25, maxBatch: 1000, maxQueued: 50_000, retryMinMs: 100, retryMaxMs: 5000, ...options };
+    this.retryDelay = this.opts.retryMinMs;
+  }
+
+  /** Queues one event; it is published within flushIntervalMs while the bus is healthy. */
+  enqueue(event: McpEvent): void {
+    this.queue.push(event);
+    if (this.queue.length > this.opts.maxQueued) {
+      // The oldest events not held by an in-flight publish go first.
+      const excess = this.queue.length - this.opts.maxQueued;
+      this.queue.splice(this.inFlight, excess);
+      this.dropped += excess;
+    }
+    if (this.queue.length >= this.opts.maxBatch) void this.flush();
+    else this.schedule(this.opts.flushIntervalMs);
+  }
+
+  /** Publishes what is queued now; failures are kept for retry, never thrown. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */
+  async close(timeoutMs: number): Promise<PublisherStats> {
+    const deadline = Date.now() + timeoutMs;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      await this.flush();
+      if (this.failing && this.queue.length > 0) await sleep(Math.min(this.retryDelay, Math.max(0, deadline - Date.now())));
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dropped += this.queue.length;
+    this.queue = [];
+    return this.stats();
+  }
+
+  /** Counters for status reports. */
+  stats(): PublisherStats {
+    return { published: this.published, dropped: this.dropped, queued: this.queue.length, failing: this.failing, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.opts.maxBatch);
+      const records = batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) }));
+      this.inFlight = batch.length;
+      try {
+        await this.publish(TOPICS.events, records);
+      } catch (error) {
+        this.inFlight = 0;
+        const err = error instanceof Error ? error : new Error(String(error));
+        this.lastError = err.message;
+        if (!this.failing) this.opts.onFailure?.(err);
+        this.failing = true;
+        this.schedule(this.retryDelay);
+        this.retryDelay = Math.min(this.retryDelay * 2, this.opts.retryMaxMs);
+        return;
+      }
+      this.inFlight = 0;
+      this.queue.splice(0, batch.length);
+      this.published += batch.length;
+      if (this.failing) {
+        this.failing = false;
+        this.retryDelay = this.opts.retryMinMs;
+        this.opts.onRecover?.(this.dropped);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

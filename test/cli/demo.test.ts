@@ -1,0 +1,37 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkEvent } from '../../pipeline/schemaValidator.js';
+import { busEvents, runCli, tempHome } from '../support/tapwireCli.js';
+
+describe('tapwire demo', () => {
+  const { home, remove } = tempHome();
+  afterAll(remove);
+
+  it('runs real servers behind taps and reports sessions, servers, tool hashes and calls', async () => {
+    const result = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const out = result.stdout.toString();
+    for (const heading of ['Sessions', 'Servers', 'Tools', 'Tool calls']) expect(out).toContain(`\n${heading}`);
+    expect(out).toContain('weather-forecast');
+    // The rug pull shows as two versions of one tool.
+    expect(out.match(/weather\s+get_forecast\s+[0-9a-f]{16}/g)).toHaveLength(2);
+    // The credential the malicious server asked for is redacted, with one correlating hash in both places.
+    const placeholders = out.match(/\[REDACTED:aws_access_key_id:[0-9a-f]{8}\]/g) ?? [];
+    expect(placeholders.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(placeholders).size).toBe(1);
+    expect(out).not.toContain('AKIAQ4DEMO7EXAMPLE7Q');
+
+    const events = await busEvents(home);
+    for (const event of events) expect(checkEvent(event).errors).toEqual([]);
+    expect(new Set(events.map((e) => e.mcp.host_session?.id)).size).toBe(1);
+    expect(new Set(events.map((e) => e.mcp.session.id)).size).toBe(2);
+    expect(JSON.stringify(events)).not.toContain('AKIAQ4DEMO7EXAMPLE7Q');
+
+    const events2 = await runCli(['events', '--home', home, '--server', 'weather', '--method', 'tools/call']);
+    expect(events2.code).toBe(0);
+    expect(events2.stdout.toString()).toContain('get_forecast');
+    const status = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { dropped: number; taps: unknown[] };
+    expect(status.dropped).toBe(0);
+    expect(status.taps).toHaveLength(2);
+  });
+});

@@ -1,0 +1,73 @@
+/** Test helpers for running the built `tapwire` CLI as a real child process. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
+import { TOPICS } from '../../pipeline/bus.js';
+import { resolveHome } from '../../pipeline/home.js';
+import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const TAPWIRE_CLI = join(REPO_ROOT, 'dist', 'cli', 'tapwire.js');
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
+
+/** Fails clearly when the CLI has not been compiled (npm test builds it first). */
+export function requireBuiltCli(): string {
+  if (!existsSync(TAPWIRE_CLI)) throw new Error(`${TAPWIRE_CLI} is missing: run 'npm run build' (npm test does) before these tests`);
+  return TAPWIRE_CLI;
+}
+
+/** A fresh Tapwire home in the temp directory, and its removal. */
+export function tempHome(prefix = 'tapwire-test-'): { home: string; remove(): void } {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { home, remove: () => rmSync(home, { recursive: true, force: true }) };
+}
+
+/** argv for running a server behind the tap: `node tapwire.js tap --name N --home H -- command args…`. */
+export function tapArgv(home: string, name: string, command: string, args: string[]): string[] {
+  return [requireBuiltCli(), 'tap', '--name', name, '--home', home, '--', command, ...args];
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs `tapwire ARGS` to completion, feeding `input` on stdin. */
+export function runCli(args: string[], options: { input?: Buffer | string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [requireBuiltCli(), ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** Every event published to a home's bus, in bus order. */
+export async function busEvents(home: string): Promise<McpEvent[]> {
+  const bus = new EmbeddedBus(resolveHome(home).bus);
+  try {
+    const consumer = await bus.consumer(`test-reader-${process.pid}-${Date.now()}`, TOPICS.events);
+    const events: McpEvent[] = [];
+    for (;;) {
+      const batch = await consumer.poll(5000);
+      if (batch.length === 0) return events;
+      for (const record of batch) events.push(JSON.parse(record.value) as McpEvent);
+    }
+  } finally {
+    await bus.close();
+  }
+}
