@@ -12,8 +12,10 @@ const spec = {
   --home DIR    Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
 
 Environment:
-  TAPWIRE_TAP_MAX_QUEUED   events held while the bus cannot be written (default 50000); older ones are
+  TAPWIRE_TAP_MAX_QUEUED   events held while the bus cannot be written (default 10000); older ones are
                            dropped past it, counted, and reported
+  TAPWIRE_TAP_RING_BYTES   memory for chunks the observer has not read yet (default 8 MiB); when it
+                           is full, observation skips bytes (counted) and traffic goes on
   TAPWIRE_HOST_SESSION     the host session id, for launchers that start several taps for one host
 
 Example (claude_desktop_config.json):
@@ -55,12 +57,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...args] = parsed.command;
-  const maxQueued = process.env.TAPWIRE_TAP_MAX_QUEUED;
+  const { TAPWIRE_TAP_MAX_QUEUED: maxQueued, TAPWIRE_TAP_RING_BYTES: ringBytes } = process.env;
   return runStdioTap({
     command: command!,
     args,
     ...(parsed.name ? { name: parsed.name } : {}),
     ...(parsed.home ? { home: parsed.home } : {}),
-    ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 50_000) } : {}),
+    ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 10_000) } : {}),
+    ...(ringBytes ? { ringBytes: positiveInteger(ringBytes, 'TAPWIRE_TAP_RING_BYTES', 8 << 20) } : {}),
   });
 }

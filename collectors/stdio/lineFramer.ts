@@ -4,7 +4,10 @@
  */
 
 export interface FrameSink {
-  /** A complete line, without its newline (a trailing `\r` is left for the normalizer to strip). */
+  /**
+   * A complete line, without its newline (a trailing `\r` is left for the normalizer to strip).
+   * The bytes may be a view into the caller's chunk: valid only during the call.
+   */
   frame(bytes: Buffer, timestampMs: number): void;
   /** A line longer than the limit: its first bytes and its full size. */
   oversized(excerpt: Buffer, size: number, timestampMs: number): void;
@@ -26,15 +29,23 @@ export class LineFramer {
     private readonly excerptBytes = 1024,
   ) {}
 
-  /** Feeds the next chunk of the stream; the framer keeps references to it, so it must not be reused. */
+  /** Feeds the next chunk of the stream; the chunk may be reused once this returns. */
   push(chunk: Buffer, timestampMs: number): void {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
-      const end = nl === -1 ? chunk.length : nl;
-      this.take(chunk.subarray(start, end));
-      if (nl === -1) return;
-      this.completeLine(timestampMs);
+      if (nl === -1) {
+        this.take(chunk.subarray(start));
+        return;
+      }
+      const line = chunk.subarray(start, nl);
+      if (this.pendingBytes === 0 && !this.skipping && !this.resyncing && line.length <= this.maxFrameBytes) {
+        // The common case, a whole line inside one chunk, reaches the sink without a copy.
+        if (line.length > 0) this.sink.frame(line, timestampMs);
+      } else {
+        this.take(line);
+        this.completeLine(timestampMs);
+      }
       start = nl + 1;
     }
   }
@@ -65,7 +76,8 @@ export class LineFramer {
       this.pendingBytes = 0;
       return;
     }
-    this.pending.push(part);
+    // Only an incomplete line outlives the chunk, so only it is copied.
+    this.pending.push(Buffer.from(part));
     this.pendingBytes += part.length;
   }
 

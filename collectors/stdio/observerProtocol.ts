@@ -1,7 +1,7 @@
-/** Messages between the stdio tap's forwarding thread and its observer worker. */
-
-/** 0: host → server (the child's stdin); 1: server → host (the child's stdout). */
-export type StreamIndex = 0 | 1;
+/**
+ * How the stdio tap's forwarding thread and its observer worker talk: chunks travel through a
+ * shared ChunkRing; these messages carry only the lifecycle around them.
+ */
 
 export interface ObserverConfig {
   home?: string;
@@ -15,14 +15,26 @@ export interface ObserverConfig {
   maxQueuedEvents: number;
   /** The process that started the tap: the host, or a launcher in front of it. */
   parentPid: number;
+  /** The ChunkRing's memory; direction 0 is host → server (the child's stdin), 1 is server → host. */
+  ring: SharedArrayBuffer;
 }
 
 export type ToObserver =
   | { type: 'start'; t: number; pid: number | undefined }
-  | { type: 'chunk'; dir: StreamIndex; t: number; bytes: Uint8Array }
-  /** Bytes that were forwarded but not observed (the observer fell too far behind). */
-  | { type: 'gap'; dir: StreamIndex; t: number; bytes: number }
-  | { type: 'end'; t: number; exitCode: number | null; signal: string | null; error?: string; unobservedBytes: number };
+  /**
+   * Sent after the last chunk is in the ring: `forwarded` counts each direction's bytes, `unobserved`
+   * those that never got into the ring, and `lostAtEnd` the losses no later chunk reported.
+   */
+  | {
+      type: 'end';
+      t: number;
+      exitCode: number | null;
+      signal: string | null;
+      error?: string;
+      forwarded: [number, number];
+      unobserved: number;
+      lostAtEnd: [number, number];
+    };
 
 export interface ObserverSummary {
   events: number;
@@ -30,6 +42,4 @@ export interface ObserverSummary {
   lastError?: string;
 }
 
-export type FromObserver =
-  | { type: 'ack'; bytes: number }
-  | { type: 'done'; summary: ObserverSummary };
+export type FromObserver = { type: 'done'; summary: ObserverSummary };

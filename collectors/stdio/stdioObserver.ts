@@ -4,7 +4,8 @@
  * thread; when this worker falls behind, the forwarding thread skips observation instead.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { readlinkSync } from 'node:fs';
+import { hostname, setPriority, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
@@ -15,12 +16,16 @@ import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
 import { type Direction, SessionNormalizer } from '../normalizer.js';
 import { Redactor } from '../redaction.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ChunkRing, type RingChunk } from './chunkRing.js';
 import { LineFramer } from './lineFramer.js';
-import type { FromObserver, ObserverConfig, StreamIndex, ToObserver } from './observerProtocol.js';
+import type { FromObserver, ObserverConfig, ToObserver } from './observerProtocol.js';
 
 const config = workerData as ObserverConfig;
 const port = parentPort!;
-const DIRECTIONS: Record<StreamIndex, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
+yieldCpuToForwarding();
+const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
+const ring = ChunkRing.attach(config.ring);
 
 const paths = resolveHome(config.home);
 let redactor: Redactor;
@@ -116,20 +121,43 @@ function processFields(pid: number | undefined): NonNullable<McpEvent['process']
   };
 }
 
-let pendingAck = 0;
-function acknowledge(n: number): void {
-  // Acks are coalesced: one message per turn of the event loop, not one per chunk.
-  if (pendingAck === 0) setImmediate(() => {
-    port.postMessage({ type: 'ack', bytes: pendingAck } satisfies FromObserver);
-    pendingAck = 0;
-  });
-  pendingAck += n;
+type EndMessage = Extract<ToObserver, { type: 'end' }>;
+
+function visit(chunk: RingChunk): void {
+  const framer = framers[chunk.dir]!;
+  bytes[DIRECTIONS[chunk.dir]] += chunk.bytes.length + chunk.lostBefore;
+  if (chunk.lostBefore > 0) {
+    unobserved += chunk.lostBefore;
+    framer.gap();
+  }
+  framer.push(chunk.bytes, chunk.timestampMs);
 }
 
-async function finish(message: Extract<ToObserver, { type: 'end' }>): Promise<void> {
+/** Reads the ring until the tap says the server is gone and the ring is empty. */
+async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage> {
+  let end: EndMessage | undefined;
+  void endSignal.then((message) => (end = message));
+  for (;;) {
+    // Bounded batches, so the publisher's timers run even under a firehose.
+    if (ring.read(visit, 1000) === 1000) {
+      await nextTurn();
+      continue;
+    }
+    if (end) return end;
+    await Promise.race([ring.waitForData(1000), endSignal]);
+  }
+}
+
+async function finish(message: EndMessage): Promise<void> {
   ended = true;
+  message.lostAtEnd.forEach((lost, dir) => {
+    if (lost > 0) framers[dir]!.gap();
+  });
   for (const framer of framers) framer.end(message.t);
-  unobserved = message.unobservedBytes;
+  // The tap's own totals are exact, including losses no chunk reported.
+  unobserved = message.unobserved;
+  bytes.client_to_server = message.forwarded[0];
+  bytes.server_to_client = message.forwarded[1];
   const outcome = message.error ? 'failure' : 'success';
   const how = message.error ?? (message.signal ? `killed by ${message.signal}` : `exited with code ${message.exitCode}`);
   const processInfo = { ...processFields(undefined), ...(message.exitCode !== null ? { exit_code: message.exitCode } : {}) };
@@ -139,33 +167,35 @@ async function finish(message: Extract<ToObserver, { type: 'end' }>): Promise<vo
   port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
 }
 
-port.on('message', (message: ToObserver) => {
-  switch (message.type) {
-    case 'chunk': {
-      const chunk = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-      bytes[DIRECTIONS[message.dir]] += chunk.length;
-      framers[message.dir]!.push(chunk, message.t);
-      acknowledge(chunk.length);
-      break;
-    }
-    case 'gap':
-      bytes[DIRECTIONS[message.dir]] += message.bytes;
-      unobserved += message.bytes;
-      framers[message.dir]!.gap();
-      break;
-    case 'start':
-      emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
-      break;
-    case 'end':
-      void finish(message);
-      break;
-  }
+let markSpawned: () => void = () => undefined;
+const spawned = new Promise<void>((resolve) => (markSpawned = resolve));
+const endSignal = new Promise<EndMessage>((resolve) => {
+  port.on('message', (message: ToObserver) => {
+    if (message.type === 'end') return resolve(message);
+    emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
+    markSpawned();
+  });
 });
+// session.start comes first in the session, so chunks wait until the server has been spawned (or failed to be).
+void Promise.race([spawned, endSignal]).then(async () => finish(await observe(endSignal)));
 
 function safeUserName(): string {
   try {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+/**
+ * Lowers this thread's scheduling priority (Linux lets setpriority() take a thread id), so that on
+ * a busy machine the forwarding thread wins the CPU and observation is what falls behind.
+ */
+function yieldCpuToForwarding(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // Not Linux, or not permitted: observation simply competes at normal priority.
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The stdio tap: sits between an MCP host and the server it spawns. Bytes are forwarded first, as
- * they arrive, by stream pipes on this thread; a copy of each chunk then goes to the observer worker.
+ * they arrive, by stream pipes on this thread; each chunk is then copied into a shared ring that the
+ * observer worker reads.
  * Nothing about telemetry (parsing, redaction, a locked or full database) can delay or alter traffic.
  */
 import { spawn } from 'node:child_process';
@@ -8,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { FromObserver, ObserverConfig, ObserverSummary, StreamIndex, ToObserver } from './observerProtocol.js';
+import { ChunkRing } from './chunkRing.js';
+import type { FromObserver, ObserverConfig, ObserverSummary, ToObserver } from './observerProtocol.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -18,8 +20,8 @@ export interface StdioTapOptions {
   home?: string;
   /** Lines longer than this are recorded as unparsed excerpts (the SDK itself rejects lines over 10 MB). */
   maxFrameBytes?: number;
-  /** Chunks copied to the observer but not yet processed; beyond this, observation is skipped. */
-  maxInflightBytes?: number;
+  /** Size of the ring of chunks copied for the observer; when it is full, observation (never traffic) skips. */
+  ringBytes?: number;
   /** How long the tap waits, after the server exits, for its events to reach the bus. */
   flushTimeoutMs?: number;
   /** Events held while the bus cannot be written. */
@@ -32,7 +34,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** Runs the server behind the tap until it exits; resolves with the exit code the tap should return. */
 export async function runStdioTap(options: StdioTapOptions): Promise<number> {
-  const maxInflight = options.maxInflightBytes ?? 64 * 1024 * 1024;
+  const ring = ChunkRing.create(options.ringBytes ?? 8 * 1024 * 1024);
   const config: ObserverConfig = {
     ...(options.home ? { home: options.home } : {}),
     ...(options.name ? { name: options.name } : {}),
@@ -41,18 +43,21 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     args: options.args,
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,
     flushTimeoutMs: options.flushTimeoutMs ?? 3000,
-    maxQueuedEvents: options.maxQueuedEvents ?? 50_000,
+    maxQueuedEvents: options.maxQueuedEvents ?? 10_000,
     parentPid: process.ppid,
+    ring: ring.buffer,
   };
-  const observer = new Worker(new URL('./stdioObserver.js', import.meta.url), { workerData: config });
+  // Heap limits keep the observer's memory close to what it holds (V8 otherwise grows lazily). If it
+  // ever exceeded them, the worker would die and traffic would go on unobserved, reported as such.
+  const observer = new Worker(new URL('./stdioObserver.js', import.meta.url), {
+    workerData: config,
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+  });
   let observerAlive = true;
-  let inflight = 0;
   let unobservedTotal = 0;
+  const forwarded: [number, number] = [0, 0];
   const summary = new Promise<ObserverSummary | undefined>((resolve) => {
-    observer.on('message', (message: FromObserver) => {
-      if (message.type === 'ack') inflight -= message.bytes;
-      else resolve(message.summary);
-    });
+    observer.on('message', (message: FromObserver) => resolve(message.summary));
     observer.on('error', (error) => {
       observerAlive = false;
       process.stderr.write(`tapwire tap: observer failed (${error.message}); traffic continues unobserved\n`);
@@ -64,21 +69,13 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     });
   });
 
-  const post = (message: ToObserver, transfer?: ArrayBuffer[]): void => {
-    if (observerAlive) observer.postMessage(message, transfer);
+  const post = (message: ToObserver): void => {
+    if (observerAlive) observer.postMessage(message);
   };
 
-  const observe = (dir: StreamIndex, chunk: Buffer): void => {
-    if (!observerAlive) return;
-    if (inflight + chunk.length > maxInflight) {
-      unobservedTotal += chunk.length;
-      post({ type: 'gap', dir, t: now(), bytes: chunk.length });
-      return;
-    }
-    inflight += chunk.length;
-    // An exact-size copy is transferred, so the worker never receives a pooled buffer's neighbours.
-    const copy = new Uint8Array(chunk);
-    post({ type: 'chunk', dir, t: now(), bytes: copy }, [copy.buffer]);
+  const observe = (dir: 0 | 1, chunk: Buffer): void => {
+    forwarded[dir] += chunk.length;
+    if (!observerAlive || !ring.write(dir, now(), chunk)) unobservedTotal += chunk.length;
   };
 
   const child = spawn(options.command, options.args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -118,7 +115,9 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     exitCode: exit.code,
     signal: exit.signal,
     ...(spawnError ? { error: `could not start: ${spawnError.message}` } : {}),
-    unobservedBytes: unobservedTotal,
+    forwarded,
+    unobserved: unobservedTotal,
+    lostAtEnd: [ring.pendingLoss(0), ring.pendingLoss(1)],
   });
   if (spawnError) process.stderr.write(`tapwire tap: cannot start '${options.command}': ${spawnError.message}\n`);
 

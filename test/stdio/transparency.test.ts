@@ -23,8 +23,13 @@ describe('the tap is transparent to bad input', () => {
     const inputCopy = join(home, 'server-input.bin');
     writeFileSync(outputFile, output);
 
-    // 4,093-byte server writes split lines (and multi-byte sequences) across chunks.
-    const result = await runCli(['tap', '--name', 'raw', '--home', home, '--', process.execPath, RAW_SERVER, inputCopy, outputFile, '4093', '0'], { input, timeoutMs: 120_000 });
+    // 4,093-byte server writes split lines (and multi-byte sequences) across chunks. The ring holds the
+    // whole exchange, so observation cannot shed any of it however slowly the observer is scheduled.
+    const result = await runCli(['tap', '--name', 'raw', '--home', home, '--', process.execPath, RAW_SERVER, inputCopy, outputFile, '4093', '0'], {
+      input,
+      timeoutMs: 120_000,
+      env: { TAPWIRE_TAP_RING_BYTES: String(64 << 20) },
+    });
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
