@@ -1,0 +1,60 @@
+/**
+ * Dotted field names (`gen_ai.tool.name`) resolved over plain JSON events. A path that crosses an array yields
+ * every element's value; a key that itself contains dots (`{"a.b": 1}`, common under http.*) is found too.
+ * Derived fields (derivedFields.ts) are resolved by name instead.
+ */
+import { DERIVED_FIELDS, type DerivedFieldCompute } from './derivedFields.js';
+
+interface DottedKey {
+  key: string;
+  next: number;
+}
+
+/** A compiled field name. */
+export class FieldPath {
+  readonly segments: readonly string[];
+  readonly derived: DerivedFieldCompute | undefined;
+  /** For each segment index, the keys that join it with following segments ("a.b", "a.b.c"). */
+  private readonly dottedKeys: readonly DottedKey[][];
+
+  /** Compiles `name`; throws a plain Error for an empty segment. */
+  constructor(readonly name: string) {
+    const segments = name.split('.');
+    if (segments.some((s) => s === '')) throw new Error(`field name '${name}' has an empty segment`);
+    this.segments = segments;
+    this.derived = DERIVED_FIELDS.get(name);
+    this.dottedKeys = segments.map((_, i) => {
+      const keys: DottedKey[] = [];
+      for (let end = i + 2; end <= segments.length; end++) keys.push({ key: segments.slice(i, end).join('.'), next: end });
+      return keys;
+    });
+  }
+
+  /** Appends every value at this path under `root`; arrays at the end of the path contribute their elements. */
+  resolve(root: unknown, out: unknown[]): unknown[] {
+    this.walk(root, 0, out);
+    return out;
+  }
+
+  private walk(node: unknown, index: number, out: unknown[]): void {
+    if (index === this.segments.length) {
+      if (Array.isArray(node)) out.push(...node);
+      else out.push(node);
+      return;
+    }
+    if (Array.isArray(node)) {
+      for (const element of node) this.walk(element, index, out);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) return;
+    const object = node as Record<string, unknown>;
+    const key = this.segments[index] as string;
+    if (Object.hasOwn(object, key)) {
+      this.walk(object[key], index + 1, out);
+      return;
+    }
+    for (const dotted of this.dottedKeys[index] as DottedKey[]) {
+      if (Object.hasOwn(object, dotted.key)) this.walk(object[dotted.key], dotted.next, out);
+    }
+  }
+}

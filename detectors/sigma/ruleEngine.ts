@@ -1,0 +1,162 @@
+/**
+ * Runs compiled Sigma rules over events: each event only meets the rules of its MCP log source categories,
+ * matches feed correlation state (in event time), and matches of alerting rules become McpAlerts.
+ */
+import { alertContextOf, alertSourceOf, buildAlert, type AlertContext, type AlertRuleInfo } from '../alertBuilder.js';
+import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
+import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import type { CompiledCorrelationRule, CompiledDetectionRule, CompiledRule, RuleHit } from './compiledRule.js';
+import { trackerFor, type CorrelationTracker } from './correlationTracker.js';
+import { EventContext } from './eventContext.js';
+import { logsourceCategoriesOf } from './mcpLogsource.js';
+import type { SigmaRuleMeta } from './ruleModel.js';
+import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './scanLimits.js';
+
+export interface RuleEngineOptions {
+  /** Bounds on how much of one event is read. */
+  limits?: Partial<ScanLimits>;
+}
+
+export interface RuleEngineStats {
+  detectionRules: number;
+  correlationRules: number;
+  /** Correlation groups currently held, over all correlation rules. */
+  correlationGroups: number;
+  /** Correlation groups evicted because a rule reached maxGroups. */
+  correlationEvictions: number;
+}
+
+interface Consumer {
+  node: RuleNode;
+  tracker: CorrelationTracker;
+  ref: number;
+}
+
+interface RuleNode {
+  rule: CompiledRule;
+  info: AlertRuleInfo | undefined;
+  consumers: Consumer[];
+}
+
+/** The alert-facing description of a Sigma rule. */
+function alertRuleOf(meta: SigmaRuleMeta): AlertRuleInfo | undefined {
+  if (meta.category === undefined || meta.level === undefined) return undefined;
+  const info: AlertRuleInfo = {
+    id: meta.id,
+    name: meta.title,
+    description: meta.description,
+    version: meta.modified ?? meta.date ?? '1',
+    category: meta.category,
+    level: meta.level,
+    author: meta.authors,
+    ruleset: 'sigma',
+    tags: meta.tags,
+  };
+  if (meta.references[0] !== undefined) info.reference = meta.references[0];
+  return info;
+}
+
+/** Evaluates events against a set of compiled rules; holds the correlation state. */
+export class RuleEngine {
+  private readonly limits: ScanLimits;
+  private readonly everyEvent: RuleNode[] = [];
+  private readonly byCategory = new Map<string, RuleNode[]>();
+  private readonly correlations: { node: RuleNode; tracker: CorrelationTracker }[] = [];
+  private watermark = -Infinity;
+
+  /** Indexes the rules (and every rule their correlations reference) by log source category. */
+  constructor(rules: readonly CompiledRule[], options: RuleEngineOptions = {}) {
+    this.limits = { ...DEFAULT_SCAN_LIMITS, ...options.limits };
+    const nodes = new Map<CompiledRule, RuleNode>();
+    const nodeOf = (rule: CompiledRule): RuleNode => {
+      let node = nodes.get(rule);
+      if (node) return node;
+      node = { rule, info: rule.alerts ? alertRuleOf(rule.meta) : undefined, consumers: [] };
+      nodes.set(rule, node);
+      if (rule.kind === 'detection') this.index(node, rule);
+      else this.track(node, rule, nodeOf);
+      return node;
+    };
+    for (const rule of rules) nodeOf(rule);
+  }
+
+  private index(node: RuleNode, rule: CompiledDetectionRule): void {
+    if (rule.logsourceCategory === undefined) {
+      this.everyEvent.push(node);
+      return;
+    }
+    const list = this.byCategory.get(rule.logsourceCategory) ?? [];
+    list.push(node);
+    this.byCategory.set(rule.logsourceCategory, list);
+  }
+
+  private track(node: RuleNode, rule: CompiledCorrelationRule, nodeOf: (rule: CompiledRule) => RuleNode): void {
+    const tracker = trackerFor(rule);
+    this.correlations.push({ node, tracker });
+    rule.rules.forEach((target, ref) => nodeOf(target).consumers.push({ node, tracker, ref }));
+  }
+
+  /** Runs the event through its log source's rules; returns the alerts it raises (including closed correlation windows). */
+  evaluate(event: McpEvent): McpAlert[] {
+    const time = Date.parse(event['@timestamp']);
+    if (Number.isNaN(time)) throw new Error(`event ${event.event?.id ?? '(no event.id)'}: @timestamp '${String(event['@timestamp'])}' is not a date`);
+    const alerts = this.advance(time);
+    const ctx = new EventContext(event, this.limits);
+    let context: AlertContext | undefined;
+    const run = (nodes: readonly RuleNode[] | undefined): void => {
+      if (!nodes) return;
+      for (const node of nodes) {
+        const detection = (node.rule as CompiledDetectionRule).detection;
+        if (!detection.test(ctx)) continue;
+        context ??= alertContextOf(event);
+        const hit: RuleHit = { time, sources: [alertSourceOf(event)], context, matched: () => detection.explain(ctx), values: (path) => ctx.strings(path, false) };
+        this.deliver(node, hit, alerts);
+      }
+    };
+    run(this.everyEvent);
+    for (const category of logsourceCategoriesOf(event)) run(this.byCategory.get(category));
+    return alerts;
+  }
+
+  /** Moves event time forward without an event (e.g. an idle worker); returns alerts of correlation windows that closed. */
+  advanceTo(timestamp: string): McpAlert[] {
+    const time = Date.parse(timestamp);
+    if (Number.isNaN(time)) throw new Error(`advanceTo: '${timestamp}' is not a date`);
+    return this.advance(time);
+  }
+
+  /** Judges every open correlation window (end of a replay) and clears correlation state. */
+  flush(): McpAlert[] {
+    const alerts: McpAlert[] = [];
+    for (const { node, tracker } of this.correlations) for (const hit of tracker.flush()) this.deliver(node, hit, alerts);
+    return alerts;
+  }
+
+  /** Sizes of the engine's state. */
+  stats(): RuleEngineStats {
+    let detectionRules = this.everyEvent.length;
+    for (const list of this.byCategory.values()) detectionRules += list.length;
+    return {
+      detectionRules,
+      correlationRules: this.correlations.length,
+      correlationGroups: this.correlations.reduce((n, c) => n + c.tracker.groupCount, 0),
+      correlationEvictions: this.correlations.reduce((n, c) => n + c.tracker.evictions, 0),
+    };
+  }
+
+  private advance(time: number): McpAlert[] {
+    const alerts: McpAlert[] = [];
+    if (time <= this.watermark) return alerts;
+    this.watermark = time;
+    for (const { node, tracker } of this.correlations) for (const hit of tracker.advance(time)) this.deliver(node, hit, alerts);
+    return alerts;
+  }
+
+  private deliver(node: RuleNode, hit: RuleHit, alerts: McpAlert[]): void {
+    if (node.info) {
+      const input = { rule: node.info, context: hit.context, sources: hit.sources, matched: hit.matched() };
+      alerts.push(buildAlert(hit.details ? { ...input, details: hit.details } : input));
+    }
+    for (const consumer of node.consumers) for (const next of consumer.tracker.add(hit, consumer.ref)) this.deliver(consumer.node, next, alerts);
+  }
+}
