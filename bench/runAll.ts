@@ -8,6 +8,8 @@ interface Benchmark {
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'stdio-tap': () => import('./stdioTap.bench.js'),
+  'sigma-engine': () => import('./sigmaEngine.bench.js'),
+  'http-proxy': () => import('./httpProxy.bench.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -9,6 +9,7 @@ interface CommandModule {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   tap: { summary: 'run an stdio MCP server behind the tap', load: () => import('./commands/tapCommand.js') },
+  proxy: { summary: 'run a reverse proxy that taps remote (HTTP) MCP servers', load: () => import('./commands/proxyCommand.js') },
   events: { summary: 'list captured MCP events', load: () => import('./commands/eventsCommand.js') },
   sessions: { summary: 'list MCP sessions', load: () => import('./commands/sessionsCommand.js') },
   servers: { summary: 'list MCP servers seen (the inventory) and their tools', load: () => import('./commands/serversCommand.js') },

@@ -4,7 +4,7 @@
  * negotiated, and redacts and bounds everything before it leaves the collector. Never throws on
  * traffic: whatever arrives becomes at least an `unparsed` event.
  */
-import type { McpEvent } from '../pipeline/types/mcpEvent.js';
+import type { Auth, McpEvent, Posture } from '../pipeline/types/mcpEvent.js';
 import { classifyMessage, describeJsonError, type JsonRpcError, type JsonRpcMessage } from './jsonRpcMessage.js';
 import {
   extractParams,
@@ -59,11 +59,16 @@ export interface NormalizerOptions {
   maxPending?: number;
 }
 
-/** Per-frame HTTP context (the HTTP collector's request and response). */
-export type FrameExtras = Partial<Pick<McpEvent, 'http' | 'url' | 'source' | 'user_agent'>>;
+/**
+ * Per-frame HTTP context (the HTTP collector's request and response). `auth` becomes mcp.auth; it is
+ * built without the credential, so it skips redaction (its token_hash would read as a secret-named key).
+ */
+export type FrameExtras = Partial<Pick<McpEvent, 'http' | 'url' | 'source' | 'user_agent'>> & { auth?: Auth };
 
-/** The lifecycle records a collector writes. */
-export type LifecycleAction = 'session.start' | 'session.end' | 'tap.status';
+const HTTP_FIELDS = ['http', 'url', 'source', 'user_agent'] as const;
+
+/** The lifecycle and observation records a collector writes. */
+export type LifecycleAction = 'session.start' | 'session.end' | 'tap.status' | 'auth.challenge' | 'auth.discovery' | 'posture.finding' | 'http.error' | 'http.rejected';
 
 /** Optional content of a lifecycle record. */
 export interface LifecycleFields {
@@ -71,12 +76,21 @@ export interface LifecycleFields {
   process?: McpEvent['process'];
   tap?: NonNullable<McpEvent['mcp']['tap']>;
   outcome?: 'success' | 'failure' | 'unknown';
+  /** The HTTP exchange the record is about. */
+  extras?: FrameExtras;
+  direction?: Direction;
+  posture?: Posture;
 }
 
 const LIFECYCLE_TRAITS: Record<LifecycleAction, { category: EventCategory[]; type: EventType[] }> = {
   'session.start': { category: ['session'], type: ['start'] },
   'session.end': { category: ['session'], type: ['end'] },
   'tap.status': { category: ['process'], type: ['info'] },
+  'auth.challenge': { category: ['authentication'], type: ['info'] },
+  'auth.discovery': { category: ['authentication'], type: ['info'] },
+  'posture.finding': { category: ['configuration'], type: ['info'] },
+  'http.error': { category: ['network'], type: ['error'] },
+  'http.rejected': { category: ['network'], type: ['denied'] },
 };
 
 /** JSON-RPC error codes with a name worth putting in error.type. */
@@ -115,6 +129,11 @@ export class SessionNormalizer {
   readonly #maxExcerptBytes: number;
   readonly #pending: PendingRequests;
   readonly #facts: SessionFacts = {};
+  /**
+   * Redacted copies of per-exchange HTTP fields: every message of one exchange carries the same ones, so each
+   * is redacted once and the copy is shared by those events (read-only: events are only serialized).
+   */
+  readonly #redactedHttpFields = new WeakMap<object, unknown>();
   #httpSessionId: string | undefined;
   #sequence = 0;
 
@@ -191,9 +210,10 @@ export class SessionNormalizer {
     return event;
   }
 
-  /** A lifecycle record: 'session.start' | 'session.end' | 'tap.status'. */
+  /** A lifecycle or observation record (session.start, session.end, tap.status, auth.*, posture.finding, http.*). */
   lifecycle(action: LifecycleAction, timestampMs: number, fields: LifecycleFields = {}): McpEvent {
-    const event = this.#base(action, LIFECYCLE_TRAITS[action], timestampMs, undefined, undefined);
+    const event = this.#base(action, LIFECYCLE_TRAITS[action], timestampMs, fields.direction, fields.extras);
+    if (fields.posture !== undefined) event.mcp.posture = { ...fields.posture };
     if (fields.message !== undefined) event.message = boundString(this.#redactor.text(fields.message), MAX_REASON_BYTES).value;
     if (fields.process !== undefined) event.process = this.#redactor.value(fields.process) as McpEvent['process'];
     if (fields.tap !== undefined) event.mcp.tap = structuredClone(fields.tap);
@@ -216,9 +236,21 @@ export class SessionNormalizer {
       },
       // Events leave for other threads and stores; they must not share mutable context objects.
       ...structuredClone(this.#context),
-      // Per-frame HTTP fields carry headers and URLs: redact them like payloads.
-      ...(extras === undefined ? {} : (this.#redactor.value(extras) as FrameExtras)),
     };
+    if (extras !== undefined) {
+      // Per-frame HTTP fields carry headers and URLs: redact them like payloads.
+      for (const key of HTTP_FIELDS) {
+        const fields = extras[key];
+        if (fields === undefined) continue;
+        let redacted = this.#redactedHttpFields.get(fields);
+        if (redacted === undefined) {
+          redacted = this.#redactor.value(fields);
+          this.#redactedHttpFields.set(fields, redacted);
+        }
+        event[key] = redacted as Record<string, unknown>;
+      }
+      if (extras.auth !== undefined) event.mcp.auth = structuredClone(extras.auth);
+    }
     if (hostSessionId !== undefined) event.mcp.host_session = { id: hostSessionId };
     if (direction !== undefined) event.mcp.direction = direction;
     return event;

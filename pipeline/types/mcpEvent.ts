@@ -22,10 +22,20 @@ export interface McpEvent {
      * @minItems 1
      */
     type: (
-      'access' | 'change' | 'creation' | 'deletion' | 'info' | 'start' | 'end' | 'error' | 'protocol' | 'connection'
+      | 'access'
+      | 'change'
+      | 'creation'
+      | 'deletion'
+      | 'info'
+      | 'start'
+      | 'end'
+      | 'error'
+      | 'protocol'
+      | 'connection'
+      | 'denied'
     )[];
     /**
-     * The MCP method (tools/call), or a lifecycle action (session.start, session.end, tap.status).
+     * The MCP method (tools/call), or a collector record: session.start, session.end, tap.status; from the HTTP collector also auth.challenge, auth.discovery, posture.finding, http.error, http.rejected.
      */
     action: string;
     dataset: 'mcp.messages';
@@ -150,7 +160,7 @@ export interface Mcp {
      */
     id: string;
     /**
-     * The HTTP Mcp-Session-Id, when there is one.
+     * The HTTP session: the Mcp-Session-Id header (Streamable HTTP), or the legacy HTTP+SSE endpoint's sessionId.
      */
     http_id?: string;
   };
@@ -237,6 +247,8 @@ export interface Mcp {
   cancelled_request_id?: string;
   progress_token?: string;
   tap?: TapStatus;
+  auth?: Auth;
+  posture?: Posture;
 }
 export interface Tool {
   name: string;
@@ -283,4 +295,64 @@ export interface TapStatus {
     server_to_client?: number;
   };
   reason?: string;
+}
+/**
+ * HTTP authorization seen by the HTTP collector. Never the credential itself: a keyed hash of it, and a JWT's claims decoded without verification.
+ */
+export interface Auth {
+  /**
+   * The Authorization scheme, lower case (bearer, basic, …).
+   */
+  scheme?: string;
+  /**
+   * HMAC of the credential under the home's redaction key: the hex of its [REDACTED:<type>:<hex>] placeholders elsewhere.
+   */
+  token_hash?: string;
+  token_format?: 'jwt' | 'opaque';
+  /**
+   * Claims of a JWT bearer token, decoded but NOT verified.
+   */
+  jwt?: {
+    iss?: string;
+    aud?: string[];
+    sub?: string;
+    /**
+     * scope, or scp joined by spaces.
+     */
+    scope?: string;
+    /**
+     * Expiry in seconds since the epoch.
+     */
+    exp?: number;
+  };
+  /**
+   * A 401/403 WWW-Authenticate challenge.
+   */
+  challenge?: {
+    status?: number;
+    scheme?: string;
+    realm?: string;
+    resource_metadata?: string;
+    scope?: string;
+    error?: string;
+    error_description?: string;
+  };
+  /**
+   * An OAuth discovery document served through the proxy (RFC 9728 protected resource, RFC 8414 authorization server).
+   */
+  metadata?: {
+    kind: 'protected_resource' | 'authorization_server' | 'openid_configuration';
+    resource?: string;
+    issuer?: string;
+    authorization_servers?: string[];
+    scopes_supported?: string[];
+  };
+}
+/**
+ * A security posture finding of the HTTP collector (event.action posture.finding).
+ */
+export interface Posture {
+  finding:
+    'plaintext_upstream' | 'no_authorization' | 'token_audience_mismatch' | 'token_in_query' | 'mcp_header_mismatch';
+  detail?: string;
 }

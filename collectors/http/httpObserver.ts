@@ -1,0 +1,175 @@
+/**
+ * The HTTP tap's observer, in a worker thread: turns the forwarding thread's copies of each exchange
+ * into events (exchangeObserver.ts) and publishes them to the embedded bus. The bus writes are
+ * synchronous SQLite transactions, which is why they live here and not on the forwarding thread.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { hostname, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
+import { ensureHome, resolveHome } from '../../pipeline/home.js';
+import { tapwireVersion } from '../../pipeline/packagePaths.js';
+import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { EventPublisher } from '../eventPublisher.js';
+import { type SessionIdentity, SessionNormalizer } from '../normalizer.js';
+import { Redactor } from '../redaction.js';
+import { ExchangeObserver } from './exchangeObserver.js';
+import { exchangeFields } from './httpEventFields.js';
+import type { FromObserver, HttpObserverConfig, ObservationBatch, ToObserver } from './httpObserverProtocol.js';
+import { HttpSessionRegistry } from './httpSessions.js';
+
+const config = workerData as HttpObserverConfig;
+const port = parentPort!;
+const warn = (message: string): void => void process.stderr.write(`tapwire proxy: ${message}\n`);
+
+/**
+ * Observation yields the CPU to forwarding (and to the upstream, when it shares the machine): this thread
+ * runs at a lower scheduling priority (Linux nice 10, set on this thread alone). Under sustained overload
+ * it falls behind, and past the forwarding thread's budget observation is skipped and counted, never traffic.
+ */
+function yieldToTraffic(): void {
+  try {
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(thread)) setPriority(thread, 10);
+  } catch {
+    // Not Linux, or not allowed: observation keeps the default priority.
+  }
+}
+yieldToTraffic();
+
+const home = resolveHome(config.home);
+let redactor: Redactor;
+try {
+  ensureHome(config.home);
+  redactor = Redactor.forKeyFile(home.redactionKey);
+} catch (error) {
+  // Without the home's key, secrets are still replaced, but their hashes only correlate within this run.
+  warn(`cannot use home ${home.root}: ${(error as Error).message}`);
+  redactor = new Redactor(randomBytes(32));
+}
+
+let bus: EmbeddedBus | undefined;
+let events = 0;
+const publisher = new EventPublisher(
+  (topic, records) => {
+    // A short busy timeout: this thread must come back to its queue (and count losses) rather than wait on a lock.
+    bus ??= new EmbeddedBus(home.bus, { busyTimeoutMs: 250 });
+    bus.appendSync(topic, records);
+  },
+  {
+    maxQueued: config.maxQueuedEvents,
+    onFailure: (error) => warn(`events cannot be stored (${error.message}); traffic continues, losses will be counted`),
+  },
+);
+const emit = (event: McpEvent): void => {
+  events++;
+  publisher.enqueue(event);
+};
+
+const context: SessionIdentity['context'] = {
+  host: { hostname: hostname(), name: hostname() },
+  observer: { type: 'http_tap', product: 'tapwire', vendor: 'Tapwire', version: tapwireVersion(), hostname: hostname() },
+  network: { transport: 'tcp', protocol: 'mcp' },
+};
+const registry = new HttpSessionRegistry({ routes: config.routes, redactor, context, idleTimeoutMs: config.sessionIdleTimeoutMs, emit });
+const runId = randomUUID().slice(0, 8);
+const observerContext = { registry, redactor, routes: config.routes, maxFrameBytes: config.maxFrameBytes, runId, emit };
+const exchanges = new Map<number, ExchangeObserver>();
+
+/** The proxy's own session: its start and end, and the requests it refused before any route. */
+const proxySession = new SessionNormalizer(
+  { sessionId: randomUUID(), transport: 'streamable_http', serverId: `tapwire-proxy:${config.listenUrl}`, serverName: 'tapwire-proxy', context },
+  { redactor },
+);
+emit(proxySession.lifecycle('session.start', config.startedAt, { message: `tapwire proxy listening on ${config.listenUrl} for ${config.routes.map((r) => `${r.name} (${r.upstream})`).join(', ')}` }));
+let rejected = 0;
+
+const sweeper = setInterval(() => registry.sweep(Date.now()), Math.min(60_000, Math.max(1000, config.sessionIdleTimeoutMs / 4)));
+sweeper.unref();
+
+/** Acknowledgements only refill the forwarding thread's budget, so they are sent rarely: every 20 ms, or per 4 MiB. */
+const ACK_DELAY_MS = 20;
+const ACK_BYTES = 4 * 1024 * 1024;
+let pendingAck = 0;
+let ackTimer: NodeJS.Timeout | undefined;
+function sendAck(): void {
+  clearTimeout(ackTimer);
+  ackTimer = undefined;
+  port.postMessage({ type: 'ack', bytes: pendingAck } satisfies FromObserver);
+  pendingAck = 0;
+}
+function acknowledge(bytes: number): void {
+  pendingAck += bytes;
+  if (pendingAck >= ACK_BYTES) sendAck();
+  else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
+}
+
+function handle(message: ToObserver, bodies: Uint8Array): void {
+  switch (message.type) {
+    case 'request':
+      exchanges.set(message.x, new ExchangeObserver(observerContext, message));
+      return;
+    case 'body':
+      acknowledge(message.length);
+      exchanges.get(message.x)?.body(message.dir, Buffer.from(bodies.buffer, bodies.byteOffset + message.offset, message.length), message.t);
+      return;
+    case 'gap':
+      exchanges.get(message.x)?.gap(message.dir, message.bytes, Date.now());
+      return;
+    case 'requestEnd':
+      exchanges.get(message.x)?.requestEnd(message.t, message.complete);
+      return;
+    case 'response':
+      exchanges.get(message.x)?.response(message);
+      return;
+    case 'responseEnd':
+      exchanges.get(message.x)?.responseEnd(message);
+      exchanges.delete(message.x);
+      return;
+    case 'proxyError':
+      exchanges.get(message.x)?.proxyError(message.status, message.reason, message.t);
+      exchanges.delete(message.x);
+      return;
+    case 'unmappedEndpoint':
+      exchanges.get(message.x)?.unmappedEndpoint(message.endpoint, message.t);
+      return;
+    case 'rejected': {
+      rejected++;
+      const { t, status, reason, method, target, host, userAgent, client, tls } = message;
+      const headers = { ...(host !== undefined ? { host } : {}), ...(userAgent !== undefined ? { 'user-agent': userAgent } : {}) };
+      const extras = exchangeFields({ type: 'request', x: 0, t, route: -1, method, target, upstreamTarget: target, headers, client, tls, httpVersion: '1.1' }, `${runId}-rejected-${rejected}`, { status });
+      emit(proxySession.lifecycle('http.rejected', t, { message: `refused ${method} ${target.slice(0, 200)} with ${status}: ${reason}`, outcome: 'failure', extras }));
+      return;
+    }
+    case 'end':
+      void finish(message.t, message.unobservedBytes);
+  }
+}
+
+async function finish(t: number, unobservedBytes: number): Promise<void> {
+  clearInterval(sweeper);
+  exchanges.clear();
+  registry.endAll(t, 'the proxy stopped');
+  const stats = publisher.stats();
+  emit(
+    proxySession.lifecycle('session.end', t, {
+      message: `tapwire proxy stopped: ${registry.started} MCP sessions, ${rejected} requests refused`,
+      tap: { events: events + 1, dropped: stats.dropped, bytes_unobserved: unobservedBytes },
+    }),
+  );
+  const final = await publisher.close(config.flushTimeoutMs);
+  bus?.close();
+  port.postMessage({ type: 'done', summary: { events, dropped: final.dropped, sessions: registry.started, ...(final.lastError ? { lastError: final.lastError } : {}) } } satisfies FromObserver);
+}
+
+port.on('message', (batch: ObservationBatch) => {
+  for (const message of batch.messages) {
+    try {
+      handle(message, batch.bodies);
+    } catch (error) {
+      // A bug in observing one exchange must cost that exchange's detail, never the observer.
+      warn(`observer error on ${message.type}: ${(error as Error).message}`);
+    }
+  }
+});

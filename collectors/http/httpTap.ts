@@ -1,0 +1,205 @@
+/**
+ * The HTTP tap: a reverse proxy in front of Streamable HTTP and legacy HTTP+SSE MCP servers. This thread
+ * only routes and forwards (proxyExchange.ts); an observer worker turns copies of what passed into events
+ * (httpObserver.ts), so parsing, redaction and a slow or locked event store never delay a request.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
+import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
+import { ObservationChannel } from './observationChannel.js';
+import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';
+import { sendProxyError } from './proxyErrorResponse.js';
+import { forwardExchange, now, type ExchangeContext } from './proxyExchange.js';
+import { RouteTable } from './proxyRoutes.js';
+import { UpstreamAgents } from './upstreamAgents.js';
+
+const OBSERVER_YOUNG_GENERATION_MB = 8;
+
+/** How the tap runs. */
+export interface HttpTapOptions {
+  config: ProxyConfig;
+  /** Where to listen; overrides config.listen. */
+  listen?: { host: string; port: number };
+  home?: string;
+  /** Body bytes copied to the observer but not yet processed (default 16 MiB); beyond this, observation is skipped and counted. */
+  maxInflightBytes?: number;
+  /** How long close() waits for the last events to reach the bus. */
+  flushTimeoutMs?: number;
+  /** Events held while the bus cannot be written. */
+  maxQueuedEvents?: number;
+  /** Hears problems that do not stop the proxy (the observer failing). */
+  onWarning?: (message: string) => void;
+}
+
+/** What the tap reports when it stops. */
+export interface HttpTapSummary {
+  exchanges: number;
+  rejected: number;
+  unobservedBytes: number;
+  /** Undefined when the observer did not finish in time. */
+  observer: HttpObserverSummary | undefined;
+}
+
+function clientAddress(req: IncomingMessage): { ip: string; port: number } {
+  return { ip: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: req.socket.remotePort ?? 0 };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** A running proxy. */
+export class HttpTap {
+  readonly #server: Server;
+  readonly #worker: Worker;
+  readonly #channel: ObservationChannel;
+  readonly #context: ExchangeContext;
+  readonly #tls: boolean;
+  readonly #flushTimeoutMs: number;
+  #exchanges = 0;
+  #rejected = 0;
+  #closing: Promise<HttpTapSummary> | undefined;
+  /** The address clients use, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+
+  private constructor(server: Server, worker: Worker, channel: ObservationChannel, context: ExchangeContext, tls: boolean, url: string, flushTimeoutMs: number) {
+    this.#server = server;
+    this.#worker = worker;
+    this.#channel = channel;
+    this.#context = context;
+    this.#tls = tls;
+    this.url = url;
+    this.#flushTimeoutMs = flushTimeoutMs;
+  }
+
+  /** Starts the observer and listens; resolves once the proxy accepts connections. */
+  static async start(options: HttpTapOptions): Promise<HttpTap> {
+    const { config } = options;
+    const listen = options.listen ?? config.listen;
+    if (!listen) throw new Error('no listen address: give --listen HOST:PORT or listen: in the configuration');
+    const tls = config.tls !== undefined;
+    const handlers: { request?: (req: IncomingMessage, res: ServerResponse) => void } = {};
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => handlers.request!(req, res);
+    const server = tls ? createHttpsServer({ cert: config.tls!.cert, key: config.tls!.key }, onRequest) : createHttpServer(onRequest);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `${tls ? 'https' : 'http'}://${host}:${address.port}`;
+    const flushTimeoutMs = options.flushTimeoutMs ?? 3000;
+    const observerConfig: HttpObserverConfig = {
+      ...(options.home !== undefined ? { home: options.home } : {}),
+      listenUrl: url,
+      startedAt: now(),
+      routes: config.routes.map((route) => ({ name: route.name, upstream: route.upstream.href, remote: route.remote, resources: route.resources })),
+      maxFrameBytes: config.maxBodyBytes,
+      sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
+      flushTimeoutMs,
+      maxQueuedEvents: options.maxQueuedEvents ?? 50_000,
+    };
+    // A small young generation: the observer's garbage is short-lived, and the default (up to 48 MiB) would be most of the tap's memory.
+    const worker = new Worker(new URL('./httpObserver.js', import.meta.url), { workerData: observerConfig, resourceLimits: { maxYoungGenerationSizeMb: OBSERVER_YOUNG_GENERATION_MB } });
+    const warn = options.onWarning ?? ((message: string) => process.stderr.write(`tapwire proxy: ${message}\n`));
+    const channel = new ObservationChannel(worker, options.maxInflightBytes ?? 16 * 1024 * 1024, (error) => warn(`observer failed (${error.message}); traffic continues unobserved`));
+    const context: ExchangeContext = {
+      channel,
+      agents: new UpstreamAgents(config.upstreamCa),
+      table: new RouteTable(config.routes),
+      maxBodyBytes: config.maxBodyBytes,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+    };
+    const tap = new HttpTap(server, worker, channel, context, tls, url, flushTimeoutMs);
+    handlers.request = (req, res) => tap.#handle(req, res);
+    server.on('connect', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 405, 'CONNECT is not served: this is a reverse proxy, not an open proxy'));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 501, 'protocol upgrades are not proxied'));
+    server.on('clientError', (_error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    return tap;
+  }
+
+  /** The routes, in configuration order. */
+  get routes(): readonly ProxyRoute[] {
+    return this.#context.table.routes;
+  }
+
+  /** Stops listening, cuts open exchanges, ends every session's telemetry and waits for it to be stored. */
+  close(): Promise<HttpTapSummary> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<HttpTapSummary> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+    this.#context.agents.destroy();
+    // Exchanges cut just now report their ends on the next turns of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
+    this.#channel.flush();
+    const observer = await Promise.race([this.#channel.summary, delay(this.#flushTimeoutMs + 2000)]);
+    await this.#worker.terminate();
+    return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer };
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const t = now();
+    const target = req.url ?? '';
+    const match = this.#context.table.match(req.headers.host, target);
+    if ('status' in match) {
+      this.#recordRejection(req, t, match.status, match.reason);
+      sendProxyError(res, match.status, match.reason);
+      req.resume();
+      return;
+    }
+    const x = ++this.#exchanges;
+    const headers: Partial<Record<(typeof OBSERVED_REQUEST_HEADERS)[number], string>> = {};
+    for (const name of OBSERVED_REQUEST_HEADERS) {
+      const value = header(req, name);
+      if (value !== undefined) headers[name] = value;
+    }
+    this.#channel.send({ type: 'request', x, t, route: match.index, method: req.method ?? 'GET', target, upstreamTarget: match.upstreamTarget, headers, client: clientAddress(req), tls: this.#tls, httpVersion: req.httpVersion });
+    forwardExchange(this.#context, x, match, req, res);
+  }
+
+  #recordRejection(req: IncomingMessage, t: number, status: number, reason: string): void {
+    this.#rejected++;
+    const host = header(req, 'host');
+    const userAgent = header(req, 'user-agent');
+    this.#channel.send({
+      type: 'rejected',
+      t,
+      status,
+      reason,
+      method: req.method ?? '',
+      target: (req.url ?? '').slice(0, 2048),
+      ...(host !== undefined ? { host } : {}),
+      ...(userAgent !== undefined ? { userAgent } : {}),
+      client: clientAddress(req),
+      tls: this.#tls,
+    });
+  }
+
+  #refuseSocket(req: IncomingMessage, socket: Duplex, status: 405 | 501, reason: string): void {
+    this.#recordRejection(req, now(), status, reason);
+    const text = status === 405 ? 'Method Not Allowed' : 'Not Implemented';
+    socket.on('error', () => undefined);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}

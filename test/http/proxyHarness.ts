@@ -1,0 +1,57 @@
+/** Runs the built `tapwire proxy` as a real child process on 127.0.0.1 with an OS-chosen port. */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { requireBuiltCli } from '../support/tapwireCli.js';
+
+/** A running proxy process. */
+export interface ProxyProcess {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
+  /** Sends SIGTERM and waits for the exit code (the proxy stores the open sessions' events first). */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `tapwire proxy --listen 127.0.0.1:0 ARGS` and resolves once it prints its address. */
+export async function startProxy(args: string[], options: { timeoutMs?: number } = {}): Promise<ProxyProcess> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [requireBuiltCli(), 'proxy', '--listen', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`proxy did not start: ${stderr}`));
+    }, options.timeoutMs ?? 15_000);
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const found = /listening on (\S+)/.exec(stderr);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`proxy exited with ${code}: ${stderr}`));
+    });
+  });
+  let stopping: Promise<number | null> | undefined;
+  return {
+    url,
+    stderr: () => stderr,
+    stop: () => {
+      stopping ??= (async () => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.kill('SIGTERM');
+        const code = await exited;
+        clearTimeout(kill);
+        return code;
+      })();
+      return stopping;
+    },
+  };
+}
