@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   sessions: { summary: 'list MCP sessions', load: () => import('./commands/sessionsCommand.js') },
   servers: { summary: 'list MCP servers seen (the inventory) and their tools', load: () => import('./commands/serversCommand.js') },
   status: { summary: 'bus depth, per-tap counts and dropped events', load: () => import('./commands/statusCommand.js') },
+  rules: { summary: 'work with the Sigma detection rules (test, lint, list, export)', load: () => import('./commands/rulesCommand.js') },
   demo: { summary: 'run real MCP servers behind taps with a scripted host and show what was captured', load: () => import('./commands/demoCommand.js') },
 };
 

@@ -99,6 +99,19 @@ export function unsafeRegexReason(pattern: string): string | undefined {
   return undefined;
 }
 
+/** The index of the last character of the escape that starts at `i` (`\\x{200B}`, `\\x1b`, `\\p{Latin}`, `\\pL`, `\\d` ...). */
+function escapeEnd(pattern: string, i: number): number {
+  const kind = pattern[i + 1];
+  if (kind === 'x' || kind === 'p' || kind === 'P') {
+    if (pattern[i + 2] === '{') {
+      const close = pattern.indexOf('}', i + 3);
+      return close < 0 ? pattern.length - 1 : close;
+    }
+    return Math.min(i + (kind === 'x' ? 3 : 2), pattern.length - 1);
+  }
+  return i + 1;
+}
+
 /**
  * The longest literal text every match must contain (outside groups, classes and optional parts), so most
  * values can be rejected with a plain substring search before the regex runs. Undefined when the pattern has
@@ -117,8 +130,9 @@ export function requiredLiteral(pattern: string): string | undefined {
     let literal: string | undefined;
     if (ch === '|') return undefined;
     if (ch === '\\') {
-      const escaped = pattern[++i];
+      const escaped = pattern[i + 1];
       if (escaped !== undefined && /[^A-Za-z0-9]/.test(escaped)) literal = escaped;
+      i = escapeEnd(pattern, i);
     } else if (ch === '[' || ch === '(') {
       i = ch === '[' ? classEnd(pattern, i) : groupEnd(pattern, i);
     } else if (!'.^$*+?{'.includes(ch)) {
@@ -137,9 +151,93 @@ export function requiredLiteral(pattern: string): string | undefined {
   return best.length >= 3 ? best : undefined;
 }
 
+/** The branches of `body` split at its top-level `|` (not inside groups or classes). */
+function topLevelBranches(body: string): string[] {
+  const branches: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch === '\\') i++;
+    else if (ch === '[') i = classEnd(body, i);
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === '|' && depth === 0) {
+      branches.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  branches.push(body.slice(start));
+  return branches;
+}
+
+/** The literal text every match of `branch` starts with (after zero-width assertions), up to its first non-literal. */
+function leadingLiteral(branch: string): string {
+  let i = 0;
+  while (branch[i] === '^' || (branch[i] === '\\' && (branch[i + 1] === 'b' || branch[i + 1] === 'B'))) i += branch[i] === '^' ? 1 : 2;
+  let text = '';
+  for (; i < branch.length; i++) {
+    const ch = branch[i] as string;
+    let literal: string | undefined;
+    let length = 1;
+    if (ch === '\\') {
+      const escaped = branch[i + 1];
+      if (escaped !== undefined && /[^A-Za-z0-9]/.test(escaped)) literal = escaped;
+      length = 2;
+    } else if (!'.^$*+?{[()|'.includes(ch)) {
+      literal = ch;
+    }
+    if (literal === undefined) return text;
+    const quantifier = quantifierAt(branch, i + length);
+    if (quantifier?.optional) return text;
+    text += literal;
+    if (quantifier) return text;
+    i += length - 1;
+  }
+  return text;
+}
+
+/** For each branch, a literal every match of it contains (its required literal, else its leading one), when each has at least two characters. */
+function branchLiterals(branches: readonly string[]): string[] | undefined {
+  const literals = branches.map((branch) => requiredLiteral(branch) ?? leadingLiteral(branch));
+  return literals.every((l) => l.length >= 2) ? literals : undefined;
+}
+
+/**
+ * Texts one of which every match must contain: a literal of each branch of a top-level alternation, or of
+ * each branch of the first non-optional top-level group where every branch has one (`\b(?:ignore|disregard)\s+...`
+ * needs "ignore" or "disregard"). Undefined when there is no such group or the pattern has inline flags.
+ */
+export function requiredAlternatives(pattern: string): string[] | undefined {
+  if (/\(\?[a-zA-Z-]+[:)]/.test(pattern)) return undefined;
+  const branches = topLevelBranches(pattern);
+  if (branches.length > 1) return branchLiterals(branches);
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i];
+    if (ch === '\\') {
+      i++;
+      continue;
+    }
+    if (ch === '[') {
+      i = classEnd(pattern, i);
+      continue;
+    }
+    if (ch !== '(') continue;
+    const end = groupEnd(pattern, i);
+    const inner = pattern.slice(i + 1, end).replace(/^\?:/, '');
+    const optional = quantifierAt(pattern, end + 1)?.optional ?? false;
+    if (!optional && !/^\?[=!<]/.test(pattern.slice(i + 1))) {
+      const literals = branchLiterals(topLevelBranches(inner));
+      if (literals) return literals;
+    }
+    i = end;
+  }
+  return undefined;
+}
+
 /**
  * Compiles a Sigma `re` value to a test that sees at most `maxInput` characters of each value; a value without
- * the pattern's required literal is rejected before the regex runs.
+ * the pattern's required literal, or without any of its required alternatives, is rejected before the regex runs.
  * Throws a plain Error with the reason when the pattern is unsafe or invalid.
  */
 export function compileSafeRegex(pattern: string, flags: RegexFlags, maxInput: number): StringTest {
@@ -155,10 +253,15 @@ export function compileSafeRegex(pattern: string, flags: RegexFlags, maxInput: n
     throw new Error(`regular expression '${pattern}' is invalid: ${(error as Error).message}`);
   }
   const run = (value: string): boolean => re.test(value.length > maxInput ? value.slice(0, maxInput) : value);
+  // Plain literals (with Unicode case folding, as RE2 folds): linear, no backtracking possible.
+  const anyOf = (needles: readonly string[]): RegExp => new RegExp(needles.map((n) => n.replace(/[\^$.*+?()[\]{}|/\\]/g, '\\$&')).join('|'), flags.caseInsensitive ? 'iu' : 'u');
   const literal = requiredLiteral(pattern);
-  if (literal === undefined) return run;
-  if (!flags.caseInsensitive) return (value) => value.includes(literal) && run(value);
-  // A pure literal searched with Unicode case folding, as RE2 folds: linear, no backtracking possible.
-  const folded = new RegExp(literal.replace(/[\^$.*+?()[\]{}|/\\]/g, '\\$&'), 'iu');
-  return (value) => folded.test(value) && run(value);
+  const alternatives = requiredAlternatives(pattern);
+  const hasLiteral: StringTest | undefined =
+    literal === undefined ? undefined : flags.caseInsensitive ? ((folded) => (value) => folded.test(value))(anyOf([literal])) : (value) => value.includes(literal);
+  const hasAlternative = alternatives === undefined ? undefined : anyOf(alternatives);
+  if (hasLiteral && hasAlternative) return (value) => hasLiteral(value) && hasAlternative.test(value) && run(value);
+  if (hasLiteral) return (value) => hasLiteral(value) && run(value);
+  if (hasAlternative) return (value) => hasAlternative.test(value) && run(value);
+  return run;
 }

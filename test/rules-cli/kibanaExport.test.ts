@@ -1,0 +1,301 @@
+/**
+ * Kibana export: the import format of every exported line, KQL/EQL translations of representative detections,
+ * correlations as threshold rules and EQL sequences, KQL escaping checked against Kibana's grammar, and the
+ * skip list with its reasons. The shipped pack is exported as a whole too.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportKibanaRules, kibanaNdjson, type KibanaExport, type KibanaRule } from '../../detectors/sigma/kibanaExport.js';
+import { kqlQuoted, kqlUnquoted } from '../../detectors/sigma/kqlTranslator.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleTests.js';
+import { packageRoot } from '../../pipeline/packagePaths.js';
+import { ruleText, type RuleSpec } from '../sigma/ruleHarness.js';
+import { kibanaImportProblems, readKqlUnquoted } from './kibanaImportFormat.js';
+
+const exportTexts = (texts: string[], caseSensitiveMatching = false): KibanaExport =>
+  exportKibanaRules(texts.map((text, i) => ({ path: `rules/r${i}.yml`, text })), { caseSensitiveMatching });
+
+/** Exports one rule (category tool_call unless given) and returns its Kibana rule; fails if it was skipped. */
+function exported(spec: Partial<RuleSpec> & { detection: string }): KibanaRule {
+  const result = exportTexts([ruleText({ category: 'tool_call', ...spec })]);
+  expect(result.skipped).toEqual([]);
+  expect(result.errors).toEqual([]);
+  const [rule] = result.rules;
+  for (const line of kibanaNdjson(result.rules).trimEnd().split('\n')) expect(kibanaImportProblems(line)).toEqual([]);
+  return rule as KibanaRule;
+}
+
+/** The reason a one-rule export skips the rule. */
+function skipReason(spec: Partial<RuleSpec> & { detection: string }, caseSensitiveMatching = false): string {
+  const result = exportTexts([ruleText({ category: 'tool_call', ...spec })], caseSensitiveMatching);
+  expect(result.rules).toEqual([]);
+  expect(result.skipped).toHaveLength(1);
+  return result.skipped[0]?.reason ?? '';
+}
+
+const TOOL_CALL = 'event.action: "tools/call" and mcp.message.kind: "request"';
+const TOOL_CALL_EQL = 'any where event.action == "tools/call" and mcp.message.kind == "request"';
+
+describe('the import format', () => {
+  it('fills every field the import API needs, from the rule', () => {
+    const rule = exported({
+      id: '0b5f3c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      title: 'Cloud metadata address in a tool call',
+      level: 'critical',
+      tags: ['tapwire.category.ssrf', 'attack.t1552.005', 'atlas.aml.t0051.001', 'owasp-mcp.mcp05'],
+      detection: "sel:\n    gen_ai.tool.call.arguments.host|startswith: '169.254.169.254'\ncondition: sel",
+    });
+    expect(rule).toMatchObject({
+      rule_id: '0b5f3c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      name: 'Cloud metadata address in a tool call',
+      type: 'query',
+      language: 'kuery',
+      index: ['logs-mcp.messages-*'],
+      severity: 'critical',
+      risk_score: 99,
+      enabled: false,
+      from: 'now-360s',
+      interval: '300s',
+      license: 'Apache-2.0',
+      tags: ['tapwire.category.ssrf', 'attack.t1552.005', 'atlas.aml.t0051.001', 'owasp-mcp.mcp05', 'Tapwire'],
+    });
+    // A prefix with no letters needs no case folding, and prefix queries run on flattened sub-fields.
+    expect(rule.query).toBe(`${TOOL_CALL} and gen_ai.tool.call.arguments.host: 169.254.169.254*`);
+    expect(rule.required_fields).toEqual([
+      { name: 'event.action', type: 'keyword' },
+      { name: 'mcp.message.kind', type: 'keyword' },
+      { name: 'gen_ai.tool.call.arguments.host', type: 'flattened' },
+    ]);
+    const ref = (id: string, name: string, reference: string): Record<string, string> => ({ id, name, reference });
+    expect(rule.threat).toEqual([
+      {
+        framework: 'MITRE ATLAS',
+        tactic: ref('AML.TA0005', 'Execution', 'https://atlas.mitre.org/tactics/AML.TA0005'),
+        technique: [{ ...ref('AML.T0051', 'LLM Prompt Injection', 'https://atlas.mitre.org/techniques/AML.T0051'), subtechnique: [ref('AML.T0051.001', 'Indirect', 'https://atlas.mitre.org/techniques/AML.T0051.001')] }],
+      },
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: ref('TA0006', 'Credential Access', 'https://attack.mitre.org/tactics/TA0006/'),
+        technique: [{ ...ref('T1552', 'Unsecured Credentials', 'https://attack.mitre.org/techniques/T1552/'), subtechnique: [ref('T1552.005', 'Cloud Instance Metadata API', 'https://attack.mitre.org/techniques/T1552/005/')] }],
+      },
+    ]);
+  });
+
+  it('takes references, false positives, author, license and version from the rule document', () => {
+    const text = [
+      'title: Documented',
+      'id: 1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b',
+      'status: test',
+      'description: A described rule.',
+      'references: [https://example.com/a, https://example.com/b]',
+      'author: Ada, Grace',
+      'date: 2025-06-01',
+      'modified: 2025-07-15',
+      'license: DRL-1.1',
+      'level: informational',
+      'falsepositives: [Backups that read dot files]',
+      'tags: [tapwire.category.protocol, atlas.aml.t9999]',
+      'logsource: {product: mcp, category: error}',
+      'detection:',
+      '    sel: {error.code: "-32601"}',
+      '    condition: sel',
+    ].join('\n');
+    const result = exportTexts([text]);
+    expect(result.rules[0]).toMatchObject({
+      description: 'A described rule.',
+      references: ['https://example.com/a', 'https://example.com/b'],
+      false_positives: ['Backups that read dot files'],
+      author: ['Ada', 'Grace'],
+      license: 'DRL-1.1',
+      version: 20250715,
+      severity: 'low',
+      risk_score: 10,
+      threat: [],
+      query: 'mcp.message.kind: "error" and error.code: "-32601"',
+    });
+    expect(result.notes).toEqual(['rules/r0.yml:1: 1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b: no tactic known for AML.T9999; left out of threat']);
+  });
+
+  it('writes one JSON object per line', () => {
+    const result = exportTexts([ruleText({ id: 'a', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 10\ncondition: sel' }), ruleText({ id: 'b', category: 'tool_call', detection: 'sel:\n    mcp.message.size|lt: 5\ncondition: sel' })]);
+    const lines = kibanaNdjson(result.rules).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('');
+    expect(lines.slice(0, 2).map((l) => (JSON.parse(l) as KibanaRule).rule_id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('single-event translations', () => {
+  const query = (detection: string, category = 'tool_call'): string => exported({ detection, category }).query;
+
+  it('equality and lists, exactly where case does not matter', () => {
+    expect(query('sel:\n    gen_ai.tool.name|cased: [read_file, write_file]\ncondition: sel')).toBe(`${TOOL_CALL} and gen_ai.tool.name: ("read_file" or "write_file")`);
+    expect(query('sel:\n    jsonrpc.request.id: 7\ncondition: sel')).toBe(`${TOOL_CALL} and jsonrpc.request.id: "7"`);
+  });
+
+  it('wildcards, contains, startswith and endswith as KQL wildcards with escaped literals', () => {
+    expect(query("sel:\n    mcp.server.id|contains|cased: 'npx (beta)'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *npx \\(beta\\)*`);
+    expect(query("sel:\n    mcp.server.id|startswith|cased: 'uvx '\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: uvx *`);
+    expect(query("sel:\n    mcp.server.id|endswith|cased: '.py'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *.py`);
+    expect(query("sel:\n    mcp.server.id|cased: 'a*b\\*c'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: a*b\\*c`);
+    expect(query("sel:\n    mcp.server.id|contains|cased: 'do not tell or ask'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *do \\u006eot tell \\or ask*`);
+  });
+
+  it('exists, null, numeric ranges, cidr, neq and all', () => {
+    expect(query('sel:\n    mcp.session.http_id|exists: true\ncondition: sel')).toBe(`${TOOL_CALL} and mcp.session.http_id: *`);
+    expect(query('sel:\n    mcp.session.http_id|exists: false\ncondition: sel')).toBe(`${TOOL_CALL} and not mcp.session.http_id: *`);
+    expect(query('sel:\n    mcp.session.http_id: null\ncondition: sel')).toBe(`${TOOL_CALL} and not mcp.session.http_id: *`);
+    expect(query('sel:\n    mcp.message.size|gte: 1048576\n    event.duration|lt: 5\ncondition: sel')).toBe(`${TOOL_CALL} and mcp.message.size >= 1048576 and event.duration < 5`);
+    expect(query("sel:\n    source.ip|cidr: ['10.0.0.0/8', 'fd00::/8']\ncondition: sel", 'http')).toBe('http: * and (source.ip: "10.0.0.0/8" or source.ip: "fd00::/8")');
+    expect(query("sel:\n    mcp.message.kind|neq|cased: 'request'\ncondition: sel", 'notification')).toBe('mcp.message.kind: "notification" and mcp.message.kind: * and not mcp.message.kind: "request"');
+    expect(query("sel:\n    mcp.server.id|contains|all|cased: ['npx', '-y']\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *npx* and mcp.server.id: *-y*`);
+  });
+
+  it('conditions: and, or, not, 1 of, all of, and a list of conditions', () => {
+    const detection = [
+      'sel_a:\n    mcp.message.size|gt: 10',
+      'sel_b:\n    mcp.message.size|lt: 2',
+      'filter:\n    mcp.message.truncated: true',
+      'other:\n    mcp.message.correlated: false',
+      'condition:\n    - 1 of sel_* and not filter\n    - all of sel_* or other',
+    ].join('\n');
+    expect(query(detection)).toBe(
+      `${TOOL_CALL} and (((mcp.message.size > 10 or mcp.message.size < 2) and not mcp.message.truncated: true) or (mcp.message.size > 10 and mcp.message.size < 2) or mcp.message.correlated: false)`,
+    );
+  });
+
+  it('base64offset as its three case-sensitive encodings', () => {
+    expect(query("sel:\n    mcp.server.id|base64offset|contains: 'curl '\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: (*Y3VybC* or *N1cmwg* or *jdXJsI*)`);
+  });
+
+  it('EQL where Sigma folds case or uses ?, with the : operator', () => {
+    const rule = exported({ detection: "sel:\n    gen_ai.tool.name: [Read_File, 'exec?']\n    mcp.server.name|contains: 'Git'\ncondition: sel" });
+    expect(rule.type).toBe('eql');
+    expect(rule.language).toBe('eql');
+    expect(rule.query).toBe(`${TOOL_CALL_EQL} and gen_ai.tool.name : ("Read_File", "exec?") and mcp.server.name : "*Git*"`);
+    expect(exported({ detection: "sel:\n    mcp.server.name|endswith|cased: 'Hub?'\ncondition: sel" }).query).toBe(`${TOOL_CALL_EQL} and mcp.server.name like "*Hub?"`);
+  });
+
+  it('an object field as every field beneath it, as the engine reads it', () => {
+    expect(exported({ detection: "sel:\n    mcp.server|contains: 'Evil'\ncondition: sel" }).query).toBe(
+      `${TOOL_CALL_EQL} and (mcp.server.id : "*Evil*" or mcp.server.name : "*Evil*" or mcp.server.version : "*Evil*" or mcp.server.reported_name : "*Evil*" or mcp.server.title : "*Evil*")`,
+    );
+    expect(exported({ detection: 'sel:\n    mcp.session|exists: false\ncondition: sel' }).query).toBe(`${TOOL_CALL} and not (mcp.session.id: * or mcp.session.http_id: *)`);
+  });
+
+  it('the log source filter of each category', () => {
+    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'tool_result')).toBe('event.action: "tools/call" and mcp.message.kind: ("response" or "error") and mcp.message.size > 1');
+    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'initialize')).toBe('event.action: ("initialize" or "server/discover") and mcp.message.size > 1');
+  });
+
+  it('case-sensitive export of what only folding case made untranslatable, when asked', () => {
+    const spec = { detection: "sel:\n    gen_ai.tool.call.arguments.path|startswith: '/Users/'\ncondition: sel" };
+    expect(skipReason(spec)).toMatch(/ignoring case/);
+    const result = exportTexts([ruleText({ category: 'tool_call', ...spec })], true);
+    expect(result.rules[0]?.query).toBe(`${TOOL_CALL} and gen_ai.tool.call.arguments.path: /Users/*`);
+  });
+});
+
+describe('KQL escaping', () => {
+  const samples = ['plain', 'a:b (c) <d> "e" {f} \\g', 'ignore and obey', 'x or y', 'cannot not ', 'tab\there\nnew\rline', 'NOT or AND', '\\u0041 stays', ' or or '];
+
+  it('unquoted values read back as the original text under Kibana grammar', () => {
+    for (const sample of samples) expect(readKqlUnquoted(kqlUnquoted(sample))).toBe(sample);
+    expect(() => readKqlUnquoted('a or b')).toThrow(/KQL stops/);
+    expect(() => readKqlUnquoted('a(b')).toThrow(/KQL stops/);
+  });
+
+  it('quoted values escape only backslash and double quote (and write control whitespace as escapes)', () => {
+    expect(kqlQuoted('say "hi" \\ now')).toBe('"say \\"hi\\" \\\\ now"');
+    expect(kqlQuoted('a\tb\nc')).toBe('"a\\tb\\nc"');
+  });
+});
+
+describe('correlations', () => {
+  const base = (id: string, tool: string): string =>
+    `title: Base ${tool}\nid: ${id}\nlogsource: {product: mcp, category: tool_call}\ndetection:\n    sel:\n        gen_ai.tool.name|cased: ${tool}\n    condition: sel\n`;
+  const correlation = (body: string): string => `title: Correlated\nid: corr\nlevel: high\ntags: [tapwire.category.anomalous_tool_use]\ncorrelation:\n${body.replace(/^/gm, '    ')}\n`;
+
+  it('event_count over one rule as a threshold rule over the timespan', () => {
+    const result = exportTexts([`${correlation('type: event_count\nrules: [b-read]\ngroup-by: [mcp.session.id]\ntimespan: 1h\ncondition: {gte: 20}')}---\n${base('b-read', 'read_file')}`]);
+    expect(result.skipped.map((s) => [s.id, s.reason])).toEqual([['b-read', 'it only feeds correlation rules (none sets generate: true), so it raises no alert of its own']]);
+    expect(result.rules).toHaveLength(1);
+    expect(result.rules[0]).toMatchObject({
+      rule_id: 'corr',
+      type: 'threshold',
+      language: 'kuery',
+      query: `${TOOL_CALL} and gen_ai.tool.name: "read_file"`,
+      threshold: { field: ['mcp.session.id'], value: 20 },
+      from: 'now-3600s',
+      interval: '3600s',
+    });
+    expect(kibanaImportProblems(kibanaNdjson(result.rules).trimEnd())).toEqual([]);
+  });
+
+  it('value_count as a threshold rule with a cardinality', () => {
+    const result = exportTexts([`${correlation('type: value_count\nrules: [b-any]\ngroup-by: [mcp.session.id]\ntimespan: 10m\ncondition: {gt: 9, field: gen_ai.tool.name}')}---\n${base('b-any', 'x').replace('gen_ai.tool.name|cased: x', 'gen_ai.tool.name|exists: true')}`]);
+    expect(result.rules[0]?.threshold).toEqual({ field: ['mcp.session.id'], value: 1, cardinality: [{ field: 'gen_ai.tool.name', value: 10 }] });
+  });
+
+  it('temporal_ordered as an EQL sequence joined on the group-by fields', () => {
+    const result = exportTexts([
+      `${correlation('type: temporal_ordered\nrules: [b-read, b-post]\ngroup-by: [mcp.session.id]\ntimespan: 10m')}---\n${base('b-read', 'read_file')}---\n${base('b-post', 'http_post')}`,
+    ]);
+    expect(result.rules[0]).toMatchObject({ type: 'eql', language: 'eql', from: 'now-900s', interval: '300s' });
+    expect(result.rules[0]?.query).toBe(
+      [
+        'sequence with maxspan=600s',
+        `  [${TOOL_CALL_EQL} and gen_ai.tool.name == "read_file"] by mcp.session.id`,
+        `  [${TOOL_CALL_EQL} and gen_ai.tool.name == "http_post"] by mcp.session.id`,
+      ].join('\n'),
+    );
+    expect(kibanaImportProblems(kibanaNdjson(result.rules).trimEnd())).toEqual([]);
+  });
+
+  it('skips what neither threshold rules nor sequences express', () => {
+    const skipped = (body: string, bases = [base('b-read', 'read_file'), base('b-post', 'http_post')]): string => {
+      const result = exportTexts([[correlation(body), ...bases].join('---\n')]);
+      return result.skipped.find((s) => s.id === 'corr')?.reason ?? '(exported)';
+    };
+    expect(skipped('type: temporal\nrules: [b-read, b-post]\ngroup-by: [mcp.session.id]\ntimespan: 10m')).toMatch(/^temporal \(any order\) correlation/);
+    expect(skipped('type: event_count\nrules: [b-read]\ntimespan: 10m\ncondition: {lt: 3}')).toMatch(/upper bound/);
+    expect(skipped('type: event_count\nrules: [b-read, b-post]\ntimespan: 10m\ncondition: {gte: 3}')).toMatch(/event_count over 2 rules/);
+    expect(skipped('type: temporal_ordered\nrules: [b-read, b-post]\ngroup-by: [gen_ai.tool.call.arguments.path]\ntimespan: 10m')).toMatch(/flattened field, which EQL cannot join/);
+  });
+});
+
+describe('the skip list', () => {
+  const cases: [string, string, RegExp][] = [
+    ['a regular expression', "sel:\n    gen_ai.tool.name|re: '^rm'\ncondition: sel", /\|re': KQL has no regular expressions/],
+    ['a derived field', "sel:\n    mcp.text.descriptions|contains: '<IMPORTANT>'\ncondition: sel", /computed by Tapwire's engine and is not stored in Elasticsearch/],
+    ['fieldref', 'sel:\n    mcp.server.name|fieldref: mcp.client.name\ncondition: sel', /fieldref' compares two fields/],
+    ['keyword search', "kw:\n    - 'ignore previous'\ncondition: kw", /keyword search/],
+    ['contains on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|contains: ';'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only exact and prefix matches.*EQL: .*flattened field, which EQL cannot query/],
+    ['a numeric comparison of a keyword', 'sel:\n    mcp.server.version|gt: 3\ncondition: sel', /needs a numeric field; 'mcp.server.version' is keyword/],
+    ['cidr on a keyword', "sel:\n    mcp.server.id|cidr: '10.0.0.0/8'\ncondition: sel", /needs an ip field/],
+    ['a time part', 'sel:\n    "@timestamp|hour": 3\ncondition: sel', /compares a part of a date/],
+    ['an unknown field', 'sel:\n    gen_ai.tool.nmae: x\ncondition: sel', /'gen_ai.tool.nmae' is not a field of the event schema/],
+    ['an object whose sub-fields are not listed', 'sel:\n    http|contains: x\ncondition: sel', /'http' is an object whose sub-fields the event schema does not list/],
+  ];
+  for (const [what, detection, reason] of cases) {
+    it(`skips ${what}, with the reason`, () => expect(skipReason({ detection })).toMatch(reason));
+  }
+
+  it('names the rule file, and the line of what cannot be translated', () => {
+    const result = exportTexts([`${ruleText({ id: 'ok', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 1\ncondition: sel' })}---\n${ruleText({ id: 'bad', title: 'Regex rule', category: 'tool_call', detection: "sel:\n    gen_ai.tool.name|re: 'x'\ncondition: sel" })}`]);
+    expect(result.rules.map((r) => r.rule_id)).toEqual(['ok']);
+    expect(result.skipped).toEqual([{ file: 'rules/r0.yml', line: 24, id: 'bad', title: 'Regex rule', reason: expect.stringMatching(/\|re'/) as string }]);
+  });
+});
+
+describe('the shipped pack', () => {
+  it('exports every alerting rule or lists it with a reason, each line importable', () => {
+    const files = findRuleFiles(join(packageRoot(), 'rules'));
+    const result = exportKibanaRules(files.map((path) => ({ path, text: readFileSync(path, 'utf8') })));
+    expect(result.errors.map((e) => e.message)).toEqual([]);
+    for (const line of kibanaNdjson(result.rules).trimEnd().split('\n').filter((l) => l !== '')) expect(kibanaImportProblems(line)).toEqual([]);
+    for (const skipped of result.skipped) expect(skipped.reason).not.toBe('');
+    expect(new Set(result.rules.map((r) => r.rule_id)).size).toBe(result.rules.length);
+  });
+});
