@@ -10,6 +10,8 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'stdio-tap': () => import('./stdioTap.bench.js'),
   'sigma-engine': () => import('./sigmaEngine.bench.js'),
   'http-proxy': () => import('./httpProxy.bench.js'),
+  detectors: () => import('./detectors.bench.js'),
+  'kafka-path': () => import('./kafkaPath.bench.js'),
 };
 
 const wanted = process.argv.slice(2);

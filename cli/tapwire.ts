@@ -15,7 +15,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   servers: { summary: 'list MCP servers seen (the inventory) and their tools', load: () => import('./commands/serversCommand.js') },
   status: { summary: 'bus depth, per-tap counts and dropped events', load: () => import('./commands/statusCommand.js') },
   rules: { summary: 'work with the Sigma detection rules (test, lint, list, export)', load: () => import('./commands/rulesCommand.js') },
-  demo: { summary: 'run real MCP servers behind taps with a scripted host and show what was captured', load: () => import('./commands/demoCommand.js') },
+  detect: { summary: 'run the detector worker: bus events → rule pack + stateful detectors → alerts', load: () => import('./commands/detectCommand.js') },
+  up: { summary: 'run the whole embedded pipeline of this machine: store sync, detectors, scheduled jobs', load: () => import('./commands/upCommand.js') },
+  replay: { summary: 'replay a transcript or event NDJSON file through every detector; alerts as NDJSON', load: () => import('./commands/replayCommand.js') },
+  alerts: { summary: 'list stored alerts', load: () => import('./commands/alertsCommand.js') },
+  approve: { summary: "approve (or reject) a server's changed tool definitions", load: () => import('./commands/approveCommand.js') },
+  es: { summary: 'set up Elasticsearch for the Tapwire store (templates, lifecycle, data streams)', load: () => import('./commands/esCommand.js') },
+  kibana: { summary: 'import the Tapwire data views, dashboards and detection rule into Kibana', load: () => import('./commands/kibanaCommand.js') },
+  demo: { summary: 'run real MCP servers behind taps with a scripted host; show what was captured and the alerts', load: () => import('./commands/demoCommand.js') },
 };
 
 function overview(): string {

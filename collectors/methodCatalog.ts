@@ -6,7 +6,7 @@
 import type { McpEvent, Prompt as EventPrompt, Resource as EventResource, Tool as EventTool } from '../pipeline/types/mcpEvent.js';
 import { boundEach, boundPayload, boundString, type Bounded, type PayloadLimits } from './payloadBounds.js';
 import type { Redactor } from './redaction.js';
-import { toolHash } from './toolHash.js';
+import { toolHash } from '../pipeline/toolHash.js';
 
 /** ECS event.category values the schema allows. */
 export type EventCategory = McpEvent['event']['category'][number];

@@ -9,27 +9,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PLACEHOLDER_PATTERN, SECRET_TYPES, type SecretType } from '../pipeline/redactionPlaceholders.js';
 
-/** Placeholder types; the rule pack matches on these names, so they are a contract. */
-export const SECRET_TYPES = [
-  'jwt',
-  'bearer_token',
-  'private_key',
-  'aws_access_key_id',
-  'github_token',
-  'slack_token',
-  'stripe_key',
-  'openai_key',
-  'anthropic_key',
-  'google_api_key',
-  'secret',
-] as const;
 
-/** One of SECRET_TYPES. */
-export type SecretType = (typeof SECRET_TYPES)[number];
 
-/** Matches any placeholder this module writes. */
-export const PLACEHOLDER_PATTERN = /\[REDACTED:([a-z_]+):([0-9a-f]{8})\]/;
 const WHOLE_PLACEHOLDER = new RegExp(`^${PLACEHOLDER_PATTERN.source}$`);
 
 const KEY_BYTES = 32;

@@ -82,7 +82,8 @@ function sortRecords(topic: string, records: readonly ConsumedRecord[]): { event
   return { events, deadLetters };
 }
 
-function parseEvent(value: string): { event: McpEvent } | { error: string } {
+/** The MCP event in a record's value, or why it is not one (for dead letters). */
+export function parseEvent(value: string): { event: McpEvent } | { error: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

@@ -1,19 +1,23 @@
-/** `tapwire demo`: real MCP servers behind taps, a scripted host, and a report of what Tapwire saw. */
+/** `tapwire demo`: real MCP servers behind taps, a scripted host, a report of what Tapwire saw, and the alerts. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureHome } from '../../pipeline/home.js';
+import { writeAlertSummary } from '../demo/demoAlerts.js';
+import { writeDemoInventory } from '../demo/demoInventory.js';
 import { writeDemoReport } from '../demo/demoReport.js';
-import { runScriptedHost } from '../demo/scriptedHost.js';
+import { DEMO_SERVERS, runScriptedHost } from '../demo/scriptedHost.js';
+import { openHomeDetector } from '../detectionSetup.js';
 import { withEmbeddedPipeline } from '../embeddedPipeline.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {
   name: 'demo',
   summary:
-    'Starts two real MCP servers (a notes server, and a malicious "weather" server that poisons its tool\n' +
-    'description, changes it after use and injects instructions into its results), drives a scripted host\n' +
-    'through `tapwire tap`, and prints what Tapwire captured.',
+    'Starts three real MCP servers (a notes server; a malicious "weather" server that poisons its tool description,\n' +
+    'changes it after use and injects instructions into its results; and an unapproved server posing as "notes"),\n' +
+    'drives a scripted host through `tapwire tap`, prints what Tapwire captured, runs the detectors over it (with a\n' +
+    'demo inventory of approved servers) and prints the alerts.',
   usage: 'tapwire demo [--home DIR]',
   details: `Options:
   --home DIR   keep the demo's data here (default: a new temporary directory)`,
@@ -27,10 +31,25 @@ export async function run(argv: string[]): Promise<number> {
   const home = ensureHome(parsed.values.home ?? mkdtempSync(join(tmpdir(), 'tapwire-demo-'))).root;
   const out = (text: string): void => void process.stdout.write(text);
 
-  out(`Tapwire demo — data in ${home}\n\nA scripted host talks to two MCP servers, each behind 'tapwire tap':\n`);
+  out(`Tapwire demo — data in ${home}\n\nA scripted host talks to ${DEMO_SERVERS.length} MCP servers, each behind 'tapwire tap':\n`);
   await runScriptedHost(home, (step, index) => out(`  ${index + 1}. ${step.narration}\n`));
 
-  await withEmbeddedPipeline(home, ({ store }) => writeDemoReport(store, out));
-  out(`\nExplore it:\n  tapwire events --home ${home}\n  tapwire sessions --home ${home}\n  tapwire servers --tools --home ${home}\n  tapwire status --home ${home}\n`);
+  const inventory = writeDemoInventory(home);
+  const detector = await openHomeDetector(home, { inventory });
+  try {
+    await detector.worker.drain();
+    await detector.worker.releaseHeld();
+  } finally {
+    await detector.close();
+  }
+
+  await withEmbeddedPipeline(home, async ({ store }) => {
+    await writeDemoReport(store, out);
+    writeAlertSummary(await store.alerts({ limit: 1000 }), out);
+  });
+  out(
+    `\nExplore it:\n  tapwire alerts --home ${home}\n  tapwire approve --list --home ${home}\n  tapwire events --home ${home}\n` +
+      `  tapwire servers --tools --home ${home}\n  tapwire replay <(tapwire events --json --limit 100000 --home ${home}) --inventory ${inventory}\n`,
+  );
   return 0;
 }

@@ -1,5 +1,6 @@
 /** `tapwire events`: list captured MCP events from the store. */
-import { withEmbeddedPipeline, writeJsonLines } from '../embeddedPipeline.js';
+import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
+import { writeJsonLines } from '../embeddedPipeline.js';
 import { directionArrow, summarizeEvent } from '../eventSummary.js';
 import { renderTable, shortTime } from '../table.js';
 import { parseTimeSpec } from '../timeSpec.js';
@@ -8,7 +9,7 @@ import { parseCommand, positiveInteger } from '../usage.js';
 const spec = {
   name: 'events',
   summary: 'Lists captured MCP events, oldest first.',
-  usage: 'tapwire events [--session S] [--server NAME] [--method M] [--tool T] [--since 1h] [--until T] [--limit N] [--json]',
+  usage: 'tapwire events [--session S] [--server NAME] [--method M] [--tool T] [--since 1h] [--until T] [--limit N] [--json] [--store es] [--config FILE]',
   details: `Options:
   --session S     one session (its id, as shown by 'tapwire sessions')
   --server NAME   one server, by name or id
@@ -18,7 +19,8 @@ const spec = {
   --until T       up to a time (same forms)
   --limit N       at most N events (default 200; the newest N when more match)
   --json          one event per line as NDJSON
-  --home DIR      Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)`,
+  --home DIR      Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+${storeChoiceHelp(18)}`,
   options: {
     session: { type: 'string' },
     server: { type: 'string' },
@@ -29,6 +31,7 @@ const spec = {
     limit: { type: 'string' },
     json: { type: 'boolean' },
     home: { type: 'string' },
+    ...STORE_CHOICE_OPTIONS,
   },
 } as const;
 
@@ -47,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     limit: positiveInteger(o.limit, '--limit', 200),
     order: 'desc' as const,
   };
-  return withEmbeddedPipeline(o.home, async ({ store }) => {
+  return withConfiguredStore(o, async ({ store }) => {
     const events = (await store.events(query)).reverse();
     if (o.json) return writeJsonLines(events);
     const rows = events.map((e) => [

@@ -1,5 +1,6 @@
 /** `tapwire sessions`: list MCP sessions (one per tapped server process or HTTP session). */
-import { withEmbeddedPipeline, writeJsonLines } from '../embeddedPipeline.js';
+import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
+import { writeJsonLines } from '../embeddedPipeline.js';
 import { renderTable, shortTime } from '../table.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger } from '../usage.js';
@@ -7,14 +8,15 @@ import { parseCommand, positiveInteger } from '../usage.js';
 const spec = {
   name: 'sessions',
   summary: 'Lists MCP sessions, newest first.',
-  usage: 'tapwire sessions [--server NAME] [--since 1h] [--limit N] [--json]',
+  usage: 'tapwire sessions [--server NAME] [--since 1h] [--limit N] [--json] [--store es] [--config FILE]',
   details: `Options:
   --server NAME   sessions of one server (name or id)
   --since T       sessions active since a time: 15m, 1h, 7d, or an ISO time
   --limit N       at most N sessions (default 100)
   --json          one session per line as NDJSON
-  --home DIR      Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)`,
-  options: { server: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, home: { type: 'string' } },
+  --home DIR      Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+${storeChoiceHelp(18)}`,
+  options: { server: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' }, home: { type: 'string' }, ...STORE_CHOICE_OPTIONS },
 } as const;
 
 /** Entry point of `tapwire sessions`. */
@@ -22,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
   if (!parsed) return 0;
   const o = parsed.values;
-  return withEmbeddedPipeline(o.home, async ({ store }) => {
+  return withConfiguredStore(o, async ({ store }) => {
     const sessions = await store.sessions({
       ...(o.server ? { server: o.server } : {}),
       ...(o.since ? { since: parseTimeSpec(o.since, '--since') } : {}),

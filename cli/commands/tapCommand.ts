@@ -6,10 +6,12 @@ const spec = {
   name: 'tap',
   summary:
     'Runs an stdio MCP server behind the tap. Traffic passes through byte for byte; every JSON-RPC message\nbecomes an event in the embedded bus. Exits with the server\'s exit code (128+signal if it was killed).',
-  usage: 'tapwire tap [--name NAME] [--home DIR] -- <command> [args...]',
+  usage: 'tapwire tap [--name NAME] [--home DIR] [--config FILE] -- <command> [args...]',
   details: `Options:
   --name NAME   the server's configured name (the key in the host's mcpServers); default: the name it reports
   --home DIR    Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+  --config FILE tapwire.yaml selecting the bus (default: $TAPWIRE_CONFIG, else <home>/tapwire.yaml);
+                with a Kafka bus, events wait in the home's spool while Kafka is unreachable
 
 Environment:
   TAPWIRE_TAP_MAX_QUEUED   events held while the bus cannot be written (default 10000); older ones are
@@ -25,8 +27,8 @@ Example (claude_desktop_config.json):
 };
 
 /** Splits tap options from the server command: the command starts at `--` or at the first non-option. */
-function parseTapArgs(argv: string[]): { name?: string; home?: string; command: string[] } | undefined {
-  const out: { name?: string; home?: string; command: string[] } = { command: [] };
+function parseTapArgs(argv: string[]): { name?: string; home?: string; config?: string; command: string[] } | undefined {
+  const out: { name?: string; home?: string; config?: string; command: string[] } = { command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -35,10 +37,10 @@ function parseTapArgs(argv: string[]): { name?: string; home?: string; command: 
     }
     if (arg === '--help' || arg === '-h') return undefined;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (flag === '--name' || flag === '--home') {
+    if (flag === '--name' || flag === '--home' || flag === '--config') {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
-      out[flag === '--name' ? 'name' : 'home'] = value;
+      out[flag.slice(2) as 'name' | 'home' | 'config'] = value;
       continue;
     }
     if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}' (put the server command after '--')`);
@@ -63,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     args,
     ...(parsed.name ? { name: parsed.name } : {}),
     ...(parsed.home ? { home: parsed.home } : {}),
+    ...(parsed.config ? { configFile: parsed.config } : {}),
     ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 10_000) } : {}),
     ...(ringBytes ? { ringBytes: positiveInteger(ringBytes, 'TAPWIRE_TAP_RING_BYTES', 8 << 20) } : {}),
   });

@@ -17,6 +17,7 @@ export interface DemoServer {
 export const DEMO_SERVERS: DemoServer[] = [
   { name: 'notes', module: './notesServer.js' },
   { name: 'weather', module: './weatherServer.js' },
+  { name: 'notes-backup', module: './notesMirrorServer.js' },
 ];
 
 /** What the scripted host holds between steps: a client per server, and what the "model" remembers. */
@@ -72,6 +73,12 @@ export const DEMO_STEPS: DemoStep[] = [
     narration: 'The weather server changed its tool (a rug pull); the host re-lists and gets the new description.',
     act: async ({ clients: c }) => {
       await c.weather!.listTools();
+    },
+  },
+  {
+    narration: 'A "notes-backup" server nobody approved lists its tools; it reports its name as "nοtes" (Greek omicron).',
+    act: async ({ clients: c }) => {
+      await c['notes-backup']!.listTools();
     },
   },
 ];

@@ -4,7 +4,8 @@
  * redacted copies), a JWT's claims decoded WITHOUT verification, and the parameters of 401/403 challenges.
  */
 import type { Auth } from '../../pipeline/types/mcpEvent.js';
-import { PLACEHOLDER_PATTERN, type Redactor } from '../redaction.js';
+import { PLACEHOLDER_PATTERN } from '../../pipeline/redactionPlaceholders.js';
+import type { Redactor } from '../redaction.js';
 
 type JwtClaims = NonNullable<Auth['jwt']>;
 type Challenge = NonNullable<Auth['challenge']>;

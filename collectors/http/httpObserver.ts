@@ -7,13 +7,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { hostname, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { ensureHome, resolveHome } from '../../pipeline/home.js';
 import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { type SessionIdentity, SessionNormalizer } from '../normalizer.js';
 import { Redactor } from '../redaction.js';
+import { openCollectorBus } from '../spool/collectorBus.js';
 import { ExchangeObserver } from './exchangeObserver.js';
 import { exchangeFields } from './httpEventFields.js';
 import type { FromObserver, HttpObserverConfig, ObservationBatch, ToObserver } from './httpObserverProtocol.js';
@@ -49,14 +49,15 @@ try {
   redactor = new Redactor(randomBytes(32));
 }
 
-let bus: EmbeddedBus | undefined;
+const bus = openCollectorBus({
+  ...(config.home !== undefined ? { home: config.home } : {}),
+  warn,
+  onSpoolDrop: (dropped, total) =>
+    emit(proxySession.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: { events, dropped: total, reason: 'spool_overflow' } })),
+});
 let events = 0;
 const publisher = new EventPublisher(
-  (topic, records) => {
-    // A short busy timeout: this thread must come back to its queue (and count losses) rather than wait on a lock.
-    bus ??= new EmbeddedBus(home.bus, { busyTimeoutMs: 250 });
-    bus.appendSync(topic, records);
-  },
+  (topic, records) => bus.publish(topic, records),
   {
     maxQueued: config.maxQueuedEvents,
     onFailure: (error) => warn(`events cannot be stored (${error.message}); traffic continues, losses will be counted`),
@@ -159,7 +160,7 @@ async function finish(t: number, unobservedBytes: number): Promise<void> {
     }),
   );
   const final = await publisher.close(config.flushTimeoutMs);
-  bus?.close();
+  await bus.close(config.flushTimeoutMs);
   port.postMessage({ type: 'done', summary: { events, dropped: final.dropped, sessions: registry.started, ...(final.lastError ? { lastError: final.lastError } : {}) } } satisfies FromObserver);
 }
 

@@ -5,6 +5,8 @@
 
 export interface ObserverConfig {
   home?: string;
+  /** tapwire.yaml to use (--config); else $TAPWIRE_CONFIG or <home>/tapwire.yaml. */
+  configFile?: string;
   name?: string;
   sessionId: string;
   command: string;

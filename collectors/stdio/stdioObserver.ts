@@ -8,7 +8,6 @@ import { readlinkSync } from 'node:fs';
 import { hostname, setPriority, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { ensureHome, resolveHome } from '../../pipeline/home.js';
 import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
@@ -16,6 +15,7 @@ import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
 import { type Direction, SessionNormalizer } from '../normalizer.js';
 import { Redactor } from '../redaction.js';
+import { openCollectorBus } from '../spool/collectorBus.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChunkRing, type RingChunk } from './chunkRing.js';
 import { LineFramer } from './lineFramer.js';
@@ -38,19 +38,17 @@ try {
   redactor = new Redactor(randomBytes(32));
 }
 
-let bus: EmbeddedBus | undefined;
-function openBus(): EmbeddedBus {
-  // A short busy timeout: this thread must come back to its queue (and count losses) rather than wait on a lock.
-  bus ??= new EmbeddedBus(paths.bus, { busyTimeoutMs: 250 });
-  return bus;
-}
+const bus = openCollectorBus({
+  ...(config.home ? { home: config.home } : {}),
+  ...(config.configFile ? { configFile: config.configFile } : {}),
+  warn: (message) => process.stderr.write(`tapwire tap: ${message}\n`),
+  onSpoolDrop: (dropped, total) => emit(normalizer.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: counters('spool_overflow') })),
+});
 
 let eventsEmitted = 0;
 let ended = false;
 const publisher = new EventPublisher(
-  (topic, records) => {
-    openBus().appendSync(topic, records);
-  },
+  (topic, records) => bus.publish(topic, records),
   {
     maxQueued: config.maxQueuedEvents,
     onFailure: (error) => process.stderr.write(`tapwire tap: events cannot be stored (${error.message}); traffic continues, losses will be counted\n`),
@@ -163,7 +161,7 @@ async function finish(message: EndMessage): Promise<void> {
   const processInfo = { ...processFields(undefined), ...(message.exitCode !== null ? { exit_code: message.exitCode } : {}) };
   emit(normalizer.lifecycle('session.end', message.t, { message: `MCP server ${config.name ?? config.command} ${how}`, outcome, process: processInfo, tap: counters() }));
   const stats = await publisher.close(config.flushTimeoutMs);
-  bus?.close();
+  await bus.close(config.flushTimeoutMs);
   port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
 }
 

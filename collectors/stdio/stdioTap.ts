@@ -18,6 +18,8 @@ export interface StdioTapOptions {
   /** The server's configured name (the key in the host's config). */
   name?: string;
   home?: string;
+  /** tapwire.yaml selecting the bus (--config). */
+  configFile?: string;
   /** Lines longer than this are recorded as unparsed excerpts (the SDK itself rejects lines over 10 MB). */
   maxFrameBytes?: number;
   /** Size of the ring of chunks copied for the observer; when it is full, observation (never traffic) skips. */
@@ -37,6 +39,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   const ring = ChunkRing.create(options.ringBytes ?? 8 * 1024 * 1024);
   const config: ObserverConfig = {
     ...(options.home ? { home: options.home } : {}),
+    ...(options.configFile ? { configFile: options.configFile } : {}),
     ...(options.name ? { name: options.name } : {}),
     sessionId: randomUUID(),
     command: options.command,

@@ -65,7 +65,7 @@ class EqlWriter extends QueryWriter<EqlLeft> {
     const literal = value.parts.map((p) => (typeof p === 'string' ? p : '')).join('');
     const foldCase = !node.cased && hasCasedLetters(value);
     if (!wildcards && !foldCase) return make('==', eqlString(literal));
-    if (node.field.type !== 'keyword') throw new UntranslatableRuleError(`'${node.field.name}' is ${node.field.type} in Elasticsearch; '${text}' needs a keyword pattern match`);
+    if (node.field.type !== 'keyword' && node.field.type !== 'wildcard') throw new UntranslatableRuleError(`'${node.field.name}' is ${node.field.type} in Elasticsearch; '${text}' needs a keyword pattern match`);
     if (/[*?\\]/.test(literal)) throw new UntranslatableRuleError(`'${node.field.name}': '${text}' holds a literal '*', '?' or '\\', which EQL patterns cannot escape`);
     return make(foldCase ? ':' : 'like', eqlString(text));
   }

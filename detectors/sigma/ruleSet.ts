@@ -20,7 +20,7 @@ import type { CompiledRule } from './compiledRule.js';
 import { compileRules, type SigmaCompileOptions } from './ruleCompiler.js';
 import { RuleEngine, type RuleEngineOptions, type RuleEngineStats } from './ruleEngine.js';
 import { SigmaRuleError } from './ruleError.js';
-import { findRuleFiles } from './ruleTests.js';
+import { findRuleFiles } from './ruleFiles.js';
 
 export interface RuleSetOptions extends SigmaCompileOptions {
   engine?: RuleEngineOptions;

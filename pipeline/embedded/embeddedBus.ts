@@ -10,7 +10,8 @@
  * AUTOINCREMENT, rather than a plain rowid, keeps prune() from freeing offsets that a new record could then reuse.
  */
 import type { Transaction } from 'better-sqlite3';
-import type { Bus, BusConsumer, ConsumedRecord, OutgoingRecord } from '../bus.js';
+import type { BatchHandler, Bus, BusConsumer, ConsumedRecord, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
+import { pollingSubscription } from '../pollingSubscription.js';
 import { openSqliteDatabase, type OpenSqliteOptions, type SqliteDatabase, type SqliteStatement } from './sqliteDatabase.js';
 
 const BUS_SCHEMA = {
@@ -116,6 +117,11 @@ export class EmbeddedBus implements Bus {
   async consumer(group: string, topic: string): Promise<BusConsumer> {
     this.statements.register.run(group, topic);
     return new EmbeddedBusConsumer(this.statements, group, topic, this.committedOffset(group, topic));
+  }
+
+  /** Joins `group` as its only member: batches from each topic's single partition, committed after the handler. */
+  async subscribe(group: string, topics: readonly string[], handler: BatchHandler, options?: SubscribeOptions): Promise<Subscription> {
+    return pollingSubscription(this, group, topics, handler, options);
   }
 
   /** Records in the topic after the group's committed offset. */

@@ -6,7 +6,7 @@ describe('tapwire demo', () => {
   const { home, remove } = tempHome();
   afterAll(remove);
 
-  it('runs real servers behind taps and reports sessions, servers, tool hashes and calls', async () => {
+  it('runs real servers behind taps and reports sessions, servers, tool hashes, calls and alerts', async () => {
     const result = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -24,7 +24,7 @@ describe('tapwire demo', () => {
     const events = await busEvents(home);
     for (const event of events) expect(checkEvent(event).errors).toEqual([]);
     expect(new Set(events.map((e) => e.mcp.host_session?.id)).size).toBe(1);
-    expect(new Set(events.map((e) => e.mcp.session.id)).size).toBe(2);
+    expect(new Set(events.map((e) => e.mcp.session.id)).size).toBe(3);
     expect(JSON.stringify(events)).not.toContain('AKIAQ4DEMO7EXAMPLE7Q');
 
     const events2 = await runCli(['events', '--home', home, '--server', 'weather', '--method', 'tools/call']);
@@ -32,6 +32,17 @@ describe('tapwire demo', () => {
     expect(events2.stdout.toString()).toContain('get_forecast');
     const status = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { dropped: number; taps: unknown[] };
     expect(status.dropped).toBe(0);
-    expect(status.taps).toHaveLength(2);
+    expect(status.taps).toHaveLength(3);
+
+    // The alert summary: a poisoned description (rule pack), the rug pull with its diff (drift), the injected
+    // result driving a call on the other server (cross-server), and the server missing from the demo inventory.
+    const summary = out.slice(out.indexOf('\nAlerts ('));
+    expect(summary).toMatch(/\[tool_poisoning · weather\]/);
+    expect(summary).toMatch(/Tool definition changed \(rug pull\)\s+\[tool_drift · weather\]/);
+    expect(summary).toMatch(/\n\s+\+\s+<IMPORTANT>Also read ~\/\.ssh\/id_rsa/);
+    expect(summary).toMatch(/\[cross_server_flow · weather\]/);
+    expect(summary).toMatch(/MCP server not in the inventory\s+\[unknown_server · notes-backup\]/);
+    const alerts = JSON.parse(`[${(await runCli(['alerts', '--json', '--home', home])).stdout.toString().trim().split('\n').join(',')}]`) as { rule: { id: string } }[];
+    expect(alerts.map((a) => a.rule.id)).toContain('tapwire.tool-drift.tool-changed');
   });
 });

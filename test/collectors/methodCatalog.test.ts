@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUED_METHODS, META_KEYS } from '../../collectors/methodCatalog.js';
-import { toolHash } from '../../collectors/toolHash.js';
+import { toolHash } from '../../pipeline/toolHash.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import type { Direction } from '../../collectors/normalizer.js';
 import { notification, request, response, TestSession } from './fixtures.js';

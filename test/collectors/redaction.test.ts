@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isSecretName, Redactor, SECRET_TYPES, type SecretType } from '../../collectors/redaction.js';
+import { isSecretName, Redactor } from '../../collectors/redaction.js';
+import { SECRET_TYPES, type SecretType } from '../../pipeline/redactionPlaceholders.js';
 
 const redactor = new Redactor('redaction-test-key');
 const placeholderOf = (type: SecretType) => new RegExp(`\\[REDACTED:${type}:[0-9a-f]{8}\\]`);

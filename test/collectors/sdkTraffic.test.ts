@@ -15,7 +15,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Direction } from '../../collectors/normalizer.js';
-import { toolHash } from '../../collectors/toolHash.js';
+import { toolHash } from '../../pipeline/toolHash.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { stdioIdentity, TestSession } from './fixtures.js';
 

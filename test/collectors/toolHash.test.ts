@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, toolHash } from '../../collectors/toolHash.js';
+import { canonicalJson, toolHash } from '../../pipeline/toolHash.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and writes no whitespace', () => {

@@ -1,7 +1,7 @@
 /** The corpus file format: each bad item is reported as FILE:LINE and skipped, and items become the transcript records the normalizer reads. */
 import { describe, expect, it } from 'vitest';
-import { corpusTranscript, parseCorpusFile } from '../../detectors/sigma/corpusItems.js';
-import { transcriptEvents } from '../../detectors/sigma/transcriptEvents.js';
+import { corpusTranscript, parseCorpusFile } from '../../cli/ruleTesting/corpusItems.js';
+import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
 
 describe('parseCorpusFile', () => {
   it('keeps good items and names the file, line and key of each bad one', () => {

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCorpus, type CorpusItem } from '../../detectors/sigma/corpusItems.js';
-import { corpusQuality, evaluateCorpus, qualityMarkdown, type CorpusQuality } from '../../detectors/sigma/corpusQuality.js';
+import { loadCorpus, type CorpusItem } from '../../cli/ruleTesting/corpusItems.js';
+import { corpusQuality, evaluateCorpus, qualityMarkdown, type CorpusQuality } from '../../cli/ruleTesting/corpusQuality.js';
 import { compileRules } from '../../detectors/sigma/index.js';
-import { findRuleFiles } from '../../detectors/sigma/ruleTests.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';
 import { captureOfficialServers, OFFICIAL_SERVERS } from './officialServers.js';
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import type { CorpusItem } from '../../detectors/sigma/corpusItems.js';
+import type { CorpusItem } from '../../cli/ruleTesting/corpusItems.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';
 
 interface OfficialServer {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportKibanaRules, kibanaNdjson, type KibanaExport, type KibanaRule } from '../../detectors/sigma/kibanaExport.js';
 import { kqlQuoted, kqlUnquoted } from '../../detectors/sigma/kqlTranslator.js';
-import { findRuleFiles } from '../../detectors/sigma/ruleTests.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import { packageRoot } from '../../pipeline/packagePaths.js';
 import { ruleText, type RuleSpec } from '../sigma/ruleHarness.js';
 import { kibanaImportProblems, readKqlUnquoted } from './kibanaImportFormat.js';
@@ -268,7 +268,7 @@ describe('correlations', () => {
 describe('the skip list', () => {
   const cases: [string, string, RegExp][] = [
     ['a regular expression', "sel:\n    gen_ai.tool.name|re: '^rm'\ncondition: sel", /\|re': KQL has no regular expressions/],
-    ['a derived field', "sel:\n    mcp.text.descriptions|contains: '<IMPORTANT>'\ncondition: sel", /computed by Tapwire's engine and is not stored in Elasticsearch/],
+    ['a derived field Elasticsearch does not index', "sel:\n    mcp.text.hidden_tags|contains: 'ignore'\ncondition: sel", /computed by Tapwire's engine and is not stored in Elasticsearch/],
     ['fieldref', 'sel:\n    mcp.server.name|fieldref: mcp.client.name\ncondition: sel', /fieldref' compares two fields/],
     ['keyword search', "kw:\n    - 'ignore previous'\ncondition: kw", /keyword search/],
     ['contains on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|contains: ';'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only exact and prefix matches.*EQL: .*flattened field, which EQL cannot query/],

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileRules, RuleEngine } from '../../detectors/sigma/index.js';
-import { findRuleFiles } from '../../detectors/sigma/ruleTests.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { mcpEvent, tool, toolCall, toolList, toolResult } from '../sigma/mcpEvents.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';

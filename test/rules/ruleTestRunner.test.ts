@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findRuleFiles, runRuleTests, type RuleTestRun } from '../../detectors/sigma/ruleTests.js';
-import { parseRuleTestFile } from '../../detectors/sigma/ruleTestFile.js';
+import { runRuleTests, type RuleTestRun } from '../../cli/ruleTesting/ruleTests.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
+import { parseRuleTestFile } from '../../cli/ruleTesting/ruleTestFile.js';
 import { ruleText } from '../sigma/ruleHarness.js';
 
 const RULE = ruleText({

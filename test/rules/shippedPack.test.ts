@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { tapwireCategories } from '../../detectors/sigma/categoryTag.js';
-import { findRuleFiles, runRuleTests } from '../../detectors/sigma/ruleTests.js';
+import { runRuleTests } from '../../cli/ruleTesting/ruleTests.js';
+import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';
 
 const RULES_DIR = join(REPO_ROOT, 'rules');

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RuleSource } from '../../../detectors/sigma/ruleCompiler.js';
-import { findRuleFiles } from '../../../detectors/sigma/ruleTests.js';
+import { findRuleFiles } from '../../../detectors/sigma/ruleFiles.js';
 import { packageRoot } from '../../../pipeline/packagePaths.js';
 import { UsageError } from '../../usage.js';
 

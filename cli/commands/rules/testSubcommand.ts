@@ -1,6 +1,6 @@
 /** `tapwire rules test [DIR]`: runs the tests beside every rule; failures print as FILE:LINE: message, exit 1. */
 import { relative } from 'node:path';
-import { runRuleTests } from '../../../detectors/sigma/ruleTests.js';
+import { runRuleTests } from '../../ruleTesting/ruleTests.js';
 import { ProgressLine } from '../../progressLine.js';
 import { parseCommand } from '../../usage.js';
 import { ruleDirectoryArgument } from './ruleDirectoryArgument.js';

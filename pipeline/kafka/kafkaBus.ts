@@ -1,0 +1,172 @@
+/**
+ * The Kafka Bus (kafkajs). Producing: an idempotent producer (acks=all, so a retried request is never written twice),
+ * gzip, and publishes gathered for `lingerMs` into one request; records keep their key, so the Java-compatible murmur2
+ * partitioner puts every record of a host session in the same partition, in order. Consuming: consumer groups through
+ * subscribe() (kafkaSubscription.ts), committing only after the handler made a batch durable.
+ *
+ * Tapwire's topic names (TOPICS) map to the configured ones; the topics are created on first use when allowed. Kafka
+ * offsets are per partition, so the single-offset polling consumer() of the Bus contract does not apply here.
+ */
+import { CompressionTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { hostname } from 'node:os';
+import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
+import { TOPICS } from '../bus.js';
+import type { KafkaSettings } from '../config.js';
+import type { Logger } from '../logger.js';
+import { KAFKA_RETRY, kafkaClientConfig, type KafkaRole } from './kafkaClientConfig.js';
+import { runKafkaSubscription, type TopicNames } from './kafkaSubscription.js';
+import { LingerBatcher } from './lingerBatcher.js';
+import { OpenOnFirstUse } from './openOnFirstUse.js';
+
+export interface KafkaBusOptions {
+  role: KafkaRole;
+  /** Names this process to the cluster (default `<clientId setting or "tapwire">-<role>-<host>-<pid>`). */
+  clientId?: string;
+  /** Where kafkajs's own warnings and errors go; without one they are silent (collectors report failures themselves). */
+  logger?: Logger;
+}
+
+const DEFAULT_PARTITIONS = 6;
+const DEFAULT_LINGER_MS = 5;
+const MAX_RECORDS_PER_REQUEST = 5000;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+const DEFAULT_HEARTBEAT_MS = 3000;
+
+/** The Bus over a Kafka cluster. */
+export class KafkaBus implements Bus {
+  private readonly kafka: Kafka;
+  private readonly names: TopicNames;
+  private readonly batcher: LingerBatcher;
+  private readonly producer: OpenOnFirstUse<Producer>;
+  private readonly admin: OpenOnFirstUse<Admin>;
+  private readonly topicsReady: OpenOnFirstUse<void>;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly clientId: string;
+
+  /** Connects lazily: nothing touches the network before the first publish, subscribe or lag. */
+  constructor(
+    private readonly settings: KafkaSettings,
+    private readonly options: KafkaBusOptions,
+  ) {
+    this.clientId = options.clientId ?? `${settings.clientId ?? 'tapwire'}-${options.role}-${hostname()}-${process.pid}`;
+    this.kafka = new Kafka(kafkaClientConfig(settings, options.role, this.clientId, options.logger));
+    const configured: Record<string, string> = {
+      [TOPICS.events]: settings.topics?.events ?? TOPICS.events,
+      [TOPICS.alerts]: settings.topics?.alerts ?? TOPICS.alerts,
+      [TOPICS.deadLetters]: settings.topics?.deadLetters ?? TOPICS.deadLetters,
+      [TOPICS.serverEvents]: settings.topics?.serverEvents ?? TOPICS.serverEvents,
+    };
+    const reverse = new Map(Object.entries(configured).map(([logical, name]) => [name, logical]));
+    this.names = { toCluster: (topic) => configured[topic] ?? topic, fromCluster: (name) => reverse.get(name) ?? name };
+    this.batcher = new LingerBatcher((byTopic) => this.send(byTopic), settings.lingerMs ?? DEFAULT_LINGER_MS, MAX_RECORDS_PER_REQUEST);
+    this.admin = new OpenOnFirstUse(async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    });
+    this.producer = new OpenOnFirstUse(async () => {
+      // Idempotence needs one request in flight per connection to keep the order it promises. Retries are bounded
+      // (kafkajs's idempotent default is forever): a publish that gives up is retried by its caller or spooled.
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: KAFKA_RETRY[options.role],
+      });
+      await producer.connect();
+      return producer;
+    });
+    this.topicsReady = new OpenOnFirstUse(() => this.createMissingTopics());
+  }
+
+  /** The cluster's name for a Tapwire topic. */
+  topicName(topic: string): string {
+    return this.names.toCluster(topic);
+  }
+
+  /** Appends records; resolves once every in-sync replica has them (acks=all). */
+  async publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    await this.batcher.add(topic, records);
+  }
+
+  /** Not available on Kafka: offsets are per partition; consume through subscribe(). */
+  async consumer(group: string, topic: string): Promise<BusConsumer> {
+    throw new Error(`the Kafka bus has no single-offset consumer (group ${group}, topic ${topic}): Kafka workers consume through subscribe()`);
+  }
+
+  /** Joins `group` on `topics`; see kafkaSubscription.ts for the commit rules. */
+  async subscribe(group: string, topics: readonly string[], handler: BatchHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    await this.ensureTopics();
+    const sessionTimeout = this.settings.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    const heartbeatIntervalMs = this.settings.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
+    const consumer: Consumer = this.kafka.consumer({
+      groupId: group,
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 60_000),
+      heartbeatInterval: heartbeatIntervalMs,
+      // Short fetch waits keep heartbeats and shutdown prompt.
+      maxWaitTimeInMs: Math.min(1000, heartbeatIntervalMs),
+      allowAutoTopicCreation: false,
+      retry: KAFKA_RETRY.worker,
+    });
+    await consumer.connect();
+    const subscription = await runKafkaSubscription(consumer, topics, this.names, handler, { ...options, heartbeatIntervalMs });
+    this.subscriptions.add(subscription);
+    return {
+      done: subscription.done,
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  /** Records of the topic after the group's committed offsets, summed over partitions. */
+  async lag(group: string, topic: string): Promise<number> {
+    const admin = await this.admin.get();
+    const name = this.names.toCluster(topic);
+    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(name), admin.fetchOffsets({ groupId: group, topics: [name] })]);
+    const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce((sum, end) => {
+      const from = committedBy.get(end.partition) ?? -1;
+      return sum + Number(end.high) - (from >= 0 ? from : Number(end.low));
+    }, 0);
+  }
+
+  /** Creates Tapwire's topics if the config allows it (createTopics, default true); existing topics are left alone. */
+  async ensureTopics(): Promise<void> {
+    if (this.settings.createTopics !== false) await this.topicsReady.get();
+  }
+
+  /** Sends what lingers, stops every subscription, and disconnects. */
+  async close(): Promise<void> {
+    await this.batcher.drain().catch(() => undefined);
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.subscriptions.clear();
+    await Promise.all([this.producer.take()?.then((p) => p.disconnect()).catch(() => undefined), this.admin.take()?.then((a) => a.disconnect()).catch(() => undefined)]);
+  }
+
+  private async send(byTopic: Map<string, OutgoingRecord[]>): Promise<void> {
+    await this.ensureTopics();
+    const producer = await this.producer.get();
+    await producer.sendBatch({
+      acks: -1,
+      compression: this.settings.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
+      topicMessages: [...byTopic].map(([topic, records]) => ({ topic: this.names.toCluster(topic), messages: records.map((r) => ({ key: r.key, value: r.value })) })),
+    });
+  }
+
+  private async createMissingTopics(): Promise<void> {
+    const admin = await this.admin.get();
+    const existing = new Set(await admin.listTopics());
+    const wanted = Object.values(TOPICS)
+      .map((t) => this.names.toCluster(t))
+      .filter((name) => !existing.has(name));
+    if (wanted.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({ topic, numPartitions: this.settings.partitions ?? DEFAULT_PARTITIONS, replicationFactor: this.settings.replicationFactor ?? 1 })),
+    });
+  }
+}

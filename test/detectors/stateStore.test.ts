@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
+import { PositionConflictError, StateBatch } from '../../detectors/stateBatch.js';
+import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
+
+describe('EmbeddedStateStore', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tapwire-state-'));
+    file = join(dir, 'state.sqlite');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps values by partition, namespace and key, across reopening', () => {
+    const state = new EmbeddedStateStore(file);
+    state.put('srv-b', 'pins', 'tool:b', { hash: 'b' });
+    state.put('srv-a', 'pins', 'tool:z', { hash: 'z' });
+    state.put('srv-a', 'pins', 'tool:a', { hash: 'a' });
+    state.put('srv-a', 'other', 'x', 1);
+    state.delete('srv-b', 'pins', 'tool:b');
+    state.close();
+    const reopened = new EmbeddedStateStore(file);
+    expect(reopened.get('srv-a', 'pins', 'tool:a')).toEqual({ hash: 'a' });
+    expect(reopened.get('srv-b', 'pins', 'tool:b')).toBeUndefined();
+    expect(reopened.entries('srv-a', 'pins')).toEqual([['tool:a', { hash: 'a' }], ['tool:z', { hash: 'z' }]]);
+    expect(reopened.partitions('pins')).toEqual(['srv-a']);
+    expect(reopened.position('bus:mcp.events')).toBe(-1);
+    reopened.close();
+  });
+
+  it('commits writes and the position together, and neither when the work throws', () => {
+    const state = new EmbeddedStateStore(file);
+    state.transaction(() => state.put('p', 'n', 'k', 1), { source: 'bus:t', offset: 41 });
+    expect(() =>
+      state.transaction(() => {
+        state.put('p', 'n', 'k', 2);
+        throw new Error('crash in the middle');
+      }, { source: 'bus:t', offset: 99 }),
+    ).toThrow('crash in the middle');
+    expect(state.get('p', 'n', 'k')).toBe(1);
+    expect(state.position('bus:t')).toBe(41);
+    state.close();
+  });
+
+  it('names the file when it is not a state file, and the key when a value is damaged', () => {
+    writeFileSync(file, 'not a database at all, just text that is long enough to be read as a header');
+    expect(() => new EmbeddedStateStore(file)).toThrow(`${file}: not a SQLite database, so it cannot be the detector state file`);
+    const busFile = join(dir, 'bus.sqlite');
+    void new EmbeddedBus(busFile).close();
+    expect(() => new EmbeddedStateStore(busFile)).toThrow(new RegExp(`^${busFile}: not a Tapwire detector state file`));
+    const good = join(dir, 'good.sqlite');
+    new EmbeddedStateStore(good).close();
+    const raw = new Database(good);
+    raw.prepare("INSERT INTO state VALUES ('drift.pins', 'stdio:x', 'tool:a', '{broken')").run();
+    raw.close();
+    const state = new EmbeddedStateStore(good);
+    expect(() => state.get('stdio:x', 'drift.pins', 'tool:a')).toThrow(`${good}: detector state drift.pins/tool:a of partition 'stdio:x' is not valid JSON`);
+    state.close();
+  });
+});
+
+describe('StateBatch', () => {
+  it('reads its own writes over the store and applies them in one commit with the position', () => {
+    const state = new EmbeddedStateStore(':memory:');
+    state.put('p1', 'n', 'a', 'stored-a');
+    state.put('p1', 'n', 'b', 'stored-b');
+    state.put('p2', 'n', 'c', 'stored-c');
+    const batch = new StateBatch(state);
+    batch.put('p1', 'n', 'a', 'batch-a');
+    batch.delete('p1', 'n', 'b');
+    batch.put('p1', 'n', '0', 'batch-0');
+    batch.delete('p2', 'n', 'c');
+    batch.put('p3', 'n', 'd', 'batch-d');
+    expect(batch.get('p1', 'n', 'a')).toBe('batch-a');
+    expect(batch.get('p1', 'n', 'b')).toBeUndefined();
+    expect(batch.entries('p1', 'n')).toEqual([['0', 'batch-0'], ['a', 'batch-a']]);
+    expect(batch.partitions('n')).toEqual(['p1', 'p3']);
+    // Nothing reached the store yet.
+    expect(state.get('p1', 'n', 'a')).toBe('stored-a');
+    batch.commit({ source: 's', offset: 7 }, -1);
+    expect(state.entries('p1', 'n')).toEqual([['0', 'batch-0'], ['a', 'batch-a']]);
+    expect(state.partitions('n')).toEqual(['p1', 'p3']);
+    expect(state.position('s')).toBe(7);
+    expect(batch.dirty).toBe(false);
+    state.close();
+  });
+
+  it('refuses to commit when another worker moved the position meanwhile', () => {
+    const state = new EmbeddedStateStore(':memory:');
+    const batch = new StateBatch(state);
+    batch.put('p', 'n', 'k', 'mine');
+    state.transaction(() => undefined, { source: 's', offset: 20 });
+    expect(() => batch.commit({ source: 's', offset: 10 }, -1)).toThrow(PositionConflictError);
+    expect(state.get('p', 'n', 'k')).toBeUndefined();
+    expect(state.position('s')).toBe(20);
+    state.close();
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The fleet path end to end, with real processes where the product has them: two stdio taps (the demo's notes and
+ * weather servers, driven by an SDK client) and the HTTP proxy (in front of an SDK Streamable HTTP server) publish to
+ * the Kafka test broker; two detector workers in one consumer group write into Elasticsearch (the mock cluster,
+ * capturing bulk bodies). One worker is cut off in the middle of the traffic and the broker is down for 10 s while
+ * traffic goes on. Every event and every alert must land in the sink exactly once.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { indexedTextFields } from '../../cli/configuredStore.js';
+import { DEMO_STEPS } from '../../cli/demo/scriptedHost.js';
+import { loadDetection } from '../../cli/detectionSetup.js';
+import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
+import { GroupDetectWorker } from '../../detectors/groupDetectWorker.js';
+import { eventFromDocument } from '../../pipeline/elasticsearch/esDocuments.js';
+import { EsStore } from '../../pipeline/elasticsearch/esStore.js';
+import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
+import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { MockCluster } from '../elasticsearch/mockCluster.js';
+import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
+import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
+import { REPO_ROOT, requireBuiltCli } from '../support/tapwireCli.js';
+import { singleRuntimeAlerts } from './detectionWorkload.js';
+import { until } from './waitFor.js';
+
+const OUTAGE_MS = 10_000;
+const MESSAGES = 'logs-mcp.messages-default';
+const ALERTS = 'logs-mcp.alerts-default';
+
+let home: string;
+let broker: KafkaTestBroker;
+let cluster: MockCluster;
+let upstream: TestHttpServer;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  requireBuiltCli();
+  home = mkdtempSync(join(tmpdir(), 'tapwire-e2e-'));
+  broker = await KafkaTestBroker.start({ autoCreateTopics: false });
+  cluster = new MockCluster();
+  upstream = await startStreamableServer({ stateful: true, json: false });
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  await upstream.close();
+  await broker.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function writeConfig(): string {
+  const file = join(home, 'tapwire.yaml');
+  writeFileSync(file, ['bus: kafka', 'kafka:', `  brokers: ["${broker.brokers[0]}"]`, '  partitions: 4', '  sessionTimeoutMs: 1500', '  heartbeatIntervalMs: 200', '  lingerMs: 2', `spool: { dir: "${join(home, 'spool')}" }`, ''].join('\n'));
+  return file;
+}
+
+/** A detector worker of group "detectors" whose sink is the mock Elasticsearch cluster. */
+async function startWorker(name: string): Promise<GroupDetectWorker> {
+  const bus = new KafkaBus({ brokers: broker.brokers, partitions: 4, sessionTimeoutMs: 1500, heartbeatIntervalMs: 200, lingerMs: 2 }, { role: 'worker', clientId: name });
+  const store = new EsStore(cluster.client(), { textFieldsOf: indexedTextFields, flushIntervalMs: 50 });
+  const worker = new GroupDetectWorker({
+    bus,
+    store,
+    releaseIntervalMs: 250,
+    openState: (topic, partition) => new EmbeddedStateStore(join(home, `state-${topic}.${partition}.sqlite`)),
+    createRuntime: (state, partitionBy) => loadDetection(state, { partitionBy }).runtime,
+  });
+  await worker.start();
+  cleanups.push(async () => {
+    await worker.stop();
+    await store.close();
+    await bus.close();
+  });
+  return worker;
+}
+
+/** An SDK client on a demo server behind `tapwire tap --config`. */
+async function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
+  const client = new Client({ name: 'e2e-host', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [requireBuiltCli(), 'tap', '--name', name, '--home', home, '--config', config, '--', process.execPath, join(REPO_ROOT, 'dist', 'cli', 'demo', module)],
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  await client.connect(transport);
+  return client;
+}
+
+/** `tapwire proxy` in front of the upstream, selecting the Kafka bus through TAPWIRE_CONFIG. */
+async function startProxy(config: string, stderr: string[]): Promise<{ url: string; stop(): Promise<void> }> {
+  const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [requireBuiltCli(), 'proxy', '--listen', '127.0.0.1:0', '--upstream', upstream.url, '--name', 'kitchen', '--home', home], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TAPWIRE_CONFIG: config },
+  });
+  child.stdout.resume();
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  await until(() => /listening on (\S+)/.test(stderr.join('')), 'the proxy to listen', 15_000);
+  const url = /listening on (\S+)/.exec(stderr.join(''))![1]!;
+  return {
+    url: new URL(new URL(upstream.url).pathname, url).href,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function httpClient(url: string): Promise<Client> {
+  const client = new Client({ name: 'e2e-http-host', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+async function echoes(client: Client, prefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await client.callTool({ name: 'echo', arguments: { text: `${prefix}-${i}` } });
+}
+
+/** Every event the sink holds, by session. */
+function sinkSessions(): Map<string, McpEvent[]> {
+  const sessions = new Map<string, McpEvent[]>();
+  for (const document of cluster.documents(MESSAGES)) {
+    const event = eventFromDocument(document);
+    const list = sessions.get(event.mcp.session.id) ?? [];
+    list.push(event);
+    sessions.set(event.mcp.session.id, list);
+  }
+  return sessions;
+}
+
+/** Whether a session's events are all there: a session.end, and sequences 0..n-1 without a gap. */
+function complete(events: readonly McpEvent[]): boolean {
+  const sequences = new Set(events.map((e) => e.event.sequence));
+  return events.some((e) => e.event.action === 'session.end') && sequences.size === events.length && Math.max(...sequences) === events.length - 1;
+}
+
+describe('taps and proxy → Kafka → detector group → Elasticsearch', () => {
+  it('delivers every event and alert exactly once through a worker loss and a 10 s broker outage', async () => {
+    const config = writeConfig();
+    const doomed = await startWorker('worker-doomed');
+    const survivor = await startWorker('worker-survivor');
+    await until(() => broker.groupMembers('detectors').length === 2, 'two workers in the group');
+
+    const stderr: string[] = [];
+    const proxy = await startProxy(config, stderr);
+    cleanups.push(() => proxy.stop());
+    const clients = { notes: await tappedClient('notes', 'notesServer.js', config, stderr), weather: await tappedClient('weather', 'weatherServer.js', config, stderr) };
+    const http = await httpClient(proxy.url);
+    const memory: Record<string, string> = {};
+    const demo = DEMO_STEPS.filter((step) => !step.act.toString().includes('notes-backup'));
+
+    await demo[0]!.act({ clients, memory });
+    await echoes(http, 'warm-up', 10);
+    // A burst, then the doomed worker is cut off while it works through it.
+    await Promise.all([echoes(http, 'burst', 30), demo[1]!.act({ clients, memory })]);
+    broker.shun('worker-doomed');
+    await demo[2]!.act({ clients, memory });
+    await until(() => broker.groupMembers('detectors').length === 1, 'the group to drop the lost worker');
+
+    const outageStart = Date.now();
+    await broker.stop();
+    for (const step of demo.slice(3)) await step.act({ clients, memory });
+    await echoes(http, 'during-outage', 20);
+    await until(() => stderr.join('').includes('events go to the spool'), 'the collectors to spool', OUTAGE_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - outageStart))));
+    await broker.start();
+    await echoes(http, 'after-outage', 5);
+    await until(() => (stderr.join('').match(/spooled events delivered/g) ?? []).length >= 3, 'the three collectors to drain their spools', 20_000);
+
+    await http.close();
+    await Promise.all(Object.values(clients).map((client) => client.close()));
+    await proxy.stop();
+
+    // Two stdio sessions, one HTTP session, and the proxy's own: each complete, none with drops.
+    await until(() => {
+      const sessions = sinkSessions();
+      return sessions.size === 4 && [...sessions.values()].every(complete);
+    }, 'every session complete in the sink', 30_000);
+    const sessions = sinkSessions();
+    const events = [...sessions.values()].flat();
+    for (const end of events.filter((e) => e.event.action === 'session.end')) expect(end.mcp.tap?.dropped ?? 0).toBe(0);
+    const proxyEnd = events.find((e) => e.event.action === 'session.end' && e.mcp.server.name === 'tapwire-proxy')!;
+    expect(events.filter((e) => e.observer?.type === 'http_tap')).toHaveLength(proxyEnd.mcp.tap!.events!);
+
+    // The alerts one runtime raises over the same events, each once, including the attack and the rug pull.
+    const expected = singleRuntimeAlerts([...events].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || a.mcp.session.id.localeCompare(b.mcp.session.id) || a.event.sequence - b.event.sequence));
+    const expectedIds = [...new Set(expected.map((a) => a.alert.fingerprint))].sort();
+    expect(expected.map((a) => a.rule.id)).toEqual(expect.arrayContaining(['tapwire.cross-server.data-flow', 'tapwire.tool-drift.tool-changed']));
+    await until(() => cluster.documents(ALERTS).length >= expectedIds.length, 'every alert in the sink', 20_000);
+    const alertIds = cluster.documents(ALERTS).map((d) => (d as { alert: { fingerprint: string } }).alert.fingerprint);
+    expect([...alertIds].sort()).toEqual(expectedIds);
+
+    // The bulk bodies: every create carried a document; repeats (after the worker loss) were refused as conflicts.
+    const creates = cluster.bulkBodies.flatMap((lines) => lines.filter((_, i) => i % 2 === 0)) as { create: { _index: string; _id: string } }[];
+    const eventCreates = creates.filter((c) => c.create._index === MESSAGES).map((c) => c.create._id);
+    expect(new Set(eventCreates)).toEqual(new Set(events.map((e) => e.event.id)));
+    expect(doomed.totals.batches + survivor.totals.batches).toBeGreaterThan(0);
+    broker.readmit('worker-doomed');
+  });
+});
