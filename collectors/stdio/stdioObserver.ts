@@ -26,6 +26,7 @@ const port = parentPort!;
 yieldCpuToForwarding();
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
 const ring = ChunkRing.attach(config.ring);
+const OBSERVE_INTERVAL_MS = 5;
 
 const paths = resolveHome(config.home);
 let redactor: Redactor;
@@ -142,7 +143,8 @@ async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage> {
       continue;
     }
     if (end) return end;
-    await Promise.race([ring.waitForData(1000), endSignal]);
+    // Observation may lag traffic by a few milliseconds; in exchange it wakes at most this often.
+    await Promise.race([ring.waitForData(OBSERVE_INTERVAL_MS), endSignal]);
   }
 }
 

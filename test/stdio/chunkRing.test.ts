@@ -49,21 +49,30 @@ describe('ChunkRing', () => {
     expect(pieces.map((p) => p.text).join('')).toBe(payload.toString());
   });
 
-  it('wakes a consumer that sleeps in another thread', async () => {
+  it('lets a sleeping consumer sleep through small writes, and wakes it once the ring is half full', async () => {
     const ring = ChunkRing.create(65536);
-    const worker = new Worker(
-      `const { workerData, parentPort } = require('node:worker_threads');
-       const header = new Int32Array(workerData, 0, 16);
-       // Sleep as ChunkRing.waitForData does, then report the head the producer published.
-       Atomics.store(header, 2, 1);
-       Atomics.wait(header, 0, 0, 10000);
-       parentPort.postMessage(Atomics.load(header, 0));`,
-      { eval: true, workerData: ring.buffer },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    ring.write(0, 0, Buffer.from('wake up'));
-    const head = await new Promise<number>((resolve) => worker.once('message', resolve));
-    await worker.terminate();
-    expect(head).toBeGreaterThan(0);
+    const sleeper = (timeoutMs: number): Promise<string> => {
+      const worker = new Worker(
+        `const { workerData, parentPort } = require('node:worker_threads');
+         const header = new Int32Array(workerData.buffer, 0, 16);
+         // Sleep as ChunkRing.waitForData does, and report how the sleep ended.
+         Atomics.store(header, 2, 1);
+         parentPort.postMessage(Atomics.wait(header, 0, Atomics.load(header, 0), workerData.timeoutMs));`,
+        { eval: true, workerData: { buffer: ring.buffer, timeoutMs } },
+      );
+      return new Promise<string>((resolve) => worker.once('message', resolve)).finally(() => worker.terminate());
+    };
+    const ready = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+
+    const light = sleeper(1000);
+    await ready();
+    ring.write(0, 0, Buffer.from('a small chunk'));
+    expect(await light).toBe('timed-out');
+
+    const heavy = sleeper(20_000);
+    await ready();
+    // 3 × 16 KB crosses half of the 64 KiB ring.
+    for (let t = 1; t <= 3; t++) ring.write(0, t, Buffer.alloc(16000));
+    expect(await heavy).toBe('ok');
   });
 });
