@@ -3,16 +3,14 @@
  * into events (exchangeObserver.ts) and publishes them to the embedded bus. The bus writes are
  * synchronous SQLite transactions, which is why they live here and not on the forwarding thread.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
-import { hostname, setPriority } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ensureHome, resolveHome } from '../../pipeline/home.js';
 import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { type SessionIdentity, SessionNormalizer } from '../normalizer.js';
-import { Redactor } from '../redaction.js';
+import { homeRedactor, lowerThreadPriority } from '../observerThread.js';
 import { openCollectorBus } from '../spool/collectorBus.js';
 import { ExchangeObserver } from './exchangeObserver.js';
 import { exchangeFields } from './httpEventFields.js';
@@ -23,31 +21,11 @@ const config = workerData as HttpObserverConfig;
 const port = parentPort!;
 const warn = (message: string): void => void process.stderr.write(`tapwire proxy: ${message}\n`);
 
-/**
- * Observation yields the CPU to forwarding (and to the upstream, when it shares the machine): this thread
- * runs at a lower scheduling priority (Linux nice 10, set on this thread alone). Under sustained overload
- * it falls behind, and past the forwarding thread's budget observation is skipped and counted, never traffic.
- */
-function yieldToTraffic(): void {
-  try {
-    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(thread)) setPriority(thread, 10);
-  } catch {
-    // Not Linux, or not allowed: observation keeps the default priority.
-  }
-}
-yieldToTraffic();
+// Observation yields the CPU to forwarding (and to the upstream, when it shares the machine): under
+// sustained overload it falls behind, and past the forwarding thread's budget it is skipped and counted.
+lowerThreadPriority(10);
 
-const home = resolveHome(config.home);
-let redactor: Redactor;
-try {
-  ensureHome(config.home);
-  redactor = Redactor.forKeyFile(home.redactionKey);
-} catch (error) {
-  // Without the home's key, secrets are still replaced, but their hashes only correlate within this run.
-  warn(`cannot use home ${home.root}: ${(error as Error).message}`);
-  redactor = new Redactor(randomBytes(32));
-}
+const redactor = homeRedactor(config.home, warn);
 
 const bus = openCollectorBus({
   ...(config.home !== undefined ? { home: config.home } : {}),

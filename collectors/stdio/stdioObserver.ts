@@ -1,20 +1,17 @@
 /**
  * The stdio tap's observer, in a worker thread: frames the copied byte streams, normalizes each
- * frame into events and publishes them to the embedded bus. Nothing here can slow the forwarding
+ * frame into events and publishes them to the configured bus. Nothing here can slow the forwarding
  * thread; when this worker falls behind, the forwarding thread skips observation instead.
  */
-import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
-import { hostname, setPriority, userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ensureHome, resolveHome } from '../../pipeline/home.js';
 import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
+import { homeRedactor, lowerThreadPriority } from '../observerThread.js';
 import { type Direction, SessionNormalizer } from '../normalizer.js';
-import { Redactor } from '../redaction.js';
 import { openCollectorBus } from '../spool/collectorBus.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChunkRing, type RingChunk } from './chunkRing.js';
@@ -23,21 +20,13 @@ import type { FromObserver, ObserverConfig, ToObserver } from './observerProtoco
 
 const config = workerData as ObserverConfig;
 const port = parentPort!;
-yieldCpuToForwarding();
+// The lowest priority: the forwarding thread shares this process and must never wait for it.
+lowerThreadPriority(19);
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
 const ring = ChunkRing.attach(config.ring);
 const OBSERVE_INTERVAL_MS = 5;
 
-const paths = resolveHome(config.home);
-let redactor: Redactor;
-try {
-  ensureHome(config.home);
-  redactor = Redactor.forKeyFile(paths.redactionKey);
-} catch (error) {
-  // Without the home's key, secrets are still replaced, but their hashes only correlate within this session.
-  process.stderr.write(`tapwire tap: cannot use home ${paths.root}: ${(error as Error).message}\n`);
-  redactor = new Redactor(randomBytes(32));
-}
+const redactor = homeRedactor(config.home, (message) => process.stderr.write(`tapwire tap: ${message}\n`));
 
 const bus = openCollectorBus({
   ...(config.home ? { home: config.home } : {}),
@@ -184,18 +173,5 @@ function safeUserName(): string {
     return userInfo().username;
   } catch {
     return String(process.getuid?.() ?? 'unknown');
-  }
-}
-
-/**
- * Lowers this thread's scheduling priority (Linux lets setpriority() take a thread id), so that on
- * a busy machine the forwarding thread wins the CPU and observation is what falls behind.
- */
-function yieldCpuToForwarding(): void {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
-  } catch {
-    // Not Linux, or not permitted: observation simply competes at normal priority.
   }
 }
