@@ -1,4 +1,4 @@
-/** Plain-text tables for the CLI's human output (--json gives machine output). */
+/** The CLI's output: plain-text tables for people, NDJSON for machines (every --json flag). */
 
 /** Renders rows under headers, padding columns and cutting cells to `maxCell` characters. */
 export function renderTable(headers: string[], rows: (string | number | undefined)[][], maxCell = 60): string {
@@ -16,4 +16,9 @@ function clip(text: string, max: number): string {
 /** A short local-time rendering of an epoch-ms instant. */
 export function shortTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+/** Writes items as NDJSON on stdout. */
+export function writeJsonLines(items: readonly unknown[]): void {
+  for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
 }

@@ -40,8 +40,3 @@ export async function withEmbeddedPipeline(home: string | undefined, work: (pipe
     await pipeline.close();
   }
 }
-
-/** Writes items as NDJSON on stdout (the machine output of every --json flag). */
-export function writeJsonLines(items: readonly unknown[]): void {
-  for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
-}

@@ -1,8 +1,7 @@
 /** `tapwire alerts`: list stored alerts, newest first. */
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
-import { writeJsonLines } from '../embeddedPipeline.js';
-import { renderTable, shortTime } from '../table.js';
+import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger, UsageError } from '../usage.js';
 

@@ -5,7 +5,7 @@ import { decideChanges, knownServers, pendingChanges, type ServerChanges } from 
 import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { resolveHome } from '../../pipeline/home.js';
-import { renderTable, shortTime } from '../table.js';
+import { renderTable, shortTime } from '../commandOutput.js';
 import { parseCommand, UsageError } from '../usage.js';
 
 const spec = {

@@ -1,8 +1,7 @@
 /** `tapwire events`: list captured MCP events from the store. */
 import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
-import { writeJsonLines } from '../embeddedPipeline.js';
 import { directionArrow, summarizeEvent } from '../eventSummary.js';
-import { renderTable, shortTime } from '../table.js';
+import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 

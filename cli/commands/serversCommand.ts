@@ -1,6 +1,6 @@
 /** `tapwire servers`: the inventory of MCP servers seen, with their tools and tool hashes. */
-import { withEmbeddedPipeline, writeJsonLines } from '../embeddedPipeline.js';
-import { renderTable, shortTime } from '../table.js';
+import { withEmbeddedPipeline } from '../embeddedPipeline.js';
+import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {

@@ -1,7 +1,6 @@
 /** `tapwire sessions`: list MCP sessions (one per tapped server process or HTTP session). */
 import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
-import { writeJsonLines } from '../embeddedPipeline.js';
-import { renderTable, shortTime } from '../table.js';
+import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 

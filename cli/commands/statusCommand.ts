@@ -1,6 +1,6 @@
 /** `tapwire status`: is telemetry flowing? Bus depth, per-tap counts, and every dropped event. */
-import { withEmbeddedPipeline, writeJsonLines } from '../embeddedPipeline.js';
-import { renderTable, shortTime } from '../table.js';
+import { withEmbeddedPipeline } from '../embeddedPipeline.js';
+import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseCommand } from '../usage.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 

@@ -1,7 +1,7 @@
 /** Prints what the demo captured: sessions, servers, tools with their hashes, and the tool calls. */
 import type { Store } from '../../pipeline/store.js';
 import { summarizeEvent } from '../eventSummary.js';
-import { renderTable, shortTime } from '../table.js';
+import { renderTable, shortTime } from '../commandOutput.js';
 
 /** Writes the capture report for a home's store to `out`. */
 export async function writeDemoReport(store: Store, out: (text: string) => void): Promise<void> {

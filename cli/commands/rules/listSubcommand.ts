@@ -1,8 +1,7 @@
 /** `tapwire rules list [DIR] [--json]`: the rules the engine accepts, one per row (or NDJSON line). */
 import type { CompiledRule } from '../../../detectors/sigma/compiledRule.js';
 import { compileRules } from '../../../detectors/sigma/ruleCompiler.js';
-import { writeJsonLines } from '../../embeddedPipeline.js';
-import { renderTable } from '../../table.js';
+import { renderTable, writeJsonLines } from '../../commandOutput.js';
 import { parseCommand } from '../../usage.js';
 import { readRuleSources, ruleDirectoryArgument } from './ruleDirectoryArgument.js';
 

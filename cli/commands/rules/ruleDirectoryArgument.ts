@@ -13,10 +13,13 @@ export function ruleDirectoryArgument(positional: string | undefined): string {
   return dir;
 }
 
-/** Every rule file under `dir`, named relative to the working directory when inside it (FILE:LINE messages stay short). */
+/** A path as short as it reads well: relative to the working directory when it is inside it. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+/** Every rule file under `dir`, named as shownPath names it (FILE:LINE messages stay short). */
 export function readRuleSources(dir: string): RuleSource[] {
-  return findRuleFiles(dir).map((file) => {
-    const rel = relative(process.cwd(), file);
-    return { path: rel === '' || rel.startsWith('..') ? file : rel, text: readFileSync(file, 'utf8') };
-  });
+  return findRuleFiles(dir).map((file) => ({ path: shownPath(file), text: readFileSync(file, 'utf8') }));
 }

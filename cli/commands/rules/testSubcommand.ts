@@ -1,9 +1,8 @@
 /** `tapwire rules test [DIR]`: runs the tests beside every rule; failures print as FILE:LINE: message, exit 1. */
-import { relative } from 'node:path';
 import { runRuleTests } from '../../ruleTesting/ruleTests.js';
 import { ProgressLine } from '../../progressLine.js';
 import { parseCommand } from '../../usage.js';
-import { ruleDirectoryArgument } from './ruleDirectoryArgument.js';
+import { ruleDirectoryArgument, shownPath } from './ruleDirectoryArgument.js';
 
 const spec = {
   name: 'rules test',
@@ -18,12 +17,6 @@ Exits 0 when every test passes, 1 on any failure.`,
   positionals: { min: 0, max: 1 },
 } as const;
 
-/** A path as short as it reads well: relative to the working directory when it is inside it. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel === '' || rel.startsWith('..') ? path : rel;
-}
-
 /** Entry point of `tapwire rules test`. */
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
@@ -32,12 +25,12 @@ export async function run(argv: string[]): Promise<number> {
   const progress = new ProgressLine();
   const result = runRuleTests(dir, {
     onFile: (file, done, total) => {
-      if (progress.interactive) progress.update(`[${done}/${total}] ${shown(file.ruleFile)}`);
-      else process.stdout.write(`${file.failures.length > 0 ? 'FAIL' : 'ok  '}  ${shown(file.ruleFile)}  (${file.rules} rules, ${file.cases} tests)\n`);
+      if (progress.interactive) progress.update(`[${done}/${total}] ${shownPath(file.ruleFile)}`);
+      else process.stdout.write(`${file.failures.length > 0 ? 'FAIL' : 'ok  '}  ${shownPath(file.ruleFile)}  (${file.rules} rules, ${file.cases} tests)\n`);
     },
   });
   progress.clear();
-  for (const failure of result.failures) process.stdout.write(`${shown(failure.file)}:${failure.line}: ${failure.message}\n`);
+  for (const failure of result.failures) process.stdout.write(`${shownPath(failure.file)}:${failure.line}: ${failure.message}\n`);
   const rules = result.files.reduce((n, f) => n + f.rules, 0);
   process.stdout.write(`${result.files.length} rule files, ${rules} rules, ${result.cases} tests: ${result.failures.length === 0 ? 'all passed' : `${result.failures.length} failures`}\n`);
   return result.failures.length > 0 ? 1 : 0;
