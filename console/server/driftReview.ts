@@ -1,0 +1,78 @@
+/**
+ * The review of changed tool definitions: each pending change with its diff against the pin, and the decision,
+ * recorded through the same drift-approval functions `tapwire approve` uses, for exactly the definition (hash) the
+ * reviewer saw — if the server has presented yet another version since, the decision is refused.
+ */
+import { diffDefinitions } from '../../detectors/drift/definitionDiff.js';
+import { decideChanges, pendingChanges } from '../../detectors/drift/driftApproval.js';
+import { DriftLedger, type DecisionKind } from '../../detectors/drift/driftLedger.js';
+import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
+import type { StateStore } from '../../detectors/stateStore.js';
+import { sideBySide, type SideBySide } from './sideBySideDiff.js';
+
+export interface ReviewItem {
+  serverId: string;
+  serverName: string;
+  key: string;
+  item: string;
+  kind: string;
+  name: string;
+  change: string;
+  hash: string;
+  pinnedHash?: string;
+  pinSource?: string;
+  firstSeen: string;
+  sessions: string[];
+  diff: SideBySide;
+  /** The equivalent command line. */
+  command: string;
+}
+
+export interface DecisionRequest {
+  serverId: string;
+  key: string;
+  hash: string;
+  decision: DecisionKind;
+}
+
+/** Every change waiting for a decision, with its diff. */
+export function reviewItems(state: StateStore): ReviewItem[] {
+  return pendingChanges(state).flatMap((server) => {
+    const ledger = new DriftLedger(state, server.serverId);
+    return server.changes.map((change) => {
+      const pin = ledger.pin(change.key);
+      const item = approvalItem(change.kind, change.name);
+      const review: ReviewItem = {
+        serverId: server.serverId,
+        serverName: server.serverName,
+        key: change.key,
+        item,
+        kind: change.kind,
+        name: change.name,
+        change: change.change,
+        hash: change.hash,
+        firstSeen: change.firstSeen,
+        sessions: change.sessions,
+        diff: sideBySide(diffDefinitions(change.name, pin, change.presented).unified),
+        command: `tapwire approve ${server.serverName} ${item}`,
+      };
+      const pinnedHash = change.pinnedHash ?? pin?.hash;
+      if (pinnedHash !== undefined) review.pinnedHash = pinnedHash;
+      if (pin) review.pinSource = pin.source;
+      return review;
+    });
+  });
+}
+
+export class DecisionConflict extends Error {}
+
+/** Records the decision on the one change it names; throws DecisionConflict when that change is no longer pending. */
+export function decide(state: StateStore, request: DecisionRequest, at: string): void {
+  const servers = pendingChanges(state, request.serverId, request.key)
+    .filter((s) => s.serverId === request.serverId)
+    .map((s) => ({ ...s, changes: s.changes.filter((c) => c.key === request.key && c.hash === request.hash) }));
+  if (servers.reduce((n, s) => n + s.changes.length, 0) !== 1) {
+    throw new DecisionConflict(`no pending change ${request.key} presenting sha256:${request.hash.slice(0, 16)} on ${request.serverId} (decided already, or the server presented another version since: reload)`);
+  }
+  decideChanges(state, servers, request.decision, at);
+}

@@ -1,0 +1,110 @@
+/** The fields of the console API's answers that the pages read (the server's console/server/* define them all). */
+export interface AlertRow {
+  id: string;
+  time: string;
+  severityName: string;
+  rule: { id: string; name: string; category: string };
+  server?: string;
+  host?: string;
+  tool?: string;
+  session?: string;
+  hostSession?: string;
+  message: string;
+}
+
+export interface DiffRow {
+  kind: 'context' | 'changed' | 'removed' | 'added' | 'gap';
+  left?: { line: number; text: string };
+  right?: { line: number; text: string };
+}
+
+export interface SideBySide {
+  header: { left: string; right: string };
+  rows: DiffRow[];
+}
+
+export interface EventDoc {
+  '@timestamp': string;
+  event: { id: string; action: string; duration?: number };
+  message?: string;
+  mcp: {
+    session: { id: string };
+    server: { name: string };
+    direction?: string;
+    method?: { name: string };
+    message?: { kind: string };
+    tools?: { name: string; description?: string }[];
+    params?: unknown;
+    result?: unknown;
+  };
+  gen_ai?: { tool?: { name?: string; call?: { arguments?: unknown; result?: unknown } } };
+  error?: { message?: string };
+}
+
+export interface AlertDetail extends AlertRow {
+  description: string;
+  matched: { field: string; value?: string }[];
+  details: Record<string, unknown>;
+  diff?: SideBySide;
+  approve?: string;
+  evidence: EventDoc[];
+  missingEvidence: string[];
+}
+
+export interface Exchange {
+  id: string;
+  session: string;
+  time: string;
+  direction?: string;
+  method: string;
+  kind: string;
+  summary: string;
+  tool?: string;
+  arguments?: unknown;
+  result?: unknown;
+  error?: { code?: string; message?: string };
+  durationMs?: number;
+  unanswered?: boolean;
+  alerts: string[];
+}
+
+export interface Timeline {
+  session: string;
+  hostSession?: string;
+  host?: string;
+  lanes: { session: string; server: string; serverVersion?: string; transport: string; focus: boolean }[];
+  exchanges: Exchange[];
+  flows: { alert: string; rule: string; severityName: string; from: string; to: string }[];
+  alerts: AlertRow[];
+}
+
+export interface InventoryServer {
+  id: string;
+  name: string;
+  reportedName?: string;
+  version?: string;
+  transport: string;
+  firstSeen: string;
+  lastSeen: string;
+  sessions: number;
+  events: number;
+  hosts: string[];
+  pendingChanges: number;
+  tools: { name: string; hash: string; description?: string; firstSeen: string; lastSeen: string; pin?: { hash: string; source: string; since: string; matches: boolean } }[];
+}
+
+export interface ReviewItem {
+  serverId: string;
+  serverName: string;
+  key: string;
+  item: string;
+  kind: string;
+  change: string;
+  hash: string;
+  pinnedHash?: string;
+  pinSource?: string;
+  firstSeen: string;
+  sessions: string[];
+  diff: SideBySide;
+  command: string;
+}
