@@ -22,3 +22,12 @@ export function shortTime(ms: number): string {
 export function writeJsonLines(items: readonly unknown[]): void {
   for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
 }
+
+/**
+ * Says that a list was cut at --limit: under the table for people; on stderr with --json, so the NDJSON on stdout
+ * stays one document per line.
+ */
+export function writeLimitNotice(text: string, json: boolean): void {
+  if (json) process.stderr.write(`${text}\n`);
+  else process.stdout.write(`(${text})\n`);
+}

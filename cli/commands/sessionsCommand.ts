@@ -2,6 +2,7 @@
 import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
 import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
+import { jsonShape } from '../jsonShape.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 
 const spec = {
@@ -29,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(o.since ? { since: parseTimeSpec(o.since, '--since') } : {}),
       limit: positiveInteger(o.limit, '--limit', 100),
     });
-    if (o.json) return writeJsonLines(sessions);
+    if (o.json) return writeJsonLines(jsonShape(sessions) as unknown[]);
     const rows = sessions.map((s) => [
       s.id,
       s.serverName,

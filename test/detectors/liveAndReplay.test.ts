@@ -94,8 +94,8 @@ describe('detectors through real taps, live and in replay', () => {
 
   it('lists stored alerts by severity for people', async () => {
     const high = await runCli(['alerts', '--severity', 'high', '--home', home]);
-    expect(high.stdout.toString()).toMatch(/^time\s+severity\s+rule\s+server\s+message\n/);
-    expect(high.stdout.toString()).toContain('tapwire.tool-drift.tool-changed');
+    expect(high.stdout.toString()).toMatch(/^id\s+time\s+severity\s+rule\s+server\s+host\s+count\s+message\n/);
+    expect(high.stdout.toString()).toContain('Tool definition changed (rug pull)');
     expect(high.stdout.toString()).not.toContain('tapwire.server-identity.unknown-server');
     const bad = await runCli(['alerts', '--severity', 'urgent', '--home', home]);
     expect(bad.code).toBe(2);
