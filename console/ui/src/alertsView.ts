@@ -54,7 +54,7 @@ function row(alert: AlertRow, fresh: boolean): HTMLElement {
     h('td', {}, h('a', { href: `#/alert/${encodeURIComponent(alert.id)}`, class: 'title' }, alert.rule.name), h('div', { class: 'muted small' }, alert.rule.category.replace(/_/g, ' '))),
     h('td', {}, alert.server ?? ''),
     h('td', {}, alert.host ?? ''),
-    h('td', { class: 'message' }, alert.message),
+    h('td', { class: 'message' }, h('div', { class: 'clamp', title: alert.message }, alert.message)),
   );
 }
 
