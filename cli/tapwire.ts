@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   alerts: { summary: 'list stored alerts', load: () => import('./commands/alertsCommand.js') },
   approve: { summary: "approve (or reject) a server's changed tool definitions", load: () => import('./commands/approveCommand.js') },
   console: { summary: 'serve the local web console (alerts, sessions, inventory, tool review) on 127.0.0.1', load: () => import('./commands/consoleCommand.js') },
+  inventory: { summary: 'export the servers and tool pins observed so far as an inventory file (inventory export)', load: () => import('./commands/inventoryCommand.js') },
   es: { summary: 'set up Elasticsearch for the Tapwire store (templates, lifecycle, data streams)', load: () => import('./commands/esCommand.js') },
   kibana: { summary: 'import the Tapwire data views, dashboards and detection rule into Kibana', load: () => import('./commands/kibanaCommand.js') },
   install: { summary: "put every MCP server of this machine's hosts (Claude, Cursor, VS Code, Windsurf) behind Tapwire", load: () => import('./commands/installCommand.js') },
