@@ -73,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
   const selectors = [o.session, o['host-session'], o.id, o.alert].filter((v) => v !== undefined).length;
   if (selectors > 1) throw new UsageError('give one of --session, --host-session, --id and --alert');
   const limit = positiveInteger(o.limit, '--limit', 200);
+  const since = o.since === undefined ? undefined : parseTimeSpec(o.since, '--since');
+  const until = o.until === undefined ? undefined : parseTimeSpec(o.until, '--until');
   return withConfiguredStore(o, async ({ store }) => {
     let events: McpEvent[];
     let cut = false;
@@ -86,8 +88,8 @@ export async function run(argv: string[]): Promise<number> {
           ...(o.server ? { server: o.server } : {}),
           ...(o.method ? { method: o.method } : {}),
           ...(o.tool ? { tool: o.tool } : {}),
-          ...(o.since ? { since: parseTimeSpec(o.since, '--since') } : {}),
-          ...(o.until ? { until: parseTimeSpec(o.until, '--until') } : {}),
+          ...(since === undefined ? {} : { since }),
+          ...(until === undefined ? {} : { until }),
           limit: limit + 1,
           order: 'desc',
         };
