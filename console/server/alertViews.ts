@@ -1,34 +1,26 @@
-/** What the console's alert list and alert detail show: one alert as the UI reads it, and its evidence. */
+/**
+ * What the console's alert list and alert detail show. Alerts read as the CLI shows them (cli/alertView: rule
+ * title, readable message with the matched text, repeats within a session collapsed, ids as unique prefixes); the
+ * detail adds the rule's description, the drift diff side by side, and the evidence events.
+ */
+import { collapseAlerts, readableAlert, type CollapsedAlert, type ReadableAlert } from '../../cli/alertView/alertView.js';
+import { alertEvidence, findAlertByPrefix } from '../../cli/alertView/storeLookup.js';
 import type { AlertQuery, Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { severityName } from '../../cli/commands/alertsCommand.js';
-import { sideBySide, type DiffRow } from './sideBySideDiff.js';
+import { sideBySide, type SideBySide } from './sideBySideDiff.js';
 
-export interface AlertRow {
-  id: string;
-  time: string;
-  severity: number;
-  severityName: string;
-  rule: { id: string; name: string; category: string };
-  server?: string;
-  host?: string;
-  tool?: string;
-  session?: string;
-  hostSession?: string;
-  message: string;
-}
-
-export interface AlertDetail extends AlertRow {
+export interface AlertDetail extends ReadableAlert {
   description: string;
-  matched: { field: string; value?: string }[];
+  /** The matched values in full (as stored: redacted and bounded by the detector), for highlighting. */
+  matched_full: { field: string; value?: string }[];
   details: Record<string, unknown>;
   /** The drift diff, side by side, when the alert carries one. */
-  diff?: { header: { left: string; right: string }; rows: DiffRow[] };
+  diff?: SideBySide;
   approve?: string;
   evidence: McpEvent[];
   /** Evidence ids the store no longer holds. */
-  missingEvidence: string[];
+  missing_evidence: string[];
 }
 
 /** The alert list's filters, as the UI sends them in the query string. */
@@ -42,71 +34,37 @@ export interface AlertFilter {
   limit: number;
 }
 
-export function alertRow(alert: McpAlert): AlertRow {
-  const row: AlertRow = {
-    id: alert.alert.fingerprint,
-    time: alert['@timestamp'],
-    severity: alert.event.severity,
-    severityName: severityName(alert.event.severity),
-    rule: { id: alert.rule.id, name: alert.rule.name, category: alert.rule.category },
-    message: alert.message,
-  };
-  const optional: Partial<AlertRow> = {
-    server: alert.mcp?.server?.name,
-    host: alert.host?.hostname,
-    tool: alert.gen_ai?.tool?.name,
-    session: alert.mcp?.session?.id,
-    hostSession: alert.mcp?.host_session?.id,
-  };
-  for (const [key, value] of Object.entries(optional)) if (value !== undefined) (row as unknown as Record<string, unknown>)[key] = value;
-  return row;
-}
-
-/** Alerts matching the filter, newest first; `truncated` when the limit cut the list. */
-export async function listAlerts(store: Store, filter: AlertFilter): Promise<{ alerts: AlertRow[]; truncated: boolean }> {
+/** Alerts matching the filter, newest first, repeats collapsed; `truncated` when the limit cut the list. */
+export async function listAlerts(store: Store, filter: AlertFilter): Promise<{ alerts: CollapsedAlert[]; truncated: boolean }> {
   const query: AlertQuery = { limit: filter.limit + 1 };
   if (filter.severity !== undefined) query.minSeverity = filter.severity;
   if (filter.rule) query.ruleId = filter.rule;
   if (filter.server) query.server = filter.server;
   if (filter.since !== undefined) query.since = filter.since;
   if (filter.until !== undefined) query.until = filter.until;
-  // The store contract has no host filter; hosts are few per fleet view, so the console filters them itself.
+  // The store contract has no host filter; the console filters hosts itself over a wider window.
   if (filter.host) query.limit = Math.max(query.limit ?? 0, 10_000);
   let alerts = await store.alerts(query);
   if (filter.host) alerts = alerts.filter((a) => a.host?.hostname === filter.host);
-  return { alerts: alerts.slice(0, filter.limit).map(alertRow), truncated: alerts.length > filter.limit };
+  return { alerts: collapseAlerts(alerts.slice(0, filter.limit)), truncated: alerts.length > filter.limit };
 }
 
-/** The session an event id belongs to: event ids are `<session id>:<sequence>`. */
-export function sessionOfEventId(eventId: string): string {
-  return eventId.slice(0, eventId.lastIndexOf(':'));
-}
-
-/** The events with these ids, in the order given, and the ids not found. */
-export async function eventsById(store: Store, ids: readonly string[]): Promise<{ events: McpEvent[]; missing: string[] }> {
-  const found = new Map<string, McpEvent>();
-  for (const session of new Set(ids.map(sessionOfEventId))) {
-    for (const event of await store.events({ session, limit: 100_000, order: 'asc' })) if (ids.includes(event.event.id)) found.set(event.event.id, event);
-  }
-  return { events: ids.flatMap((id) => found.get(id) ?? []), missing: ids.filter((id) => !found.has(id)) };
-}
-
-/** One alert by its full fingerprint. */
-export async function findAlert(store: Store, id: string): Promise<McpAlert | undefined> {
-  return (await store.alerts({ limit: 100_000 })).find((a) => a.alert.fingerprint === id);
+/** The alert an id or unique id prefix names (throws IdLookupError otherwise). */
+export function findAlert(store: Store, id: string): Promise<McpAlert> {
+  return findAlertByPrefix(store, id);
 }
 
 /** The alert's detail: everything the detail view shows. */
 export async function alertDetail(store: Store, alert: McpAlert): Promise<AlertDetail> {
   const details = (alert.alert.details ?? {}) as Record<string, unknown>;
-  const { events, missing } = await eventsById(store, alert.alert.source_event_ids);
+  const { events, missing } = await alertEvidence(store, alert);
   const detail: AlertDetail = {
-    ...alertRow(alert),
+    ...readableAlert(alert),
     description: alert.rule.description,
-    matched: alert.alert.matched ?? [],
+    matched_full: alert.alert.matched ?? [],
     details,
     evidence: events,
-    missingEvidence: missing,
+    missing_evidence: missing,
   };
   if (typeof details.diff === 'string' && details.diff !== '') detail.diff = sideBySide(details.diff);
   if (typeof details.approve === 'string') detail.approve = details.approve;

@@ -3,6 +3,7 @@
  * per request, so the embedded store is caught up from the bus each time and nothing stays locked); drift review
  * and decisions go to the home's detector state.
  */
+import { IdLookupError } from '../../cli/alertView/storeLookup.js';
 import type { Store } from '../../pipeline/store.js';
 import { alertDetail, findAlert, listAlerts, type AlertFilter } from './alertViews.js';
 import { DecisionConflict, decide, reviewItems, type DecisionRequest } from './driftReview.js';
@@ -75,8 +76,12 @@ export async function answer(data: ConsoleData, method: string, path: string, pa
       case 'alerts':
         return data.withStore(async (store) => {
           if (id === undefined) return ok(await listAlerts(store, alertFilter(params)));
-          const alert = await findAlert(store, id);
-          return alert ? ok(await alertDetail(store, alert)) : notFound(`alert ${id}`);
+          try {
+            return ok(await alertDetail(store, await findAlert(store, id)));
+          } catch (error) {
+            if (error instanceof IdLookupError) return { status: 404, body: { error: error.message } };
+            throw error;
+          }
         });
       case 'sessions':
         if (id === undefined) throw new BadRequest('missing session id');

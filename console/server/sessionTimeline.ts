@@ -7,7 +7,7 @@ import type { Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { summarizeEvent } from '../../cli/eventSummary.js';
-import { alertRow, type AlertRow } from './alertViews.js';
+import { readableAlert, type ReadableAlert } from '../../cli/alertView/alertView.js';
 
 export interface Lane {
   session: string;
@@ -41,7 +41,7 @@ export interface Exchange {
 export interface Flow {
   alert: string;
   rule: string;
-  severityName: string;
+  severity: string;
   from: string;
   to: string;
 }
@@ -53,7 +53,7 @@ export interface Timeline {
   lanes: Lane[];
   exchanges: Exchange[];
   flows: Flow[];
-  alerts: AlertRow[];
+  alerts: ReadableAlert[];
 }
 
 const EVENT_LIMIT = 100_000;
@@ -164,11 +164,11 @@ export async function sessionTimeline(store: Store, session: string): Promise<Ti
     const from = ends && exchangeOfEvent.get(ends[0]);
     const to = ends && exchangeOfEvent.get(ends[1]);
     if (from && to && from.session !== to.session) {
-      const row = alertRow(alert);
-      flows.push({ alert: row.id, rule: row.rule.name, severityName: row.severityName, from: from.id, to: to.id });
+      const view = readableAlert(alert);
+      flows.push({ alert: view.id, rule: view.title, severity: view.severity, from: from.id, to: to.id });
     }
   }
-  const timeline: Timeline = { session, lanes: [...lanes.values()], exchanges, flows, alerts: alerts.map(alertRow) };
+  const timeline: Timeline = { session, lanes: [...lanes.values()], exchanges, flows, alerts: alerts.map(readableAlert) };
   if (hostSession) timeline.hostSession = hostSession;
   timeline.host = first.host.hostname;
   return timeline;

@@ -58,7 +58,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     expect(new URL(page.url()).pathname).toBe('/');
     await page.locator('[data-testid=alert-table]').waitFor();
     // The session cookie is HttpOnly: page script cannot read the token.
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
   });
 
   it('lists the alerts of the scenario with title, severity, server and message, and filters them', async () => {
@@ -69,14 +69,14 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await shot('alerts');
 
     await page.locator('[data-testid=filter-severity]').selectOption('critical');
-    await page.waitForFunction(() => location.hash.includes('severity=critical') && document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0);
+    await page.waitForFunction("location.hash.includes('severity=critical') && document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0");
     const severities = await page.locator('[data-testid=alert-table] tbody tr .sev').allTextContents();
     expect(new Set(severities)).toEqual(new Set(['critical']));
     await expect(row('Data from one server sent to another').isVisible()).resolves.toBe(true);
     await shot('alerts-critical');
 
     await page.goto(`${tapwire.origin}/#/alerts?server=notes-backup`);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0 && document.querySelector('[data-testid=filter-server]') !== null);
+    await page.waitForFunction("document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0 && document.querySelector('[data-testid=filter-server]') !== null");
     const servers = await page.locator('[data-testid=alert-table] tbody tr td:nth-child(4)').allTextContents();
     expect(new Set(servers)).toEqual(new Set(['notes-backup']));
   });
@@ -125,7 +125,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     // The flows between the weather and notes sessions, listed and drawn.
     await expect(page.locator('[data-testid=flows] li', { hasText: 'Data from one server sent to another' }).textContent()).resolves.toContain('notes tools/call read_note ⟶ weather tools/call get_forecast');
     await expect(page.locator('[data-testid=flows] li', { hasText: "Call follows another server's instruction" }).textContent()).resolves.toContain('weather tools/call get_forecast ⟶ notes tools/call read_note');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=flow-arrow]').length >= 2);
+    await page.waitForFunction("document.querySelectorAll('[data-testid=flow-arrow]').length >= 2");
     await shot('session-timeline');
   });
 

@@ -13,12 +13,12 @@ function facts(alert: AlertDetail): HTMLElement {
   return h(
     'dl',
     { class: 'facts' },
-    fact('Time', localTime(alert.time)),
+    fact('Time', localTime(alert['@timestamp'])),
     fact('Server', alert.server),
     fact('Tool', alert.tool),
     fact('Host', alert.host),
     fact('Session', alert.session ? h('a', { href: sessionHref(alert.session), 'data-testid': 'open-session' }, `${alert.session} — open timeline →`) : undefined),
-    fact('Rule', `${alert.rule.id} (${alert.rule.category.replace(/_/g, ' ')})`),
+    fact('Rule', `${alert.rule_id} (${alert.category.replace(/_/g, ' ')})`),
     fact('Alert id', alert.id),
   );
 }
@@ -42,20 +42,20 @@ function evidenceCard(event: EventDoc, needles: string[]): HTMLElement {
 
 export const alertDetailView: View = async (main, _params, id) => {
   const alert = await getJson<AlertDetail>(`/api/alerts/${encodeURIComponent(id ?? '')}`);
-  const needles = alert.matched.flatMap((m) => needlesOf(m.value));
+  const needles = alert.matched_full.flatMap((m) => needlesOf(m.value));
   const { diff: _diff, approve: _approve, ...otherDetails } = alert.details;
   fill(main, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/alerts' }, '← Alerts')),
-    h('div', { class: 'toolbar' }, severityBadge(alert.severityName), h('h1', { 'data-testid': 'alert-title' }, alert.rule.name)),
+    h('div', { class: 'toolbar' }, severityBadge(alert.severity), h('h1', { 'data-testid': 'alert-title' }, alert.title)),
     h('p', { class: 'lead', 'data-testid': 'alert-message' }, highlighted(alert.message, needles)),
     facts(alert),
     h('p', { class: 'muted' }, alert.description),
-    alert.matched.length > 0 &&
+    alert.matched_full.length > 0 &&
       h(
         'section',
         {},
         h('h2', {}, 'Matched'),
-        h('table', { class: 'grid matched', 'data-testid': 'matched' }, h('tbody', {}, alert.matched.map((m) => h('tr', {}, h('th', {}, m.field), h('td', {}, h('mark', {}, m.value ?? '(field present)')))))),
+        h('table', { class: 'grid matched', 'data-testid': 'matched' }, h('tbody', {}, alert.matched_full.map((m) => h('tr', {}, h('th', {}, m.field), h('td', {}, h('mark', {}, m.value ?? '(field present)')))))),
       ),
     alert.diff &&
       h(
@@ -71,7 +71,7 @@ export const alertDetailView: View = async (main, _params, id) => {
       {},
       h('h2', {}, `Evidence (${alert.evidence.length} event${alert.evidence.length === 1 ? '' : 's'})`),
       alert.evidence.map((e) => evidenceCard(e, needles)),
-      alert.missingEvidence.length > 0 && h('p', { class: 'muted' }, `Not in the store any more: ${alert.missingEvidence.join(', ')}`),
+      alert.missing_evidence.length > 0 && h('p', { class: 'muted' }, `Not in the store any more: ${alert.missing_evidence.join(', ')}`),
     ),
   );
 };

@@ -20,15 +20,15 @@ function query(params: URLSearchParams): string {
 }
 
 function filterForm(params: URLSearchParams, rows: AlertRow[]): HTMLElement {
-  const options = (name: string, values: string[], all: string): HTMLElement =>
-    h('select', { name, 'data-testid': `filter-${name}` }, h('option', { value: '' }, all), values.map((v) => h('option', { value: v, selected: params.get(name) === v }, v)));
+  const options = (name: string, values: string[], all: string, labels?: Map<string, string>): HTMLElement =>
+    h('select', { name, 'data-testid': `filter-${name}` }, h('option', { value: '' }, all), values.map((v) => h('option', { value: v, selected: params.get(name) === v }, labels?.get(v) ?? v)));
   const distinct = (pick: (r: AlertRow) => string | undefined): string[] => [...new Set(rows.map(pick).filter((v): v is string => !!v))].sort();
   const current = (name: string): string[] => (params.get(name) ? [params.get(name) as string] : []);
   const form = h(
     'form',
     { class: 'filters', 'data-testid': 'filters' },
     h('label', {}, 'Severity ', options('severity', ['low', 'medium', 'high', 'critical'], 'any')),
-    h('label', {}, 'Rule ', options('rule', [...new Set([...current('rule'), ...distinct((r) => r.rule.id)])], 'any')),
+    h('label', {}, 'Rule ', options('rule', [...new Set([...current('rule'), ...distinct((r) => r.rule_id)])], 'any', new Map(rows.map((r) => [r.rule_id, r.title])))),
     h('label', {}, 'Server ', options('server', [...new Set([...current('server'), ...distinct((r) => r.server)])], 'any')),
     h('label', {}, 'Host ', options('host', [...new Set([...current('host'), ...distinct((r) => r.host)])], 'any')),
     h('label', {}, 'Time ', options('since', Object.keys(SINCE), 'all time')),
@@ -45,13 +45,19 @@ function filterForm(params: URLSearchParams, rows: AlertRow[]): HTMLElement {
 }
 
 function row(alert: AlertRow, fresh: boolean): HTMLElement {
-  const open = (): void => void (location.hash = `#/alert/${encodeURIComponent(alert.id)}`);
+  const open = (): void => void (location.hash = `#/alert/${encodeURIComponent(alert.short_id)}`);
   return h(
     'tr',
     { class: `clickable${fresh ? ' fresh' : ''}`, 'data-alert': alert.id, onclick: open, tabindex: 0, onkeydown: (e) => (e as KeyboardEvent).key === 'Enter' && open() },
-    h('td', { class: 'nowrap' }, localTime(alert.time)),
-    h('td', {}, severityBadge(alert.severityName)),
-    h('td', {}, h('a', { href: `#/alert/${encodeURIComponent(alert.id)}`, class: 'title' }, alert.rule.name), h('div', { class: 'muted small' }, alert.rule.category.replace(/_/g, ' '))),
+    h('td', { class: 'nowrap' }, localTime(alert['@timestamp'])),
+    h('td', {}, severityBadge(alert.severity)),
+    h(
+      'td',
+      {},
+      h('a', { href: `#/alert/${encodeURIComponent(alert.short_id)}`, class: 'title' }, alert.title),
+      (alert.count ?? 1) > 1 && h('span', { class: 'badge repeat', title: 'identical alerts in this session' }, `×${alert.count}`),
+      h('div', { class: 'muted small' }, `${alert.category.replace(/_/g, ' ')} · ${alert.short_id}`),
+    ),
     h('td', {}, alert.server ?? ''),
     h('td', {}, alert.host ?? ''),
     h('td', { class: 'message' }, h('div', { class: 'clamp', title: alert.message }, alert.message)),

@@ -1,15 +1,21 @@
 /** The fields of the console API's answers that the pages read (the server's console/server/* define them all). */
+/** An alert as cli/alertView reads it (repeats within a session collapsed into one with a count). */
 export interface AlertRow {
   id: string;
-  time: string;
-  severityName: string;
-  rule: { id: string; name: string; category: string };
+  short_id: string;
+  '@timestamp': string;
+  title: string;
+  rule_id: string;
+  category: string;
+  severity: string;
   server?: string;
   host?: string;
   tool?: string;
   session?: string;
-  hostSession?: string;
+  host_session?: string;
   message: string;
+  matched: { field: string; value?: string }[];
+  count?: number;
 }
 
 export interface DiffRow {
@@ -43,12 +49,12 @@ export interface EventDoc {
 
 export interface AlertDetail extends AlertRow {
   description: string;
-  matched: { field: string; value?: string }[];
+  matched_full: { field: string; value?: string }[];
   details: Record<string, unknown>;
   diff?: SideBySide;
   approve?: string;
   evidence: EventDoc[];
-  missingEvidence: string[];
+  missing_evidence: string[];
 }
 
 export interface Exchange {
@@ -74,7 +80,7 @@ export interface Timeline {
   host?: string;
   lanes: { session: string; server: string; serverVersion?: string; transport: string; focus: boolean }[];
   exchanges: Exchange[];
-  flows: { alert: string; rule: string; severityName: string; from: string; to: string }[];
+  flows: { alert: string; rule: string; severity: string; from: string; to: string }[];
   alerts: AlertRow[];
 }
 

@@ -56,7 +56,7 @@ function drawFlows(container: HTMLElement, layer: SVGElement, timeline: Timeline
     const y2 = b.top + b.height / 2 - box.top;
     const bend = Math.max(40, Math.abs(x2 - x1) / 2) * (rightward ? 1 : -1);
     paths.push(
-      svg('path', { d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`, class: `flow flow-${flow.severityName}`, 'marker-end': 'url(#arrowhead)', 'data-testid': 'flow-arrow' }, svg('title', {}, document.createTextNode(flow.rule))),
+      svg('path', { d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`, class: `flow flow-${flow.severity}`, 'marker-end': 'url(#arrowhead)', 'data-testid': 'flow-arrow' }, svg('title', {}, document.createTextNode(flow.rule))),
     );
   }
   layer.replaceChildren(...paths);
@@ -112,7 +112,7 @@ export const timelineView: View = async (main, params, id) => {
         'section',
         { class: 'flow-list', 'data-testid': 'flows' },
         h('h2', {}, 'Cross-server flows'),
-        h('ul', {}, timeline.flows.map((f) => h('li', {}, severityBadge(f.severityName), ' ', h('a', { href: `#/alert/${encodeURIComponent(f.alert)}` }, f.rule), `: ${describe(f.from)} ⟶ ${describe(f.to)}`))),
+        h('ul', {}, timeline.flows.map((f) => h('li', {}, severityBadge(f.severity), ' ', h('a', { href: `#/alert/${encodeURIComponent(f.alert)}` }, f.rule), `: ${describe(f.from)} ⟶ ${describe(f.to)}`))),
       ),
     canvas,
   );
