@@ -3,25 +3,12 @@
  * title, readable message with the matched text, repeats within a session collapsed, ids as unique prefixes); the
  * detail adds the rule's description, the drift diff side by side, and the evidence events.
  */
-import { collapseAlerts, readableAlert, type CollapsedAlert, type ReadableAlert } from '../../cli/alertView/alertView.js';
+import { collapseAlerts, readableAlert } from '../../cli/alertView/alertView.js';
 import { alertEvidence, findAlertByPrefix } from '../../cli/alertView/storeLookup.js';
 import type { AlertQuery, Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
-import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { sideBySide, type SideBySide } from './sideBySideDiff.js';
-
-export interface AlertDetail extends ReadableAlert {
-  description: string;
-  /** The matched values in full (as stored: redacted and bounded by the detector), for highlighting. */
-  matched_full: { field: string; value?: string }[];
-  details: Record<string, unknown>;
-  /** The drift diff, side by side, when the alert carries one. */
-  diff?: SideBySide;
-  approve?: string;
-  evidence: McpEvent[];
-  /** Evidence ids the store no longer holds. */
-  missing_evidence: string[];
-}
+import type { AlertDetail, AlertList } from '../api/consoleApiTypes.js';
+import { sideBySide } from './sideBySideDiff.js';
 
 /** The alert list's filters, as the UI sends them in the query string. */
 export interface AlertFilter {
@@ -35,7 +22,7 @@ export interface AlertFilter {
 }
 
 /** Alerts matching the filter, newest first, repeats collapsed; `truncated` when the limit cut the list. */
-export async function listAlerts(store: Store, filter: AlertFilter): Promise<{ alerts: CollapsedAlert[]; truncated: boolean }> {
+export async function listAlerts(store: Store, filter: AlertFilter): Promise<AlertList> {
   const query: AlertQuery = { limit: filter.limit + 1 };
   if (filter.severity !== undefined) query.minSeverity = filter.severity;
   if (filter.rule) query.ruleId = filter.rule;

@@ -6,7 +6,8 @@
 import { IdLookupError } from '../../cli/alertView/storeLookup.js';
 import type { Store } from '../../pipeline/store.js';
 import { alertDetail, findAlert, listAlerts, type AlertFilter } from './alertViews.js';
-import { DecisionConflict, decide, reviewItems, type DecisionRequest } from './driftReview.js';
+import type { DecisionRequest } from '../api/consoleApiTypes.js';
+import { DecisionConflict, decide, reviewItems } from './driftReview.js';
 import { withDriftState } from './driftState.js';
 import { inventory } from './inventoryView.js';
 import { sessionTimeline } from './sessionTimeline.js';
@@ -61,9 +62,9 @@ function alertFilter(params: URLSearchParams): AlertFilter {
 
 function decisionRequest(body: unknown): DecisionRequest {
   const b = (body ?? {}) as Record<string, unknown>;
-  for (const field of ['serverId', 'key', 'hash'] as const) if (typeof b[field] !== 'string' || b[field] === '') throw new BadRequest(`${field}: expected a string`);
+  for (const field of ['server_id', 'key', 'hash'] as const) if (typeof b[field] !== 'string' || b[field] === '') throw new BadRequest(`${field}: expected a string`);
   if (b.decision !== 'approve' && b.decision !== 'reject') throw new BadRequest(`decision: expected approve or reject`);
-  return { serverId: b.serverId as string, key: b.key as string, hash: b.hash as string, decision: b.decision };
+  return { server_id: b.server_id as string, key: b.key as string, hash: b.hash as string, decision: b.decision };
 }
 
 /** Answers one API request (path without the /api prefix). */

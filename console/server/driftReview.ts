@@ -5,35 +5,11 @@
  */
 import { diffDefinitions } from '../../detectors/drift/definitionDiff.js';
 import { decideChanges, pendingChanges } from '../../detectors/drift/driftApproval.js';
-import { DriftLedger, type DecisionKind } from '../../detectors/drift/driftLedger.js';
+import { DriftLedger } from '../../detectors/drift/driftLedger.js';
 import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
 import type { StateStore } from '../../detectors/stateStore.js';
-import { sideBySide, type SideBySide } from './sideBySideDiff.js';
-
-export interface ReviewItem {
-  serverId: string;
-  serverName: string;
-  key: string;
-  item: string;
-  kind: string;
-  name: string;
-  change: string;
-  hash: string;
-  pinnedHash?: string;
-  pinSource?: string;
-  firstSeen: string;
-  sessions: string[];
-  diff: SideBySide;
-  /** The equivalent command line. */
-  command: string;
-}
-
-export interface DecisionRequest {
-  serverId: string;
-  key: string;
-  hash: string;
-  decision: DecisionKind;
-}
+import type { DecisionRequest, ReviewItem } from '../api/consoleApiTypes.js';
+import { sideBySide } from './sideBySideDiff.js';
 
 /** Every change waiting for a decision, with its diff. */
 export function reviewItems(state: StateStore): ReviewItem[] {
@@ -43,22 +19,22 @@ export function reviewItems(state: StateStore): ReviewItem[] {
       const pin = ledger.pin(change.key);
       const item = approvalItem(change.kind, change.name);
       const review: ReviewItem = {
-        serverId: server.serverId,
-        serverName: server.serverName,
+        server_id: server.serverId,
+        server_name: server.serverName,
         key: change.key,
         item,
         kind: change.kind,
         name: change.name,
         change: change.change,
         hash: change.hash,
-        firstSeen: change.firstSeen,
+        first_seen: change.firstSeen,
         sessions: change.sessions,
         diff: sideBySide(diffDefinitions(change.name, pin, change.presented).unified),
         command: `tapwire approve ${server.serverName} ${item}`,
       };
       const pinnedHash = change.pinnedHash ?? pin?.hash;
-      if (pinnedHash !== undefined) review.pinnedHash = pinnedHash;
-      if (pin) review.pinSource = pin.source;
+      if (pinnedHash !== undefined) review.pinned_hash = pinnedHash;
+      if (pin) review.pin_source = pin.source;
       return review;
     });
   });
@@ -68,11 +44,11 @@ export class DecisionConflict extends Error {}
 
 /** Records the decision on the one change it names; throws DecisionConflict when that change is no longer pending. */
 export function decide(state: StateStore, request: DecisionRequest, at: string): void {
-  const servers = pendingChanges(state, request.serverId, request.key)
-    .filter((s) => s.serverId === request.serverId)
+  const servers = pendingChanges(state, request.server_id, request.key)
+    .filter((s) => s.serverId === request.server_id)
     .map((s) => ({ ...s, changes: s.changes.filter((c) => c.key === request.key && c.hash === request.hash) }));
   if (servers.reduce((n, s) => n + s.changes.length, 0) !== 1) {
-    throw new DecisionConflict(`no pending change ${request.key} presenting sha256:${request.hash.slice(0, 16)} on ${request.serverId} (decided already, or the server presented another version since: reload)`);
+    throw new DecisionConflict(`no pending change ${request.key} presenting sha256:${request.hash.slice(0, 16)} on ${request.server_id} (decided already, or the server presented another version since: reload)`);
   }
   decideChanges(state, servers, request.decision, at);
 }

@@ -1,32 +1,9 @@
 /** The server and tool inventory: what the store observed, with the pins drift detection holds for each tool. */
-import { DriftLedger, type Pin } from '../../detectors/drift/driftLedger.js';
+import { DriftLedger } from '../../detectors/drift/driftLedger.js';
 import { pinKey } from '../../detectors/drift/pinnedDefinition.js';
 import type { StateStore } from '../../detectors/stateStore.js';
 import type { ServerSummary, Store } from '../../pipeline/store.js';
-
-export interface InventoryTool {
-  name: string;
-  hash: string;
-  description?: string;
-  firstSeen: string;
-  lastSeen: string;
-  pin?: { hash: string; source: Pin['source']; since: string; matches: boolean };
-}
-
-export interface InventoryServer {
-  id: string;
-  name: string;
-  reportedName?: string;
-  version?: string;
-  transport: string;
-  firstSeen: string;
-  lastSeen: string;
-  sessions: number;
-  events: number;
-  hosts: string[];
-  pendingChanges: number;
-  tools: InventoryTool[];
-}
+import type { InventoryServer, InventoryTool } from '../api/consoleApiTypes.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -35,15 +12,15 @@ function serverEntry(server: ServerSummary, pending: number): InventoryServer {
     id: server.id,
     name: server.name,
     transport: server.transport,
-    firstSeen: iso(server.firstSeen),
-    lastSeen: iso(server.lastSeen),
+    first_seen: iso(server.firstSeen),
+    last_seen: iso(server.lastSeen),
     sessions: server.sessions,
     events: server.events,
     hosts: server.hosts,
-    pendingChanges: pending,
+    pending_changes: pending,
     tools: [],
   };
-  if (server.reportedName !== undefined) entry.reportedName = server.reportedName;
+  if (server.reportedName !== undefined) entry.reported_name = server.reportedName;
   if (server.version !== undefined) entry.version = server.version;
   return entry;
 }
@@ -57,7 +34,7 @@ export async function inventory(store: Store, state: StateStore | undefined): Pr
     const ledger = ledgers.get(server.id);
     const entry = serverEntry(server, ledger?.pendingChanges().length ?? 0);
     for (const tool of tools.filter((t) => t.serverId === server.id).sort((a, b) => a.name.localeCompare(b.name) || a.firstSeen - b.firstSeen)) {
-      const row: InventoryTool = { name: tool.name, hash: tool.hash, firstSeen: iso(tool.firstSeen), lastSeen: iso(tool.lastSeen) };
+      const row: InventoryTool = { name: tool.name, hash: tool.hash, first_seen: iso(tool.firstSeen), last_seen: iso(tool.lastSeen) };
       if (tool.description !== undefined) row.description = tool.description;
       const pin = ledger?.pin(pinKey('tool', tool.name));
       if (pin) row.pin = { hash: pin.hash, source: pin.source, since: pin.since, matches: pin.hash === tool.hash };

@@ -7,54 +7,8 @@ import type { Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { summarizeEvent } from '../../cli/eventSummary.js';
-import { readableAlert, type ReadableAlert } from '../../cli/alertView/alertView.js';
-
-export interface Lane {
-  session: string;
-  server: string;
-  serverVersion?: string;
-  transport: string;
-  focus: boolean;
-}
-
-/** One request with its response, or a lone notification or lifecycle record. */
-export interface Exchange {
-  id: string;
-  session: string;
-  time: string;
-  direction?: 'client_to_server' | 'server_to_client';
-  method: string;
-  kind: string;
-  summary: string;
-  tool?: string;
-  arguments?: unknown;
-  result?: unknown;
-  error?: { code?: string; message?: string };
-  /** Milliseconds from request to response. */
-  durationMs?: number;
-  /** The request got no response (yet). */
-  unanswered?: boolean;
-  eventIds: string[];
-  alerts: string[];
-}
-
-export interface Flow {
-  alert: string;
-  rule: string;
-  severity: string;
-  from: string;
-  to: string;
-}
-
-export interface Timeline {
-  session: string;
-  hostSession?: string;
-  host?: string;
-  lanes: Lane[];
-  exchanges: Exchange[];
-  flows: Flow[];
-  alerts: ReadableAlert[];
-}
+import { readableAlert } from '../../cli/alertView/alertView.js';
+import type { Exchange, Flow, Lane, Timeline } from '../api/consoleApiTypes.js';
 
 const EVENT_LIMIT = 100_000;
 
@@ -69,11 +23,11 @@ function exchangeOf(event: McpEvent): Exchange {
   const exchange: Exchange = {
     id: event.event.id,
     session: event.mcp.session.id,
-    time: event['@timestamp'],
+    '@timestamp': event['@timestamp'],
     method: event.mcp.method?.name ?? event.event.action,
     kind: event.mcp.message?.kind ?? 'lifecycle',
     summary: summarizeEvent(event),
-    eventIds: [event.event.id],
+    event_ids: [event.event.id],
     alerts: [],
   };
   if (event.mcp.direction) exchange.direction = event.mcp.direction;
@@ -86,12 +40,12 @@ function exchangeOf(event: McpEvent): Exchange {
 }
 
 function addResponse(exchange: Exchange, response: McpEvent): void {
-  exchange.eventIds.push(response.event.id);
+  exchange.event_ids.push(response.event.id);
   delete exchange.unanswered;
   const call = response.gen_ai?.tool?.call;
   exchange.result = call?.result ?? response.mcp.result ?? response.mcp.tools?.map((t) => ({ name: t.name, description: t.description, hash: t.hash }));
   if (response.mcp.message?.kind === 'error') exchange.error = { ...(response.error?.code ? { code: response.error.code } : {}), ...(response.error?.message ? { message: response.error.message } : {}) };
-  if (response.event.duration !== undefined) exchange.durationMs = response.event.duration / 1e6;
+  if (response.event.duration !== undefined) exchange.duration_ms = response.event.duration / 1e6;
   exchange.summary = `${exchange.summary}  ⇢  ${summarizeEvent(response)}`;
 }
 
@@ -149,10 +103,10 @@ export async function sessionTimeline(store: Store, session: string): Promise<Ti
   for (const event of events) {
     const version = event.mcp.server.version;
     const lane = lanes.get(event.mcp.session.id);
-    if (lane && version && !lane.serverVersion) lane.serverVersion = version;
+    if (lane && version && !lane.server_version) lane.server_version = version;
   }
   const exchanges = pairExchanges(events);
-  const exchangeOfEvent = new Map(exchanges.flatMap((x) => x.eventIds.map((id) => [id, x] as const)));
+  const exchangeOfEvent = new Map(exchanges.flatMap((x) => x.event_ids.map((id) => [id, x] as const)));
   const alerts = (await Promise.all([...lanes.keys()].map((s) => store.alerts({ session: s, limit: 10_000 })))).flat();
   const flows: Flow[] = [];
   for (const alert of alerts) {
@@ -169,7 +123,7 @@ export async function sessionTimeline(store: Store, session: string): Promise<Ti
     }
   }
   const timeline: Timeline = { session, lanes: [...lanes.values()], exchanges, flows, alerts: alerts.map(readableAlert) };
-  if (hostSession) timeline.hostSession = hostSession;
+  if (hostSession) timeline.host_session = hostSession;
   timeline.host = first.host.hostname;
   return timeline;
 }

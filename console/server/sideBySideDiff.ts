@@ -3,17 +3,7 @@
  * the right, changes paired row by row, context on both sides.
  */
 import { parsePatch } from 'diff';
-
-export interface DiffRow {
-  kind: 'context' | 'changed' | 'removed' | 'added' | 'gap';
-  left?: { line: number; text: string };
-  right?: { line: number; text: string };
-}
-
-export interface SideBySide {
-  header: { left: string; right: string };
-  rows: DiffRow[];
-}
+import type { DiffRow, SideBySide } from '../api/consoleApiTypes.js';
 
 export function sideBySide(unified: string): SideBySide {
   const [patch] = parsePatch(unified);

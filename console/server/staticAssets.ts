@@ -20,7 +20,7 @@ export interface Asset {
 
 /** The folders assets come from, by URL prefix. */
 export function assetFolders(root = packageRoot()): Record<string, string> {
-  return { '/static/': join(root, 'console', 'ui', 'static'), '/app/': join(root, 'dist', 'console', 'ui') };
+  return { '/static/': join(root, 'console', 'ui', 'static'), '/app/': join(root, 'dist', 'console-ui', 'console', 'ui', 'src') };
 }
 
 /** The asset for a URL path, or undefined. */

@@ -146,7 +146,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
       res.end('<!doctype html><title>other site</title>');
     });
     await new Promise<void>((resolve) => otherSite!.listen(0, '127.0.0.1', resolve));
-    const before = (await (await fetch(`${tapwire.origin}/api/changes`, { headers: { Authorization: `Bearer ${tapwire.token}` } })).json()) as { changes: { serverId: string; key: string; hash: string }[] };
+    const before = (await (await fetch(`${tapwire.origin}/api/changes`, { headers: { Authorization: `Bearer ${tapwire.token}` } })).json()) as { changes: { server_id: string; key: string; hash: string }[] };
     expect(before.changes).toHaveLength(1);
     const other = await context.newPage();
     try {

@@ -83,7 +83,7 @@ describe('tapwire console: access control', () => {
   it('refuses cross-origin writes even with the token, and records nothing', async () => {
     const before = await pendingChanges();
     expect(before).toBe(1);
-    const changes = JSON.parse((await send(console_.origin, '/api/changes', { headers: bearer() })).body) as { changes: { serverId: string; key: string; hash: string }[] };
+    const changes = JSON.parse((await send(console_.origin, '/api/changes', { headers: bearer() })).body) as { changes: { server_id: string; key: string; hash: string }[] };
     const body = JSON.stringify({ ...changes.changes[0], decision: 'approve' });
     const json = { 'Content-Type': 'application/json' };
     const attempts: Record<string, string>[] = [

@@ -1,6 +1,7 @@
 /** One alert: what fired and why, the matched text highlighted in its evidence, the drift diff, the way to its session. */
 import { getJson } from './api.js';
-import type { AlertDetail, EventDoc } from './apiTypes.js';
+import type { AlertDetail } from '../../api/consoleApiTypes.js';
+import type { McpEvent } from '../../../pipeline/types/mcpEvent.js';
 import { diffTable } from './diffTable.js';
 import { fill, h, highlighted, localTime, needlesOf, readable, severityBadge } from './dom.js';
 import { eventText } from './eventText.js';
@@ -23,7 +24,7 @@ function facts(alert: AlertDetail): HTMLElement {
   );
 }
 
-function evidenceCard(event: EventDoc, needles: string[]): HTMLElement {
+function evidenceCard(event: McpEvent, needles: string[]): HTMLElement {
   const text = eventText(event);
   const direction = event.mcp.direction === 'client_to_server' ? 'host → server' : event.mcp.direction === 'server_to_client' ? 'server → host' : '';
   return h(

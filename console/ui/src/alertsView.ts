@@ -1,6 +1,8 @@
 /** The alert list: filters in the URL, newest first, refreshed every few seconds; new alerts are marked. */
 import { getJson } from './api.js';
-import type { AlertRow } from './apiTypes.js';
+import type { AlertList } from '../../api/consoleApiTypes.js';
+
+type AlertRow = AlertList['alerts'][number];
 import { fill, h, localTime, severityBadge } from './dom.js';
 import type { View } from './view.js';
 
@@ -72,7 +74,7 @@ export const alertsView: View = async (main, params) => {
   const table = h('div', {});
   let form: HTMLElement | undefined;
   const refresh = async (): Promise<void> => {
-    const { alerts, truncated } = await getJson<{ alerts: AlertRow[]; truncated: boolean }>(`/api/alerts?${query(params)}`);
+    const { alerts, truncated } = await getJson<AlertList>(`/api/alerts?${query(params)}`);
     const fresh = (a: AlertRow): boolean => seen !== undefined && !seen.has(a.id);
     count.textContent = `${alerts.length}${truncated ? '+ (list cut at the limit)' : ''} alert${alerts.length === 1 ? '' : 's'}`;
     fill(table, 

@@ -1,5 +1,5 @@
 /** A definition diff side by side: pinned on the left, presented on the right, changed words readable at a glance. */
-import type { SideBySide } from './apiTypes.js';
+import type { SideBySide } from '../../api/consoleApiTypes.js';
 import { h } from './dom.js';
 
 function cell(side: 'left' | 'right', kind: string, line?: { line: number; text: string }): HTMLElement[] {

@@ -1,5 +1,5 @@
 /** What an evidence event says, as plain text: tool arguments and results, listed definitions, errors. */
-import type { EventDoc } from './apiTypes.js';
+import type { McpEvent } from '../../../pipeline/types/mcpEvent.js';
 import { readable } from './dom.js';
 
 function contentText(result: unknown): string | undefined {
@@ -8,7 +8,7 @@ function contentText(result: unknown): string | undefined {
   return content.map((c) => (c.type === 'text' ? (c.text ?? '') : `[${c.type ?? 'content'}]`)).join('\n');
 }
 
-export function eventText(event: EventDoc): string {
+export function eventText(event: McpEvent): string {
   const call = event.gen_ai?.tool?.call;
   const parts: string[] = [];
   if (call?.arguments !== undefined) parts.push(`arguments:\n${readable(call.arguments)}`);

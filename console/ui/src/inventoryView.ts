@@ -1,10 +1,10 @@
 /** The inventory: every server seen, where and when, and each tool definition with its pin. */
 import { getJson } from './api.js';
-import type { InventoryServer } from './apiTypes.js';
+import type { InventoryServer, InventoryTool } from '../../api/consoleApiTypes.js';
 import { fill, h, localTime } from './dom.js';
 import type { View } from './view.js';
 
-function pinCell(tool: InventoryServer['tools'][number]): HTMLElement {
+function pinCell(tool: InventoryTool): HTMLElement {
   if (!tool.pin) return h('span', { class: 'muted' }, 'not pinned');
   return tool.pin.matches
     ? h('span', { class: 'pin ok', title: `pinned ${localTime(tool.pin.since)}` }, `✓ pinned (${tool.pin.source})`)
@@ -19,8 +19,8 @@ function serverCard(server: InventoryServer): HTMLElement {
       'header',
       {},
       h('h2', {}, server.name, server.version ? h('span', { class: 'muted' }, ` ${server.version}`) : ''),
-      server.reportedName && server.reportedName !== server.name && h('span', { class: 'badge warn' }, `calls itself “${server.reportedName}”`),
-      server.pendingChanges > 0 && h('a', { class: 'badge alert', href: '#/review' }, `${server.pendingChanges} change${server.pendingChanges === 1 ? '' : 's'} to review`),
+      server.reported_name && server.reported_name !== server.name && h('span', { class: 'badge warn' }, `calls itself “${server.reported_name}”`),
+      server.pending_changes > 0 && h('a', { class: 'badge alert', href: '#/review' }, `${server.pending_changes} change${server.pending_changes === 1 ? '' : 's'} to review`),
     ),
     h(
       'dl',
@@ -32,7 +32,7 @@ function serverCard(server: InventoryServer): HTMLElement {
       h('dt', {}, 'Hosts'),
       h('dd', {}, server.hosts.join(', ')),
       h('dt', {}, 'Seen'),
-      h('dd', {}, `${localTime(server.firstSeen)} — ${localTime(server.lastSeen)} · ${server.sessions} session${server.sessions === 1 ? '' : 's'}, ${server.events} events`),
+      h('dd', {}, `${localTime(server.first_seen)} — ${localTime(server.last_seen)} · ${server.sessions} session${server.sessions === 1 ? '' : 's'}, ${server.events} events`),
     ),
     server.tools.length === 0
       ? h('p', { class: 'muted' }, 'No tools listed.')
@@ -44,7 +44,7 @@ function serverCard(server: InventoryServer): HTMLElement {
             'tbody',
             {},
             server.tools.map((tool) =>
-              h('tr', {}, h('td', {}, h('strong', {}, tool.name)), h('td', {}, h('code', { title: tool.hash }, tool.hash.slice(0, 12))), h('td', {}, pinCell(tool)), h('td', { class: 'nowrap' }, localTime(tool.firstSeen)), h('td', { class: 'nowrap' }, localTime(tool.lastSeen)), h('td', { class: 'description' }, tool.description ?? '')),
+              h('tr', {}, h('td', {}, h('strong', {}, tool.name)), h('td', {}, h('code', { title: tool.hash }, tool.hash.slice(0, 12))), h('td', {}, pinCell(tool)), h('td', { class: 'nowrap' }, localTime(tool.first_seen)), h('td', { class: 'nowrap' }, localTime(tool.last_seen)), h('td', { class: 'description' }, tool.description ?? '')),
             ),
           ),
         ),

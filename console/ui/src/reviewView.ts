@@ -1,6 +1,6 @@
 /** The review of changed tool definitions: the diff in front of the reviewer, then approve or reject that exact version. */
 import { ApiError, getJson, postJson } from './api.js';
-import type { ReviewItem } from './apiTypes.js';
+import type { DecisionRequest, ReviewItem } from '../../api/consoleApiTypes.js';
 import { diffTable } from './diffTable.js';
 import { fill, h, localTime } from './dom.js';
 import type { View } from './view.js';
@@ -11,10 +11,11 @@ function reviewCard(item: ReviewItem, onDecided: () => void): HTMLElement {
   const decide = async (decision: 'approve' | 'reject'): Promise<void> => {
     for (const b of buttons) b.disabled = true;
     try {
-      await postJson('/api/decisions', { serverId: item.serverId, key: item.key, hash: item.hash, decision });
+      const request: DecisionRequest = { server_id: item.server_id, key: item.key, hash: item.hash, decision };
+      await postJson('/api/decisions', request);
       outcome.textContent =
         decision === 'approve'
-          ? `Approved: this definition becomes the pin when ${item.serverName} next presents it.`
+          ? `Approved: this definition becomes the pin when ${item.server_name} next presents it.`
           : `Rejected: the old pin stays; this definition is recorded as rejected.`;
       outcome.className = `outcome ${decision}`;
       onDecided();
@@ -31,12 +32,12 @@ function reviewCard(item: ReviewItem, onDecided: () => void): HTMLElement {
   return h(
     'article',
     { class: 'card review', 'data-testid': 'change' },
-    h('header', {}, h('h2', {}, `${item.serverName} · ${item.item}`), h('span', { class: `badge change-${item.change}` }, item.change)),
+    h('header', {}, h('h2', {}, `${item.server_name} · ${item.item}`), h('span', { class: `badge change-${item.change}` }, item.change)),
     h(
       'p',
       { class: 'muted' },
-      `First presented ${localTime(item.firstSeen)}, alerted in ${item.sessions.length} session${item.sessions.length === 1 ? '' : 's'}. `,
-      `Pinned sha256 ${item.pinnedHash?.slice(0, 16) ?? '—'}${item.pinSource ? ` (${item.pinSource})` : ''} → presented ${item.hash.slice(0, 16)}.`,
+      `First presented ${localTime(item.first_seen)}, alerted in ${item.sessions.length} session${item.sessions.length === 1 ? '' : 's'}. `,
+      `Pinned sha256 ${item.pinned_hash?.slice(0, 16) ?? '—'}${item.pin_source ? ` (${item.pin_source})` : ''} → presented ${item.hash.slice(0, 16)}.`,
     ),
     diffTable(item.diff),
     h('div', { class: 'actions' }, buttons, h('span', { class: 'muted small' }, 'same as ', h('code', {}, item.command))),

@@ -4,7 +4,7 @@
  * content travelled to the call it reached.
  */
 import { getJson } from './api.js';
-import type { Exchange, Timeline } from './apiTypes.js';
+import type { Exchange, Timeline } from '../../api/consoleApiTypes.js';
 import { fill, h, localTime, readable, severityBadge, svg } from './dom.js';
 import type { View } from './view.js';
 
@@ -27,7 +27,7 @@ function exchangeCell(exchange: Exchange, focus: string | undefined): HTMLElemen
       h('span', { class: 'arrow' }, arrow),
       h('strong', {}, exchange.method),
       exchange.tool && h('span', { class: 'tool' }, exchange.tool),
-      exchange.durationMs !== undefined && h('span', { class: 'duration', 'data-testid': 'duration' }, `${exchange.durationMs < 10 ? exchange.durationMs.toFixed(2) : exchange.durationMs.toFixed(0)} ms`),
+      exchange.duration_ms !== undefined && h('span', { class: 'duration', 'data-testid': 'duration' }, `${exchange.duration_ms < 10 ? exchange.duration_ms.toFixed(2) : exchange.duration_ms.toFixed(0)} ms`),
       exchange.unanswered && h('span', { class: 'badge warn' }, 'no response'),
       exchange.alerts.map((id, i) => h('a', { class: 'badge alert', href: `#/alert/${encodeURIComponent(id)}`, title: 'open the alert' }, exchange.alerts.length > 1 ? `alert ${i + 1}` : 'alert')),
     ),
@@ -65,7 +65,7 @@ function drawFlows(container: HTMLElement, layer: SVGElement, timeline: Timeline
 export const timelineView: View = async (main, params, id) => {
   const timeline = await getJson<Timeline>(`/api/sessions/${encodeURIComponent(id ?? '')}`);
   const focus = params.get('focus') ?? undefined;
-  const start = timeline.exchanges[0]?.time ?? new Date().toISOString();
+  const start = timeline.exchanges[0]?.['@timestamp'] ?? new Date().toISOString();
   const column = new Map(timeline.lanes.map((lane, i) => [lane.session, i]));
   const table = h(
     'table',
@@ -78,7 +78,7 @@ export const timelineView: View = async (main, params, id) => {
         {},
         h('th', { class: 'time-col' }, 'Time'),
         timeline.lanes.map((lane) =>
-          h('th', { class: lane.focus ? 'focus-lane' : '' }, h('div', {}, lane.server, lane.serverVersion ? h('span', { class: 'muted' }, ` ${lane.serverVersion}`) : ''), h('a', { class: 'muted small', href: `#/session/${encodeURIComponent(lane.session)}` }, `session ${lane.session.slice(0, 8)} · ${lane.transport}`)),
+          h('th', { class: lane.focus ? 'focus-lane' : '' }, h('div', {}, lane.server, lane.server_version ? h('span', { class: 'muted' }, ` ${lane.server_version}`) : ''), h('a', { class: 'muted small', href: `#/session/${encodeURIComponent(lane.session)}` }, `session ${lane.session.slice(0, 8)} · ${lane.transport}`)),
         ),
       ),
     ),
@@ -89,7 +89,7 @@ export const timelineView: View = async (main, params, id) => {
         h(
           'tr',
           {},
-          h('td', { class: 'time-col nowrap', title: localTime(x.time) }, seconds(start, x.time)),
+          h('td', { class: 'time-col nowrap', title: localTime(x['@timestamp']) }, seconds(start, x['@timestamp'])),
           timeline.lanes.map((lane, i) => h('td', { class: lane.focus ? 'focus-lane' : '' }, column.get(x.session) === i ? exchangeCell(x, focus) : '')),
         ),
       ),
@@ -106,7 +106,7 @@ export const timelineView: View = async (main, params, id) => {
   fill(main, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/alerts' }, '← Alerts')),
     h('div', { class: 'toolbar' }, h('h1', {}, 'Session timeline')),
-    h('p', { class: 'muted' }, `Host ${timeline.host ?? '?'}${timeline.hostSession ? ` · host session ${timeline.hostSession}` : ''} · ${timeline.lanes.length} server session${timeline.lanes.length === 1 ? '' : 's'} · ${timeline.exchanges.length} exchanges · started ${localTime(start)}`),
+    h('p', { class: 'muted' }, `Host ${timeline.host ?? '?'}${timeline.host_session ? ` · host session ${timeline.host_session}` : ''} · ${timeline.lanes.length} server session${timeline.lanes.length === 1 ? '' : 's'} · ${timeline.exchanges.length} exchanges · started ${localTime(start)}`),
     timeline.flows.length > 0 &&
       h(
         'section',
