@@ -15,8 +15,8 @@ export interface ConsoleProcess {
 }
 
 /** Starts the console on `home`; resolves once it printed its URL and token. */
-export async function startConsoleProcess(home: string, extra: string[] = []): Promise<ConsoleProcess> {
-  const child = spawn(process.execPath, [requireBuiltCli(), 'console', '--home', home, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startConsoleProcess(home: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ConsoleProcess> {
+  const child = spawn(process.execPath, [requireBuiltCli(), 'console', '--home', home, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));

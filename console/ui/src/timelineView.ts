@@ -12,7 +12,7 @@ function seconds(from: string, to: string): string {
   return `+${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(3)} s`;
 }
 
-function exchangeCell(exchange: Exchange, focus: string | undefined): HTMLElement {
+function exchangeCell(exchange: Exchange, focus: string | undefined, ruleOf: Map<string, string>): HTMLElement {
   const arrow = exchange.direction === 'server_to_client' ? '←' : exchange.direction === 'client_to_server' ? '→' : '·';
   const body: HTMLElement[] = [];
   if (exchange.arguments !== undefined) body.push(h('h4', {}, 'Arguments'), h('pre', { class: 'content small' }, readable(exchange.arguments)));
@@ -29,7 +29,7 @@ function exchangeCell(exchange: Exchange, focus: string | undefined): HTMLElemen
       exchange.tool && h('span', { class: 'tool' }, exchange.tool),
       exchange.duration_ms !== undefined && h('span', { class: 'duration', 'data-testid': 'duration' }, `${exchange.duration_ms < 10 ? exchange.duration_ms.toFixed(2) : exchange.duration_ms.toFixed(0)} ms`),
       exchange.unanswered && h('span', { class: 'badge warn' }, 'no response'),
-      exchange.alerts.map((id, i) => h('a', { class: 'badge alert', href: `#/alert/${encodeURIComponent(id)}`, title: 'open the alert' }, exchange.alerts.length > 1 ? `alert ${i + 1}` : 'alert')),
+      exchange.alerts.map((id, i) => h('a', { class: 'badge alert', href: `#/alert/${encodeURIComponent(id)}`, title: ruleOf.get(id) ?? 'open the alert' }, exchange.alerts.length > 1 ? `alert ${i + 1}` : 'alert')),
     ),
     h('div', { class: 'summary' }, exchange.summary),
     body.length > 0 && h('details', {}, h('summary', {}, 'arguments and result'), body),
@@ -67,6 +67,7 @@ export const timelineView: View = async (main, params, id) => {
   const focus = params.get('focus') ?? undefined;
   const start = timeline.exchanges[0]?.['@timestamp'] ?? new Date().toISOString();
   const column = new Map(timeline.lanes.map((lane, i) => [lane.session, i]));
+  const ruleOf = new Map(timeline.alerts.map((a) => [a.id, `${a.severity}: ${a.title}`]));
   const table = h(
     'table',
     { class: 'timeline', 'data-testid': 'timeline' },
@@ -90,7 +91,7 @@ export const timelineView: View = async (main, params, id) => {
           'tr',
           {},
           h('td', { class: 'time-col nowrap', title: localTime(x['@timestamp']) }, seconds(start, x['@timestamp'])),
-          timeline.lanes.map((lane, i) => h('td', { class: lane.focus ? 'focus-lane' : '' }, column.get(x.session) === i ? exchangeCell(x, focus) : '')),
+          timeline.lanes.map((lane, i) => h('td', { class: lane.focus ? 'focus-lane' : '' }, column.get(x.session) === i ? exchangeCell(x, focus, ruleOf) : '')),
         ),
       ),
     ),
