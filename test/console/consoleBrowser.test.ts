@@ -195,5 +195,5 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await page.locator('[data-testid=alert-table] tbody tr.fresh').first().waitFor({ timeout: 30_000 });
     expect(await page.locator('[data-testid=alert-table] tbody tr').count()).toBeGreaterThan(before);
     await shot('alerts-live');
-  });
+  }, 180_000);
 });
