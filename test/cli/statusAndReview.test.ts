@@ -4,21 +4,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../kafka/waitFor.js';
+import { DRIFTING_SERVER, weatherSession } from '../support/driftingWeather.js';
 import { busEvents, requireBuiltCli, runCli, tapArgv, tempHome } from '../support/tapwireCli.js';
 
-const SERVER = fileURLToPath(new URL('../detectors/fixtures/driftingServer.mjs', import.meta.url));
-
-async function listThroughTap(home: string, stage: 'benign' | 'poisoned'): Promise<void> {
-  const client = new Client({ name: 'status-test', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: tapArgv(home, 'weather', process.execPath, [SERVER]), env: { ...(process.env as Record<string, string>), DRIFT_STAGE: stage }, stderr: 'pipe' }));
-  await client.listTools();
-  await client.close();
-}
 
 const alive = (pid: number): boolean => {
   try {
@@ -35,7 +25,7 @@ describe('tapwire status', () => {
 
   it('says what to run next: nothing captured, then captured but not yet detected', async () => {
     mkdirSync(home, { recursive: true });
-    await listThroughTap(home, 'benign');
+    await weatherSession(home, 'benign');
     const before = await runCli(['status', '--home', home]);
     expect(before.code).toBe(0);
     expect(before.stdout.toString()).toContain('detectors: have not run on this home');
@@ -55,7 +45,7 @@ describe('tapwire status', () => {
   });
 
   it('shows an open session whose tap was killed, and each session\'s losses', async () => {
-    const tap = spawn(process.execPath, tapArgv(home, 'weather', process.execPath, [SERVER]), { stdio: ['pipe', 'pipe', 'ignore'] });
+    const tap = spawn(process.execPath, tapArgv(home, 'weather', process.execPath, [DRIFTING_SERVER]), { stdio: ['pipe', 'pipe', 'ignore'] });
     tap.stdout.resume();
     let serverPid = 0;
     await until(async () => {
@@ -84,8 +74,8 @@ describe('tapwire approve on a terminal', () => {
     spawnSync('script', ['-qec', [process.execPath, requireBuiltCli(), 'approve', ...args, '--home', home].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: answer, encoding: 'utf8' });
 
   it('shows the diff and decides only when the reviewer says yes', async () => {
-    await listThroughTap(home, 'benign');
-    await listThroughTap(home, 'poisoned');
+    await weatherSession(home, 'benign');
+    await weatherSession(home, 'poisoned');
     expect((await runCli(['detect', '--once', '--home', home])).code).toBe(0);
 
     const declined = onTerminal(['weather'], 'n\n');

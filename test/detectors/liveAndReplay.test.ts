@@ -6,19 +6,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
+import { pseudoTagRule } from '../support/driftingWeather.js';
 import { busEvents, runCli, tapArgv, tempHome } from '../support/tapwireCli.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/driftingServer.mjs', import.meta.url));
-const RULE = `title: Pseudo-tag in a tool description
-id: test-pseudo-tag
-level: high
-tags: [tapwire.category.tool_poisoning]
-logsource: {product: mcp, category: tool_list}
-detection:
-    sel:
-        mcp.text.descriptions|contains: '<IMPORTANT>'
-    condition: sel
-`;
+const RULE = pseudoTagRule('test-pseudo-tag');
 
 /** One host session: a real SDK client lists the tools of the fixture server behind a real tap. */
 async function listThroughTap(home: string, name: string, client: string, env: Record<string, string>, args: string[] = []): Promise<void> {
