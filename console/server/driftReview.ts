@@ -1,10 +1,10 @@
 /**
  * The review of changed tool definitions: each pending change with its diff against the pin, and the decision,
- * recorded through the same drift-approval functions `tapwire approve` uses, for exactly the definition (hash) the
+ * recorded through the same drift-approval functions `tapwire approve` uses (approved, the definition becomes the
+ * pin; rejected, the old pin stays and each serving of it alerts as known-bad), for exactly the definition (hash) the
  * reviewer saw — if the server has presented yet another version since, the decision is refused.
  */
-import { diffDefinitions } from '../../detectors/drift/definitionDiff.js';
-import { decideChanges, pendingChanges } from '../../detectors/drift/driftApproval.js';
+import { decideChanges, pendingChangeDiff, pendingChanges } from '../../detectors/drift/driftApproval.js';
 import { DriftLedger } from '../../detectors/drift/driftLedger.js';
 import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
 import type { StateStore } from '../../detectors/stateStore.js';
@@ -29,7 +29,7 @@ export function reviewItems(state: StateStore): ReviewItem[] {
         hash: change.hash,
         first_seen: change.firstSeen,
         sessions: change.sessions,
-        diff: sideBySide(diffDefinitions(change.name, pin, change.presented).unified),
+        diff: sideBySide(pendingChangeDiff(state, server.serverId, change).unified),
         command: `tapwire approve ${server.serverName} ${item}`,
       };
       const pinnedHash = change.pinnedHash ?? pin?.hash;

@@ -16,7 +16,7 @@ function reviewCard(item: ReviewItem, onDecided: () => void): HTMLElement {
       outcome.textContent =
         decision === 'approve'
           ? `Approved: this definition becomes the pin when ${item.server_name} next presents it.`
-          : `Rejected: the old pin stays; this definition is recorded as rejected.`;
+          : `Rejected: the old pin stays, and each time ${item.server_name} serves this definition it alerts as known-bad.`;
       outcome.className = `outcome ${decision}`;
       onDecided();
     } catch (error) {
@@ -53,7 +53,7 @@ export const reviewView: View = async (main) => {
   update();
   fill(main, 
     h('div', { class: 'toolbar' }, h('h1', {}, 'Review changed tools'), count),
-    h('p', { class: 'muted' }, 'A server presented a definition that differs from its pin. Read the diff, then approve it (it becomes the pin) or reject it (the pin stays).'),
+    h('p', { class: 'muted' }, 'A server presented a definition that differs from its pin. Read the diff, then approve it (it becomes the pin) or reject it (the pin stays, and serving it again alerts as known-bad).'),
     changes.length === 0
       ? h('p', { class: 'empty', 'data-testid': 'no-changes' }, 'Nothing waiting for review.')
       : changes.map((c) =>
