@@ -11,8 +11,6 @@ import { StopSignal } from '../stopSignal.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger, UsageError } from '../usage.js';
 
-export { SEVERITY_BANDS, severityName } from '../alertView/alertView.js';
-
 const spec = {
   name: 'alerts',
   summary:
@@ -91,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     if (id === undefined) throw new UsageError('missing ID (usage: tapwire alerts show ID)');
     return show(o, id);
   }
+  if (o.follow && o.store !== undefined && o.store !== 'embedded') throw new UsageError('--follow reads the embedded pipeline of this machine; with Elasticsearch, follow alerts in Kibana');
   const severity = minSeverity(o.severity);
   const limit = positiveInteger(o.limit, '--limit', 100);
   const query: AlertQuery = {

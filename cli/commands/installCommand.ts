@@ -28,8 +28,10 @@ ${HOST_SELECTION_HELP}
   options: { ...HOST_SELECTION_OPTIONS, 'proxy-listen': { type: 'string' }, 'no-service': { type: 'boolean' } },
 } as const;
 
-function loopbackListen(value: string | undefined, current: string): string {
-  if (value === undefined) return current;
+function loopbackListen(value: string | undefined, current: string, routing: boolean): string {
+  if (value === undefined || value === current) return current;
+  // Configs already point at the current address; moving the proxy would strand them.
+  if (routing) throw new UsageError(`--proxy-listen: host configs already use the proxy at ${current}; run 'tapwire uninstall' first to move it`);
   const { host } = parseListenAddress(value, '--proxy-listen');
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') throw new UsageError(`--proxy-listen: the proxy binds to loopback only (127.0.0.1, ::1), not '${host}'`);
   return value;
@@ -42,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.values;
   const home = resolveHome(o.home).root;
   const manifest = new InstallManifest(home, DEFAULT_LISTEN);
-  manifest.data.proxy_listen = loopbackListen(o['proxy-listen'], manifest.data.proxy_listen);
+  manifest.data.proxy_listen = loopbackListen(o['proxy-listen'], manifest.data.proxy_listen, manifest.data.routes.length > 0);
   const proxyBase = `http://${manifest.data.proxy_listen}`;
   const tapwireCommand = o.tapwire ?? 'tapwire';
   const configs = configFilesFor(o);
@@ -53,7 +55,12 @@ export async function run(argv: string[]): Promise<number> {
     const before = readFileSync(config.file, 'utf8');
     let result;
     try {
-      result = wrapServers(config, before, { tapwireCommand, ...(o.home === undefined ? {} : { home }), proxyBase, routeFor: (name, upstream) => manifest.routeFor(name, upstream).path });
+      result = wrapServers(config, before, {
+        tapwireCommand,
+        ...(o.home === undefined ? {} : { home }),
+        proxyBase,
+        routeFor: (name, upstream) => manifest.routeFor(name, upstream).path,
+      });
     } catch (error) {
       if (!(error instanceof ConfigParseError)) throw error;
       failures.push(error.message);

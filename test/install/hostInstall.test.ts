@@ -202,6 +202,9 @@ describe('tapwire install edge cases', () => {
       expect(result.code).toBe(0);
       expect(servers(m.files.windsurf!).git!.command).toBe('tapwire');
       expect(servers(m.files.cursor!).browser!.command).toBe('npx');
+      const moved = await runCli(['install', '--config', m.files.windsurf!, '--host', 'windsurf', '--proxy-listen', '127.0.0.1:9999'], { env: m.env });
+      expect(moved.code).toBe(2);
+      expect(moved.stderr).toContain("host configs already use the proxy at 127.0.0.1:8787; run 'tapwire uninstall' first");
     } finally {
       m.remove();
     }
