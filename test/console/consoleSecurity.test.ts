@@ -98,6 +98,18 @@ describe('tapwire console: access control', () => {
     expect(console_.stderr()).toContain('cross-origin write refused (Origin http://attacker.example)');
   });
 
+  it('records a decision only for the exact definition the reviewer saw', async () => {
+    const changes = JSON.parse((await send(console_.origin, '/api/changes', { headers: bearer() })).body) as { changes: { server_id: string; key: string; hash: string }[] };
+    const change = changes.changes[0]!;
+    const headers = { ...bearer(), 'Content-Type': 'application/json' };
+    const stale = await send(console_.origin, '/api/decisions', { method: 'POST', headers, body: JSON.stringify({ ...change, hash: '0'.repeat(64), decision: 'approve' }) });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toContain('another version since');
+    const malformed = await send(console_.origin, '/api/decisions', { method: 'POST', headers, body: JSON.stringify({ ...change, decision: 'maybe' }) });
+    expect(malformed.status).toBe(400);
+    expect(await pendingChanges()).toBe(1);
+  });
+
   it('sends a strict CSP, and its page has no inline script or style', async () => {
     const page = await send(console_.origin, '/', { headers: bearer() });
     expect(page.status).toBe(200);
