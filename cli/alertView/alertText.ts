@@ -3,7 +3,7 @@ import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { renderTable, shortTime } from '../commandOutput.js';
 import { directionArrow, summarizeEvent } from '../eventSummary.js';
-import { readableAlert, type CollapsedAlert } from './alertView.js';
+import { findingKey, readableAlert, type CollapsedAlert } from './alertView.js';
 
 /** The alerts table: id, time, severity, title, server, host, count, message. */
 export function alertTable(alerts: readonly CollapsedAlert[]): string {
@@ -12,10 +12,27 @@ export function alertTable(alerts: readonly CollapsedAlert[]): string {
 }
 
 /** One alert on one line, as it is raised. */
-export function alertLine(alert: McpAlert): string {
+function alertLine(alert: McpAlert): string {
   const view = readableAlert(alert);
   const where = [view.server, view.host].filter(Boolean).join('@');
   return `${shortTime(Date.parse(view['@timestamp']))}  ${view.severity.toUpperCase().padEnd(8)} ${view.title}${where ? `  [${where}]` : ''}  ${view.short_id}\n    ${view.message}\n`;
+}
+
+/**
+ * Lines for alerts as they are raised: a new finding in full, a repeat of one already printed in its session as a
+ * one-line count, so a server that keeps serving the same poison does not scroll the first report away.
+ */
+export class LiveAlertPrinter {
+  private readonly seen = new Map<string, number>();
+
+  line(alert: McpAlert): string {
+    const key = findingKey(alert);
+    const count = (this.seen.get(key) ?? 0) + 1;
+    this.seen.set(key, count);
+    if (count === 1) return alertLine(alert);
+    const view = readableAlert(alert);
+    return `${shortTime(Date.parse(view['@timestamp']))}  ${view.severity.toUpperCase().padEnd(8)} ${view.title}  again in session ${view.session?.slice(0, 8) ?? '?'} (×${count})  ${view.short_id}\n`;
+  }
 }
 
 /** The events of an alert (or any list) as a table with ids that `tapwire events --id` accepts. */

@@ -109,8 +109,8 @@ export function readableAlert(alert: McpAlert): ReadableAlert {
   return view;
 }
 
-/** What makes two alerts of a session the same finding. */
-function sameness(alert: McpAlert, view: ReadableAlert): string {
+/** What makes two alerts of a session the same finding: equal keys collapse into one. */
+export function findingKey(alert: McpAlert, view: ReadableAlert = readableAlert(alert)): string {
   return JSON.stringify([alert.rule.id, alert.mcp?.session?.id ?? '', alert.mcp?.server?.id ?? '', view.tool ?? '', view.message, view.matched]);
 }
 
@@ -119,7 +119,7 @@ export function collapseAlerts(alerts: readonly McpAlert[]): CollapsedAlert[] {
   const groups = new Map<string, CollapsedAlert>();
   for (const alert of alerts) {
     const view = readableAlert(alert);
-    const key = sameness(alert, view);
+    const key = findingKey(alert, view);
     const group = groups.get(key);
     if (!group) {
       groups.set(key, { ...view, count: 1, first_seen: view['@timestamp'], last_seen: view['@timestamp'], ids: [view.id] });

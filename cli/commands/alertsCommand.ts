@@ -1,7 +1,7 @@
 /** `tapwire alerts`: list stored alerts (newest first, identical ones collapsed), follow new ones, or show one in full. */
 import type { AlertQuery } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
-import { alertDetail, alertLine, alertTable } from '../alertView/alertText.js';
+import { alertDetail, alertTable, LiveAlertPrinter } from '../alertView/alertText.js';
 import { collapseAlerts, readableAlert, SEVERITY_BANDS } from '../alertView/alertView.js';
 import { followAlerts } from '../alertView/alertFollower.js';
 import { alertEvidence, findAlertByPrefix, IdLookupError } from '../alertView/storeLookup.js';
@@ -109,9 +109,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!o.follow) return code;
   const stop = new StopSignal();
   process.stderr.write('following new alerts (Ctrl-C to stop)\n');
+  const printer = new LiveAlertPrinter();
   await followAlerts(o.home, stop, (alert) => {
     if (!matchesQuery(alert, query)) return;
-    process.stdout.write(o.json ? `${JSON.stringify(alert)}\n` : alertLine(alert));
+    process.stdout.write(o.json ? `${JSON.stringify(alert)}\n` : printer.line(alert));
   });
   return 0;
 }

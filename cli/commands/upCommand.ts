@@ -10,7 +10,7 @@ import { TOPICS } from '../../pipeline/bus.js';
 import { createLogger } from '../../pipeline/logger.js';
 import { syncStoreFromBus } from '../../pipeline/storeSync.js';
 import { AlertFollower } from '../alertView/alertFollower.js';
-import { alertLine } from '../alertView/alertText.js';
+import { LiveAlertPrinter } from '../alertView/alertText.js';
 import { openHomeDetector } from '../detectionSetup.js';
 import { runGroupDetectorIfConfigured } from '../groupDetector.js';
 import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
@@ -77,7 +77,8 @@ export async function run(argv: string[]): Promise<number> {
     await detector.close();
     throw error;
   }
-  const printAlert = (alert: Parameters<typeof alertLine>[0]): void => void process.stdout.write(alertLine(alert));
+  const printer = new LiveAlertPrinter();
+  const printAlert = (alert: Parameters<LiveAlertPrinter['line']>[0]): void => void process.stdout.write(printer.line(alert));
   const watcher = new RuleWatcher(detector.detection.ruleSet, { logger });
   const due = { rollup: false, prune: false };
   const tasks: ScheduledTask[] = [

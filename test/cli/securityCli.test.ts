@@ -218,9 +218,11 @@ describe('alerts as they are raised', () => {
     const up = watch(['up', '--home', home, '--rules', rules]);
     try {
       await until(() => up.err().includes('alerts print here as they are raised'), 'tapwire up to start', 30_000);
-      await weatherSession(home, 'poisoned');
-      await until(() => up.out().includes('Pseudo-tag in a tool description'), 'the alert on stdout', 30_000);
+      // One session lists the poisoned tool twice: the second alert of the same finding is one counted line.
+      await weatherSession(home, 'poisoned', 2);
+      await until(() => up.out().includes('again in session'), 'both alerts on stdout', 30_000);
       expect(up.out()).toMatch(/HIGH\s+Pseudo-tag in a tool description {2}\[weather@\S+\] {2}[0-9a-f]{10}\n {4}matched in tools\/list: descriptions "Returns the weather/);
+      expect(up.out()).toMatch(/HIGH\s+Pseudo-tag in a tool description {2}again in session [0-9a-f-]{8} \(×2\) {2}[0-9a-f]{10}\n/);
     } finally {
       expect(await up.stop()).toBe(0);
     }
