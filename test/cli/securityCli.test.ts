@@ -128,6 +128,9 @@ describe('the CLI on a home filled by real taps', () => {
     const all = await runCli(['alerts', '--limit', '1000', '--home', home]);
     expect(all.stdout.toString()).not.toContain('showing the newest');
     expect((await runCli(['alerts', '--limit', '1', '--home', home])).stdout.toString()).toContain('(alerts: showing the newest 1; more match');
+    // Two sessions were captured (benign, then poisoned).
+    expect((await runCli(['sessions', '--limit', '1', '--home', home])).stdout.toString()).toContain('(sessions: showing the 1 most recently active; more match');
+    expect((await runCli(['sessions', '--limit', '2', '--home', home])).stdout.toString()).not.toContain('showing the');
   });
 
   it('writes every --json view with snake_case fields and ISO times', async () => {
