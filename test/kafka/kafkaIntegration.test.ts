@@ -1,15 +1,15 @@
-/** The Kafka bus against a real cluster: runs only when KAFKA_BROKERS names one (e.g. the docker compose Kafka). */
+/** The Kafka bus against a real cluster (scripts/services.sh, or the docker compose Kafka) named by KAFKA_BROKERS. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TOPICS } from '../../pipeline/bus.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
+import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { until } from './waitFor.js';
 
-const brokers = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean) ?? [];
-const SKIP_REASON = 'skipped: set KAFKA_BROKERS=host:port to run against a real Kafka cluster';
+const brokers = realKafkaBrokers('kafkaIntegration.test.ts') ?? [];
 
 describe('KafkaBus on a real cluster', () => {
-  it.skipIf(brokers.length === 0)(`publishes keyed records and consumes them in a group, committing offsets (${brokers.length ? brokers.join(',') : SKIP_REASON})`, async () => {
+  it.skipIf(brokers.length === 0)(`publishes keyed records and consumes them in a group, committing offsets (${brokers.length ? brokers.join(',') : SKIPPED_WITHOUT_ENGINES})`, async () => {
     const run = randomUUID().slice(0, 8);
     const settings = { brokers, partitions: 3, topics: { events: `tapwire-it-${run}.events`, alerts: `tapwire-it-${run}.alerts`, deadLetters: `tapwire-it-${run}.dlq`, serverEvents: `tapwire-it-${run}.server-events` } };
     const producer = new KafkaBus(settings, { role: 'collector' });
