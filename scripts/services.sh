@@ -37,8 +37,10 @@ RUN=${TAPWIRE_SERVICES_RUN:-$DEFAULT_RUN}
 
 KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
 KAFKA_RUN=$RUN/kafka
-ES_HOME=$RUN/elasticsearch-$ES_VERSION
+# The unpacked distribution is shared by every instance (read-only to them); config, data and logs are per instance.
+ES_HOME=${TAPWIRE_ES_HOME:-$DEFAULT_RUN/elasticsearch-$ES_VERSION}
 ES_RUN=$RUN/elasticsearch
+ES_CONF=$ES_RUN/config
 
 say() { echo "services: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -192,7 +194,7 @@ es_resolve() {
   say "elasticsearch: resolving $artifact from Maven Central"
   mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$CACHE" -Dmdep.overWriteIfNewer=false >&2 \
     || die "elasticsearch: Maven could not resolve $artifact"
-  mkdir -p "$RUN"
+  mkdir -p "$(dirname "$ES_HOME")"
   rm -rf "$ES_HOME.partial" && mkdir -p "$ES_HOME.partial"
   unzip -q "$CACHE/elasticsearch-$ES_VERSION.zip" -d "$ES_HOME.partial"
   mv "$ES_HOME.partial/elasticsearch-$ES_VERSION" "$ES_HOME" && rmdir "$ES_HOME.partial"
@@ -200,7 +202,8 @@ es_resolve() {
 
 es_configure() {
   mkdir -p "$ES_RUN/data" "$ES_RUN/logs"
-  cat > "$ES_HOME/config/elasticsearch.yml" <<EOF
+  [ -d "$ES_CONF" ] || cp -r "$ES_HOME/config" "$ES_CONF"
+  cat > "$ES_CONF/elasticsearch.yml" <<EOF
 # Written by scripts/services.sh: a single-node test cluster on loopback.
 cluster.name: tapwire-local
 node.name: tapwire-local-1
@@ -218,8 +221,9 @@ EOF
   # Elasticsearch refuses to run as root: an unprivileged user owns its home, data and logs.
   if [ "$(id -u)" = 0 ]; then
     id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
-    chmod 755 "$RUN"
-    chown -R "$ES_USER" "$ES_HOME" "$ES_RUN"
+    chmod 755 "$RUN" "$(dirname "$ES_HOME")"
+    chown -R "$ES_USER" "$ES_RUN"
+    chmod -R a+rX "$ES_HOME"
   fi
 }
 
@@ -238,7 +242,7 @@ es_up() {
     local java_home; java_home=$(es_java_home)
     say "elasticsearch: starting Elasticsearch $ES_VERSION (integ-test-zip, Java $(java_major "$java_home/bin/java"), heap $ES_HEAP) on 127.0.0.1:$ES_PORT"
     rm -f "$ES_RUN/es.pid"
-    local -a launch=(env ES_JAVA_HOME="$java_home" ES_PATH_CONF="$ES_HOME/config" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP"
+    local -a launch=(env ES_JAVA_HOME="$java_home" ES_PATH_CONF="$ES_CONF" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP"
       "$ES_HOME/bin/elasticsearch" -d -p "$ES_RUN/es.pid")
     if [ "$(id -u)" = 0 ]; then
       runuser -u "$ES_USER" -- "${launch[@]}" >"$ES_RUN/stdout.log" 2>&1 < /dev/null 9>&- \
