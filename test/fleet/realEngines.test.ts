@@ -4,8 +4,9 @@
  * Kafka 4 broker; two `tapwire detect` processes in one consumer group write into the real Elasticsearch.
  *
  * Faults: one worker is SIGKILLed while batches are in flight (its partitions move to the other: a rebalance with
- * uncommitted work), and the broker is stopped for 10 s while the traffic goes on (the collectors spool). The broker
- * is the test's own (test/support/localKafka.ts), so stopping it leaves other tests' broker alone.
+ * uncommitted work); the broker is stopped for 10 s while the traffic goes on (the collectors spool); Elasticsearch is
+ * stopped for 10 s while the traffic goes on (the worker holds its batch uncommitted and retries). The broker and the
+ * Elasticsearch node are the test's own (test/support/localEngine.ts), so stopping them leaves other tests' alone.
  *
  * What is checked comes from the cluster: every event once, by _id and by content (event.id of every document, so a
  * second copy under another _id would show); every session complete; the alerts the scenario staged (the demo's
@@ -29,20 +30,20 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
 import { singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
 import { until } from '../kafka/waitFor.js';
-import { LocalKafka } from '../support/localKafka.js';
+import { LocalEngine } from '../support/localEngine.js';
 import { realElasticsearchUrl, realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { REPO_ROOT, requireBuiltCli } from '../support/tapwireCli.js';
 
 const OUTAGE_MS = 10_000;
-// The shared broker's presence says the cached jars are there to start one of our own.
+// The shared engines' presence says the cached jars and distribution are there to start engines of our own.
 const engines = realKafkaBrokers('realEngines.test.ts') && realElasticsearchUrl('realEngines.test.ts');
-const esUrl = process.env.ELASTICSEARCH_URL ?? '';
 const namespace = `fleet_${process.pid}`;
 const MESSAGES = `logs-mcp.messages-${namespace}`;
 const ALERTS = `logs-mcp.alerts-${namespace}`;
 
 let home: string;
-let kafka: LocalKafka;
+let kafka: LocalEngine;
+let elasticsearch: LocalEngine;
 let es: EsClient;
 let upstream: TestHttpServer;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -51,16 +52,17 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
   beforeAll(async () => {
     requireBuiltCli();
     home = mkdtempSync(join(tmpdir(), 'tapwire-fleet-'));
-    kafka = await LocalKafka.start();
-    es = new EsClient({ node: esUrl });
+    [kafka, elasticsearch] = await Promise.all([LocalEngine.start('kafka'), LocalEngine.start('elasticsearch')]);
+    es = new EsClient({ node: elasticsearch.address });
     await installEsTemplates(es, { namespace });
     upstream = await startStreamableServer({ stateful: true, json: false });
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
     await upstream?.close();
     await kafka?.dispose();
+    await elasticsearch?.dispose();
     await es?.close();
     if (home) rmSync(home, { recursive: true, force: true });
   }, 300_000);
@@ -72,7 +74,7 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
       [
         'bus: kafka',
         'kafka:',
-        `  brokers: ["${kafka.brokers[0]}"]`,
+        `  brokers: ["${kafka.address}"]`,
         '  partitions: 4',
         // Within the broker's group.min.session.timeout.ms (6 s by default); the test double accepted 1.5 s.
         '  sessionTimeoutMs: 6000',
@@ -80,7 +82,7 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
         '  lingerMs: 2',
         'store: elasticsearch',
         'elasticsearch:',
-        `  node: "${esUrl}"`,
+        `  node: "${elasticsearch.address}"`,
         `  namespace: ${namespace}`,
         `spool: { dir: "${join(home, 'spool')}" }`,
         '',
@@ -97,7 +99,7 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
 
   /** Members of the detectors group once it is stable, as the broker reports them (-1 while it rebalances). */
   async function groupMembers(): Promise<number> {
-    const admin = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ brokers: [kafka.address], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
       const { groups } = await admin.describeGroups(['detectors']);
@@ -177,7 +179,7 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     return events.some((e) => e.event.action === 'session.end') && sequences.size === events.length && Math.max(...sequences) === events.length - 1;
   }
 
-  it('stores every event and alert exactly once through a SIGKILLed worker and a 10 s broker outage', async () => {
+  it('stores every event and alert exactly once through a SIGKILLed worker, a 10 s broker outage and a 10 s Elasticsearch outage', async () => {
     const config = writeConfig();
     const workerLog: string[] = [];
     const doomed = startDetect(config, workerLog);
@@ -213,6 +215,15 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     await kafka.up();
     await echoes(http, 'after-outage', 5);
     await until(() => (stderr.join('').match(/spooled events delivered/g) ?? []).length >= 3, 'the three collectors to drain their spools', 120_000);
+
+    // Elasticsearch away for 10 s while traffic goes on: the worker keeps its batch uncommitted and retries.
+    const before = (await documents(MESSAGES)).length;
+    const esOutageStart = Date.now();
+    await elasticsearch.stop();
+    await echoes(http, 'es-outage', 20);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - esOutageStart))));
+    await elasticsearch.up();
+    await until(async () => (await documents(MESSAGES)).length > before, 'writes to resume after the Elasticsearch outage', 120_000);
 
     await http.close();
     await Promise.all(Object.values(clients).map((client) => client.close()));
