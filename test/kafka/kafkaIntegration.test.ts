@@ -98,6 +98,18 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     }
   });
 
+  it(title('refuses a session timeout outside the broker bounds, naming them, instead of retrying a join forever'), async () => {
+    const run = randomUUID().slice(0, 8);
+    // 1.5 s: what the test double accepted; a default broker's group.min.session.timeout.ms is 6 s.
+    const bus = new KafkaBus(settingsOf(run, { sessionTimeoutMs: 1500, heartbeatIntervalMs: 200 }), { role: 'worker' });
+    try {
+      const subscription = await bus.subscribe(`tapwire-it-${run}`, [TOPICS.events], async () => undefined);
+      await expect(subscription.done).rejects.toThrow(/session timeout is not within the range allowed by the broker \(as configured by group\.min\.session\.timeout\.ms and group\.max\.session\.timeout\.ms\)/);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it.skipIf(!process.env.KAFKA_SASL_BROKERS)(title('authenticates with SASL/PLAIN, and a wrong password is refused'), async () => {
     const run = randomUUID().slice(0, 8);
     const password = readFileSync(process.env.KAFKA_SASL_PASSWORD_FILE!, 'utf8').trim();
