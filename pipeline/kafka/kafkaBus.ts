@@ -13,7 +13,7 @@
  * resent; a single record it refuses goes to the dead-letter topic as a short letter (never the record itself, which
  * would be refused again), so it cannot block a collector's spool by being retried forever at its head.
  */
-import { CompressionTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { CompressionTypes, ConfigResourceTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { hostname } from 'node:os';
 import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
 import { TOPICS } from '../bus.js';
@@ -56,6 +56,8 @@ export class KafkaBus implements Bus {
   private readonly clientId: string;
   /** Records the broker refused as too large, sent to the dead-letter topic instead. */
   tooLarge = 0;
+  /** Configuration problems of the cluster found at first use (also logged when a logger is given). */
+  readonly warnings: string[] = [];
 
   /** Connects lazily: nothing touches the network before the first publish, subscribe or lag. */
   constructor(
@@ -204,10 +206,36 @@ export class KafkaBus implements Bus {
   private async createMissingTopics(): Promise<void> {
     const admin = await this.admin.get();
     const existing = new Set(await admin.listTopics());
-    const wanted = Object.values(TOPICS)
-      .map((t) => this.names.toCluster(t))
-      .filter((name) => !existing.has(name));
-    if (wanted.length === 0) return;
+    const all = Object.values(TOPICS).map((t) => this.names.toCluster(t));
+    const wanted = all.filter((name) => !existing.has(name));
+    if (wanted.length > 0) await this.createTopics(admin, wanted);
+    // Topics someone else created may carry their own min.insync.replicas (ours get the broker's default). The
+    // check only advises: a metadata hiccup must not stop the bus.
+    const preexisting = all.filter((name) => existing.has(name));
+    if (preexisting.length > 0) await this.warnOnUnmetInSyncReplicas(admin, preexisting).catch(() => undefined);
+  }
+
+  /**
+   * Warns when a topic asks for more in-sync replicas than it has: every acks=all publish to it then fails with
+   * NOT_ENOUGH_REPLICAS, and a collector would only spool. Said once, at first use, naming the topic and the numbers.
+   */
+  private async warnOnUnmetInSyncReplicas(admin: Admin, topics: readonly string[]): Promise<void> {
+    const [described, metadata] = await Promise.all([
+      admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) }),
+      admin.fetchTopicMetadata({ topics: [...topics] }),
+    ]);
+    for (const resource of described.resources) {
+      const minInSync = Number(resource.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1);
+      const replicas = Math.min(...(metadata.topics.find((t) => t.name === resource.resourceName)?.partitions.map((p) => p.replicas.length) ?? [minInSync]));
+      if (replicas < minInSync) {
+        const message = `Kafka topic ${resource.resourceName} has min.insync.replicas=${minInSync} but ${replicas} replica(s): every acks=all publish to it fails (NOT_ENOUGH_REPLICAS); raise kafka.replicationFactor or lower min.insync.replicas`;
+        this.warnings.push(message);
+        this.options.logger?.warn({ topic: resource.resourceName, minInSync, replicas }, message);
+      }
+    }
+  }
+
+  private async createTopics(admin: Admin, wanted: readonly string[]): Promise<void> {
     await admin.createTopics({
       waitForLeaders: true,
       topics: wanted.map((topic) => ({

@@ -68,6 +68,25 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     }
   });
 
+  it(title('warns when a topic asks for more in-sync replicas than it has (acks=all would always fail)'), async () => {
+    const run = randomUUID().slice(0, 8);
+    const settings = settingsOf(run);
+    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    // As an operator might leave it: one replica, two required in sync.
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: settings.topics!.alerts!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await admin.disconnect();
+    const bus = new KafkaBus(settings, { role: 'command' });
+    try {
+      await bus.ensureTopics();
+      expect(bus.warnings).toEqual([
+        `Kafka topic ${settings.topics!.alerts} has min.insync.replicas=2 but 1 replica(s): every acks=all publish to it fails (NOT_ENOUGH_REPLICAS); raise kafka.replicationFactor or lower min.insync.replicas`,
+      ]);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it(title('splits a request the broker refuses as MESSAGE_TOO_LARGE, and dead-letters the one record it refuses alone'), async () => {
     const run = randomUUID().slice(0, 8);
     const settings = settingsOf(run);
