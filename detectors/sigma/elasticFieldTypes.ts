@@ -50,6 +50,12 @@ export function elasticFieldOf(name: string): ElasticField {
   }
 }
 
+/** Whether the field is a key inside a flattened object (Elasticsearch's "keyed" flattened field). */
+export function isFlattenedSubField(name: string): boolean {
+  const lookup = lookupEventField(name);
+  return lookup.status === 'open' && !ECS_OBJECT_ROOTS.has(lookup.root.split('.')[0] as string);
+}
+
 /**
  * The fields a query reads for a rule field: the field itself, or for an object every field declared beneath
  * it, since the engine matches an object by every value beneath it.

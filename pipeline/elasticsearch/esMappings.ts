@@ -35,6 +35,12 @@ const object = (properties: Properties): estypes.MappingObjectProperty => ({ typ
 const keywords = (...names: string[]): Properties => Object.fromEntries(names.map((name) => [name, KEYWORD]));
 
 /**
+ * index.max_regex_length of Tapwire's indices (Elasticsearch's default is 1000): the exported Kibana rules spell
+ * Sigma's case-insensitive regexes with explicit classes, which makes them several times longer than the rule's.
+ */
+export const INDEX_MAX_REGEX_LENGTH = 10_000;
+
+/**
  * Derived text fields the messages data stream indexes, computed per event by the caller's `textFields` option
  * (the CLI wires detectors/sigma/derivedFields.ts), so Kibana rules can target them as Tapwire's rules do.
  */

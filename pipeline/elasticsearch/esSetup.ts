@@ -9,7 +9,7 @@
  */
 import { errors, type Client, type estypes } from '@elastic/elasticsearch';
 import { tapwireVersion } from '../packagePaths.js';
-import { ALERTS_MAPPINGS, COMMON_MAPPINGS, MESSAGES_MAPPINGS } from './esMappings.js';
+import { ALERTS_MAPPINGS, COMMON_MAPPINGS, INDEX_MAX_REGEX_LENGTH, MESSAGES_MAPPINGS } from './esMappings.js';
 import { DATASETS, ES_TEMPLATE_NAMES as NAMES, esNames, type EsNames } from './esNames.js';
 
 /** Above the built-in logs-*-* template (priority 100) and Fleet's integration templates (200). */
@@ -149,6 +149,7 @@ export function esSetupRequests(options: EsSetupOptions = {}, capabilities: EsCa
           'index.mode': 'standard',
           ...(capabilities.setProcessor ? { 'index.final_pipeline': NAMES.finalPipeline } : {}),
           'index.mapping.total_fields.limit': 2000,
+          'index.max_regex_length': INDEX_MAX_REGEX_LENGTH,
           'index.codec': 'best_compression',
         },
       }),

@@ -171,7 +171,7 @@ describe('field types', () => {
     expect(ALERT_FIELDS.get('alert.details')).toBe('flattened');
   });
 
-  it('let a Sigma rule on an indexed description field export to Kibana, as EQL over the wildcard field', () => {
+  it('let a Sigma rule on an indexed description field export to Kibana, as a case-folded Lucene regular expression over the wildcard field', () => {
     const rule = [
       'title: Hidden instructions in a tool description',
       'id: 6f1b1a52-0c4c-4f55-9a3e-2b7f7c1d0e11',
@@ -193,8 +193,8 @@ describe('field types', () => {
     const result = exportKibanaRules([{ path: 'rules/hidden.yml', text: rule }]);
     expect(result.errors).toEqual([]);
     expect(result.skipped).toEqual([]);
-    expect(result.rules[0]).toMatchObject({ type: 'eql', language: 'eql' });
-    expect(result.rules[0]!.query).toContain('mcp.text.descriptions : "*<IMPORTANT>*"');
+    expect(result.rules[0]).toMatchObject({ type: 'query', language: 'lucene' });
+    expect(result.rules[0]!.query).toContain('mcp.text.descriptions:/.*\\<[Ii][Mm][Pp][Oo][Rr][Tt][Aa][Nn][Tt]\\>.*/');
     expect(result.rules[0]!.required_fields).toContainEqual({ name: 'mcp.text.descriptions', type: 'wildcard' });
   });
 });
