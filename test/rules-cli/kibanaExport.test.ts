@@ -287,9 +287,8 @@ describe('correlations', () => {
 describe('the skip list', () => {
   const cases: [string, string, RegExp][] = [
     ['a regex with an assertion inside a repetition', "sel:\n    gen_ai.tool.name|re: '(?:\\bx)+'\ncondition: sel", /inside a repetition/],
-    ['a regex Lucene would take too long to determinize', "sel:\n    gen_ai.tool.call.arguments|re: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}'\ncondition: sel", /deterministic automaton of more than 1000 states/],
+    ['a regex Lucene would take too long to determinize', "sel:\n    gen_ai.tool.call.arguments|re: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}'\ncondition: sel", /deterministic automaton of more than 2000 states/],
     ['a regex on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|re: 'x'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only term, prefix and exists queries/],
-    ['a derived field Elasticsearch does not index', "sel:\n    mcp.text.hidden_tags|contains: 'ignore'\ncondition: sel", /computed by Tapwire's engine and is not stored in Elasticsearch/],
     ['fieldref', 'sel:\n    mcp.server.name|fieldref: mcp.client.name\ncondition: sel', /fieldref' compares two fields/],
     ['keyword search', "kw:\n    - 'ignore previous'\ncondition: kw", /keyword search/],
     ['contains on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|contains: ';'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only term, prefix and exists queries/],
