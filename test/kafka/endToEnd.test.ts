@@ -1,9 +1,12 @@
 /**
- * The fleet path end to end, with real processes where the product has them: two stdio taps (the demo's notes and
- * weather servers, driven by an SDK client) and the HTTP proxy (in front of an SDK Streamable HTTP server) publish to
- * the Kafka test broker; two detector workers in one consumer group write into Elasticsearch (the mock cluster,
- * capturing bulk bodies). One worker is cut off in the middle of the traffic and the broker is down for 10 s while
- * traffic goes on. Every event and every alert must land in the sink exactly once.
+ * The fleet path end to end on the WIRE-PROTOCOL DOUBLE, kept for the one fault a real broker cannot produce on
+ * demand: a worker cut off from the network (`broker.shun`) while its process lives on, so its session expires while
+ * it still believes it owns its partitions. The same path on the real engines (SIGKILL, broker and Elasticsearch
+ * outages, counted from the cluster) is test/fleet/realEngines.test.ts.
+ *
+ * Two stdio taps (the demo's notes and weather servers, driven by an SDK client) and the HTTP proxy (in front of an
+ * SDK Streamable HTTP server) publish to the Kafka test broker; two detector workers in one consumer group write into
+ * Elasticsearch (the mock cluster, capturing bulk bodies). Every event and every alert must land in the sink once.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,7 +145,7 @@ function complete(events: readonly McpEvent[]): boolean {
   return events.some((e) => e.event.action === 'session.end') && sequences.size === events.length && Math.max(...sequences) === events.length - 1;
 }
 
-describe('taps and proxy → Kafka → detector group → Elasticsearch', () => {
+describe('taps and proxy → Kafka wire-protocol double → detector group → Elasticsearch mock (a worker cut off from the network)', () => {
   it('delivers every event and alert exactly once through a worker loss and a 10 s broker outage', async () => {
     const config = writeConfig();
     const doomed = await startWorker('worker-doomed');
