@@ -4,6 +4,7 @@
  * and pruning of bus records every consumer has processed. Jobs only raise flags; the main loop runs them between
  * batches, so nothing touches the state or the store concurrently.
  */
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
 import { TOPICS } from '../../pipeline/bus.js';
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const prune = cronOption(o.prune, '--prune', '17 * * * *');
   const logger = createLogger('tapwire-up');
   const stop = new StopSignal();
+  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
   const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, { ...(o.rules ? { rules: o.rules } : {}), ...(o.inventory ? { inventory: o.inventory } : {}), logger });

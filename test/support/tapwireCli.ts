@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { resolveHome } from '../../pipeline/home.js';
@@ -56,8 +57,12 @@ export function runCli(args: string[], options: { input?: Buffer | string; env?:
   });
 }
 
-/** Every event published to a home's bus, in bus order. */
+/**
+ * Every event published to a home's bus, in bus order, once what taps handed off at exit has been recorded (as
+ * the next tap or tapwire command would): a tap on a busy machine may exit before its observer has caught up.
+ */
 export async function busEvents(home: string): Promise<McpEvent[]> {
+  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
   const bus = new EmbeddedBus(resolveHome(home).bus);
   try {
     const consumer = await bus.consumer(`test-reader-${process.pid}-${Date.now()}`, TOPICS.events);
