@@ -312,7 +312,8 @@ export class SessionNormalizer {
     x.cut.truncated = capped.truncated;
     event.jsonrpc = { version: '2.0' };
     if (message.kind !== 'notification' && message.id !== null) {
-      event.jsonrpc.request = { id: x.cut.keep(boundString(String(message.id), this.#shaper.limits.maxStringBytes)) };
+      // Redacted like any text: a credential used as a request id is still a credential.
+      event.jsonrpc.request = { id: x.cut.keep(this.#shaper.text(String(message.id))) };
     }
     this.#fill(message, direction, timestampMs, pending, x);
     this.#learn(x.facts);
