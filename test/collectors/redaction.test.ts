@@ -30,6 +30,18 @@ describe('Redactor.text', () => {
     expect(out).not.toContain(secret);
   });
 
+  // Mutation check (issue 10): with free-text Bearer redaction removed (the bearer_token row of secretPatterns.ts
+  // and the bearer cue of CUED_VALUE), this test fails; "Authorization: Bearer …" alone did not notice, because the
+  // assignment rule redacts the credential after an Authorization name anyway.
+  it('redacts a Bearer token in free text, away from any Authorization name', () => {
+    const token = 'Zx9' + '-abc.def_1234567';
+    const out = redactor.text(`curl -H "X-Forwarded: Bearer ${token}" then retry; or just Bearer ${token}!`);
+    expect(out).not.toContain(token);
+    expect(out.match(/Bearer \[REDACTED:bearer_token:[0-9a-f]{8}\]/g)).toHaveLength(2);
+    // Prose after the word stays.
+    expect(redactor.text('bearer instruments are negotiable')).toBe('bearer instruments are negotiable');
+  });
+
   it('keeps the Bearer scheme and replaces the token', () => {
     const out = redactor.text('Authorization: Bearer abc.def-123_XYZ~+/=');
     expect(out).toMatch(/^Authorization: Bearer \[REDACTED:bearer_token:[0-9a-f]{8}\]$/);
