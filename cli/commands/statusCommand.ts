@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const method of ['tap.status', 'session.end']) {
       for (const e of await pipeline.store.events({ method, order: 'asc', limit: 100_000 })) if (e.mcp.tap) counters.set(e.mcp.session.id, e.mcp.tap);
     }
-    const taps = sessions.map((s) => ({ session: s.id, server: s.serverName, pid: s.pid, state: s.ended ? 'ended' : 'open', events: s.events, lastSeen: s.lastSeen, dropped: counters.get(s.id)?.dropped ?? 0, unobservedBytes: counters.get(s.id)?.bytes_unobserved ?? 0 }));
+    const taps = sessions.map((s) => ({ session: s.id, server: s.serverName, pid: s.pid, state: sessionState(s.ended, s.pid), events: s.events, lastSeen: s.lastSeen, dropped: counters.get(s.id)?.dropped ?? 0, unobservedBytes: counters.get(s.id)?.bytes_unobserved ?? 0 }));
     const dropped = taps.reduce((sum, t) => sum + t.dropped, 0);
     const status = { home: pipeline.paths.root, bus, taps, dropped };
     if (o.json) return writeJsonLines([status]);
@@ -38,4 +38,19 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`\ntaps (${taps.filter((t) => t.state === 'open').length} open, ${dropped} events dropped in all)\n`);
     process.stdout.write(renderTable(['session', 'server', 'pid', 'state', 'events', 'dropped', 'unobserved bytes', 'last seen'], taps.map((t) => [t.session.slice(0, 8), t.server, t.pid, t.state, t.events, t.dropped, t.unobservedBytes, shortTime(t.lastSeen)])));
   });
+}
+
+/**
+ * A session without a recorded end is open while its server runs; once the server is gone, its end was never
+ * recorded (the tap was killed, or the disk was full), and what is known is what the table shows.
+ */
+function sessionState(ended: boolean, pid: number | undefined): string {
+  if (ended) return 'ended';
+  if (pid === undefined) return 'open';
+  try {
+    process.kill(pid, 0);
+    return 'open';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? 'open' : 'ended unrecorded';
+  }
 }
