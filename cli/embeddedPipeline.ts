@@ -5,6 +5,7 @@ import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
 import { resolveHome, type HomePaths } from '../pipeline/home.js';
 import { syncStoreFromBus } from '../pipeline/storeSync.js';
 import { recoverHomeHandoffs } from '../collectors/stdio/handoffRecovery.js';
+import { noticeBusReset } from './busResetNotice.js';
 
 export interface EmbeddedPipeline {
   paths: HomePaths;
@@ -20,6 +21,7 @@ export async function openEmbeddedPipeline(home?: string): Promise<EmbeddedPipel
   if (!existsSync(paths.bus)) throw new Error(`no Tapwire data in ${paths.root} (run 'tapwire demo', or put a server behind 'tapwire tap')`);
   const bus = new EmbeddedBus(paths.bus);
   const store = new EmbeddedStore(paths.store);
+  await noticeBusReset(bus, store, (message) => process.stderr.write(`tapwire: ${message}\n`));
   await syncStoreFromBus(bus, store);
   return {
     paths,

@@ -4,6 +4,7 @@
  * and pruning of bus records every consumer has processed. Jobs only raise flags; the main loop runs them between
  * batches, so nothing touches the state or the store concurrently.
  */
+import { noticeBusReset } from '../busResetNotice.js';
 import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, { ...(o.rules ? { rules: o.rules } : {}), ...(o.inventory ? { inventory: o.inventory } : {}), logger });
   const { bus, store, worker } = detector;
+  await noticeBusReset(bus, store, (message) => logger.warn(message));
   const watcher = new RuleWatcher(detector.detection.ruleSet, { logger });
   const due = { rollup: false, prune: false };
   const tasks: ScheduledTask[] = [
