@@ -4,6 +4,8 @@ import { EmbeddedBus } from '../pipeline/embedded/embeddedBus.js';
 import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
 import { resolveHome, type HomePaths } from '../pipeline/home.js';
 import { syncStoreFromBus } from '../pipeline/storeSync.js';
+import { recoverHomeHandoffs } from '../collectors/stdio/handoffRecovery.js';
+import { noticeBusReset } from './busResetNotice.js';
 
 export interface EmbeddedPipeline {
   paths: HomePaths;
@@ -12,12 +14,14 @@ export interface EmbeddedPipeline {
   close(): Promise<void>;
 }
 
-/** Opens a home's bus and store and moves every pending bus event into the store. */
+/** Opens a home's bus and store and moves every pending bus event into the store, after recording what taps handed off. */
 export async function openEmbeddedPipeline(home?: string): Promise<EmbeddedPipeline> {
   const paths = resolveHome(home);
+  await recoverHomeHandoffs({ ...(home ? { home } : {}), warn: (message) => process.stderr.write(`tapwire: ${message}\n`) });
   if (!existsSync(paths.bus)) throw new Error(`no Tapwire data in ${paths.root} (run 'tapwire demo', or put a server behind 'tapwire tap')`);
   const bus = new EmbeddedBus(paths.bus);
   const store = new EmbeddedStore(paths.store);
+  await noticeBusReset(bus, store, (message) => process.stderr.write(`tapwire: ${message}\n`));
   await syncStoreFromBus(bus, store);
   return {
     paths,

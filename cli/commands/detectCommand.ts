@@ -1,4 +1,5 @@
 /** `tapwire detect`: the detector worker — bus events through the rule pack and stateful detectors into alerts. */
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { createLogger } from '../../pipeline/logger.js';
 import { openHomeDetector } from '../detectionSetup.js';
 import { runGroupDetectorIfConfigured } from '../groupDetector.js';
@@ -44,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.values;
   const logger = createLogger('tapwire-detect');
   const stop = new StopSignal();
+  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
   const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, {

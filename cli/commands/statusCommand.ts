@@ -30,14 +30,18 @@ const DETECTORS_GROUP = 'detectors';
  * A session's state: ended, open, or open while its server process (the tap's child, on this machine) no longer
  * exists — the tap was killed before it could record the end.
  */
-function sessionState(session: SessionSummary): 'ended' | 'open' | 'open, tap gone' {
+/**
+ * A session without a recorded end is open while its server runs; once the server is gone, its end was never
+ * recorded (the tap was killed, or the disk was full), and what is known is what the table shows.
+ */
+function sessionState(session: SessionSummary): 'ended' | 'open' | 'ended unrecorded' {
   if (session.ended) return 'ended';
   if (session.pid === undefined || session.hostname !== hostname()) return 'open';
   try {
     process.kill(session.pid, 0);
     return 'open';
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'open, tap gone' : 'open';
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? 'ended unrecorded' : 'open';
   }
 }
 
@@ -65,8 +69,8 @@ export async function run(argv: string[]): Promise<number> {
     else if (!detector.running) next.push(`${eventRecords} events captured but no detector has run: start 'tapwire up' (or 'tapwire detect --once')`);
     else if (detector.lag > 0) next.push(`the detectors are ${detector.lag} events behind: is 'tapwire up' running? ('tapwire detect --once' catches up once)`);
     if (sessions.length > 0 && alerts === 0 && detector.running && detector.lag === 0) next.push("nothing detected so far: 'tapwire alerts --follow' prints alerts as they are raised; 'tapwire rules list' shows what is looked for");
-    const gone = taps.filter((t) => t.state === 'open, tap gone');
-    if (gone.length > 0) next.push(`${gone.length} open session${gone.length === 1 ? '' : 's'} whose tap is gone (killed before it recorded the end): their last events may be missing`);
+    const gone = taps.filter((t) => t.state === 'ended unrecorded');
+    if (gone.length > 0) next.push(`${gone.length} session${gone.length === 1 ? '' : 's'} ended unrecorded (the tap was killed or could not write its end): their last events may be missing`);
     const status = { home: pipeline.paths.root, bus, detector, alerts: alerts > 0, taps, dropped, next };
     if (o.json) return writeJsonLines([jsonShape(status)]);
     process.stdout.write(`home: ${status.home}\n\nbus topics\n`);
@@ -75,8 +79,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(bus.groups.length ? renderTable(['group', 'topic', 'committed', 'lag'], bus.groups.map((g) => [g.group, g.topic, g.committed, g.lag])) : '(none)\n');
     process.stdout.write(`\ndetectors: ${detector.running ? `${detector.lag} event${detector.lag === 1 ? '' : 's'} behind` : 'have not run on this home'}\n`);
     const lossy = taps.filter((t) => t.dropped > 0 || t.unobservedBytes > 0).length;
-    process.stdout.write(`\ntaps (${taps.filter((t) => t.state !== 'ended').length} open, ${gone.length} with the tap gone; ${dropped} events dropped in all, ${lossy} session${lossy === 1 ? '' : 's'} with losses)\n`);
+    process.stdout.write(`\ntaps (${taps.filter((t) => t.state === 'open').length} open, ${gone.length} ended unrecorded; ${dropped} events dropped in all, ${lossy} session${lossy === 1 ? '' : 's'} with losses)\n`);
     process.stdout.write(renderTable(['session', 'server', 'pid', 'state', 'events', 'dropped', 'unobserved bytes', 'last seen'], taps.map((t) => [t.session.slice(0, 8), t.server, t.pid, t.state, t.events, t.dropped, t.unobservedBytes, shortTime(t.lastSeen)])));
     if (next.length > 0) process.stdout.write(`\nnext:\n${next.map((n) => `  - ${n}\n`).join('')}`);
   });
 }
+

@@ -4,6 +4,8 @@
  * and pruning of bus records every consumer has processed. Jobs only raise flags; the main loop runs them between
  * batches, so nothing touches the state or the store concurrently.
  */
+import { noticeBusReset } from '../busResetNotice.js';
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
 import { TOPICS } from '../../pipeline/bus.js';
@@ -65,10 +67,12 @@ export async function run(argv: string[]): Promise<number> {
   const prune = cronOption(o.prune, '--prune', '17 * * * *');
   const logger = createLogger('tapwire-up', o.verbose ? 'info' : 'warn');
   const stop = new StopSignal();
+  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
   const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, { ...(o.rules ? { rules: o.rules } : {}), ...(o.inventory ? { inventory: o.inventory } : {}), logger });
   const { bus, store, worker } = detector;
+  await noticeBusReset(bus, store, (message) => logger.warn(message));
   let follower: AlertFollower;
   try {
     requireRules(detector.detection.ruleSet, o.rules, o['allow-empty']);

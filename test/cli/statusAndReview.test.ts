@@ -58,10 +58,10 @@ describe('tapwire status', () => {
     await until(() => !alive(serverPid), 'the server to end with its tap');
     const status = await runCli(['status', '--home', home]);
     const row = status.stdout.toString().split('\n').find((l) => l.includes(` ${serverPid} `));
-    expect(row).toMatch(/open, tap gone\s+\d+\s+0\s+0/);
+    expect(row).toMatch(/ended unrecorded\s+\d+\s+0\s+0/);
     expect(status.stdout.toString()).toContain('1 open session whose tap is gone');
     const json = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { taps: { pid: number; state: string; dropped: number; unobserved_bytes: number }[] };
-    expect(json.taps.find((t) => t.pid === serverPid)).toMatchObject({ state: 'open, tap gone', dropped: 0, unobserved_bytes: 0 });
+    expect(json.taps.find((t) => t.pid === serverPid)).toMatchObject({ state: 'ended unrecorded', dropped: 0, unobserved_bytes: 0 });
   });
 });
 
