@@ -13,7 +13,10 @@
  * resent; a single record it refuses goes to the dead-letter topic as a short letter (never the record itself, which
  * would be refused again), so it cannot block a collector's spool by being retried forever at its head.
  */
-import { CompressionTypes, ConfigResourceTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import kafkajs, { CompressionTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+
+// kafkajs is CommonJS, and Node's named-export detection does not find ConfigResourceTypes: read it off the default.
+const { ConfigResourceTypes } = kafkajs;
 import { hostname } from 'node:os';
 import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
 import { TOPICS } from '../bus.js';
