@@ -59,7 +59,7 @@ describe('tapwire status', () => {
     const status = await runCli(['status', '--home', home]);
     const row = status.stdout.toString().split('\n').find((l) => l.includes(` ${serverPid} `));
     expect(row).toMatch(/ended unrecorded\s+\d+\s+0\s+0/);
-    expect(status.stdout.toString()).toContain('1 open session whose tap is gone');
+    expect(status.stdout.toString()).toContain('1 session ended unrecorded');
     const json = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { taps: { pid: number; state: string; dropped: number; unobserved_bytes: number }[] };
     expect(json.taps.find((t) => t.pid === serverPid)).toMatchObject({ state: 'ended unrecorded', dropped: 0, unobserved_bytes: 0 });
   });
