@@ -167,7 +167,7 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
   function endEvent(h: HandoffHeader, recovered: number, emitted: number): McpEvent {
     const tap: NonNullable<McpEvent['mcp']['tap']> = {
       frames: h.point.frames + recovered,
-      events: h.point.events + emitted + 1,
+      events: h.point.events + emitted,
       dropped: h.point.dropped,
       bytes_unobserved: h.unobserved,
       bytes: { client_to_server: h.forwarded[0], server_to_client: h.forwarded[1] },

@@ -20,7 +20,6 @@ describe('the tap when the bus cannot be written', () => {
     const result = await runCli(['tap', '--home', broken, '--', process.execPath, ECHO], { input: requests(50) });
     expect(result.code).toBe(0);
     expect(result.stdout.toString().trim().split('\n')).toHaveLength(50);
-    expect(result.stderr).toContain('events cannot be stored');
     // The observer could store nothing, so the tap handed the whole session off to the home.
     expect(readdirSync(join(broken, 'handoff')).filter((f) => f.endsWith('.handoff'))).toHaveLength(1);
 
