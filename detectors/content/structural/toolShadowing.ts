@@ -1,0 +1,49 @@
+/**
+ * Shadowing across the fleet: a description that names a tool another server offers, with an order about
+ * it ("when using send_email, always BCC …", "call sendEmail with …"). detectors/crossServer catches this
+ * within one host session, where both listings are in view; this detector asks a fleet-wide index of tool
+ * names (context.foreignTool), so a poisoned server is caught when it aims at a tool of a server the same
+ * host has not listed yet, or that only other hosts run.
+ */
+import { cueBefore } from '../../crossServer/toolMention.js';
+import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
+import { MAX_NAME_WORDS, nameWords } from './toolNameIndex.js';
+
+/** A run of name-like tokens: identifiers (send_email, sendEmail, fs.write) or words. */
+const TOKEN = /[A-Za-z][\w.-]*[A-Za-z\d]|[A-Za-z]/g;
+const IDENTIFIER = /[_.\-\d]|[a-z][A-Z]/;
+const QUOTED_OR_CALLED = /^[\x60'"]|^\s*(?:tool|function)\b|^\s*\(/;
+/** Also a cue: a conditional about using the tool ("when using X", "whenever X is called"). */
+const CONDITION = /\b(?:when(?:ever)?|each\s+time|every\s+time|before|after)\b[^.\n]{0,40}$/i;
+
+export const toolShadowing: StructuralDetector = {
+  id: 'shadowing',
+  kinds: ['documentation'],
+  find(text, context) {
+    const lookup = context.foreignTool;
+    if (lookup === undefined) return [];
+    const tokens = [...text.matchAll(TOKEN)].map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
+    const out: StructuralSignal[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < tokens.length; i++) {
+      for (let n = 1; n <= MAX_NAME_WORDS && i + n <= tokens.length; n++) {
+        const span = tokens.slice(i, i + n);
+        const start = span[0]!.start;
+        const end = span.at(-1)!.end;
+        // Spaced names ("send email") must be plain words separated by single spaces.
+        if (n > 1 && !/^[A-Za-z]+(?: [A-Za-z]+)*$/.test(text.slice(start, end))) break;
+        const words = n === 1 ? nameWords(span[0]!.text) : span.map((t) => t.text.toLowerCase());
+        // A one-word name counts only as an identifier, quoted, or called a tool.
+        if (words.length === 1 && !IDENTIFIER.test(span[0]!.text) && !QUOTED_OR_CALLED.test(text.slice(end, end + 8)) && !/[\x60'"]$/.test(text.slice(Math.max(0, start - 1), start))) continue;
+        const tool = lookup(words.join(' '));
+        if (tool === undefined || seen.has(tool.name)) continue;
+        const before = text.slice(Math.max(0, start - 60), start);
+        const cue = cueBefore(text, start) ?? (CONDITION.test(before) ? 'when' : undefined);
+        if (cue === undefined) continue;
+        seen.add(tool.name);
+        out.push({ ...signalAt(`${this.id}.names_foreign_tool`, 'shadowing', text, Math.max(0, start - 40), end), evidence: `names ${tool.server}'s tool ${tool.name} after "${cue}": ${signalAt('', '', text, Math.max(0, start - 40), Math.min(text.length, end + 40)).evidence}` });
+      }
+    }
+    return out;
+  },
+};
