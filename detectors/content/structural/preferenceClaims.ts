@@ -14,7 +14,9 @@ const CUES: readonly (readonly [string, number, RegExp])[] = [
   ['self_superlative', 2, new RegExp(String.raw`\b(?:${SELF}\s+is\s+(?:the|by\s+far\s+the)\s+|the\s+)(?:best|greatest|finest|most\s+(?:trusted|reliable|accurate|advanced|powerful|popular|secure|capable|recommended|widely\s+used))\s+(?:\w+\s+){0,2}(?:tool|function|service|option|choice|solution|api)s?\b(?:\s+(?:in\s+the\s+world|ever|available|on\s+the\s+market|there\s+is))?`, 'gi')],
   ['superlative', 1, /\b(?:world'?s\s+(?:best|leading|first|most|number\s+one)|number\s+one|#\s?1\b|top[-\s]rated|industry[-\s]leading|unmatched|unrivall?ed|unparall?eled|unbeatable|second\s+to\s+none|best[-\s]in[-\s]class|gold\s+standard)\b/gi],
   ['usage_statistic', 2, /\b(?:used|trusted|preferred|chosen|loved|relied\s+(?:up)?on|recommended)\s+by\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?(?:\d[\d,.]*\s*(?:%|percent|k\b|m\b|million|thousand|billion)|(?:most|all|millions\s+of|thousands\s+of)\s+(?:users|developers|experts|professionals|companies|agents|ai))/gi],
-  ['select_me', 2, new RegExp(String.raw`\b(?:always|you\s+should(?:\s+always)?|you\s+must(?:\s+always)?|please)\s+(?:use|choose|select|prefer|pick|call)\s+${SELF}\b|\b(?:prefer|choose|select|pick)\s+${SELF}\s+(?:over|instead|first|above)\b|\b(?:instead\s+of|rather\s+than|over|above)\s+(?:any|all)\s+(?:other|similar|alternative|competing)\s+(?:tools?|functions?|services?|options?)\b|\bdo\s+not\s+use\s+(?:any\s+)?(?:other|alternative|competing)\s+(?:tools?|functions?|services?)\b|\bonly\s+(?:use|trust|call)\s+${SELF}`, 'gi')],
+  // "Always use this tool" is also how real servers say when a tool applies; it counts, but does not signal alone.
+  ['select_me', 1, new RegExp(String.raw`\b(?:always|you\s+should(?:\s+always)?|you\s+must(?:\s+always)?|please)\s+(?:use|choose|select|prefer|pick|call)\s+${SELF}\b|\bonly\s+(?:use|trust|call)\s+${SELF}`, 'gi')],
+  ['over_others', 2, new RegExp(String.raw`\b(?:prefer|choose|select|pick)\s+${SELF}\s+(?:over|instead|first|above)\b|\b(?:instead\s+of|rather\s+than|over|above)\s+(?:any|all)\s+(?:other|similar|alternative|competing)\s+(?:tools?|functions?|services?|options?)\b|\bdo\s+not\s+use\s+(?:any\s+)?(?:other|alternative|competing)\s+(?:tools?|functions?|services?)\b`, 'gi')],
   ['claims_authority', 1, new RegExp(String.raw`\b${SELF}\s+is\s+(?:the\s+)?(?:only\s+)?(?:official|certified|verified|authori[sz]ed|endorsed|approved|mandatory|required)\b|\b(?:officially\s+(?:endorsed|recommended|certified)|endorsed\s+by\s+(?:openai|anthropic|google|microsoft))\b`, 'gi')],
   ['hype', 0.5, /\b(?:revolutionary|amazing|incredible|unbelievable|perfect|flawless|magical|best\s+ever|100%\s+(?:accurate|reliable|safe|secure))\b/gi],
 ];
@@ -22,25 +24,29 @@ const CUES: readonly (readonly [string, number, RegExp])[] = [
 /** How far above its peers' average claim weight a description must go to signal. */
 const MARGIN = 2;
 
+/** Every claim in `text` as a signal, and their total weight. */
+function claimsIn(text: string): { hits: StructuralSignal[]; weight: number } {
+  const hits: StructuralSignal[] = [];
+  let weight = 0;
+  for (const [cue, cueWeight, pattern] of CUES) {
+    for (const m of text.matchAll(pattern)) {
+      hits.push(signalAt(`preference_manipulation.${cue}`, 'preference_manipulation', text, m.index, m.index + m[0].length));
+      weight += cueWeight;
+    }
+  }
+  return { hits, weight };
+}
+
 export const preferenceClaims: StructuralDetector = {
   id: 'preference_manipulation',
   kinds: ['documentation'],
   find(text, context) {
-    const hits: StructuralSignal[] = [];
-    let score = 0;
-    for (const [cue, weight, pattern] of CUES) {
-      for (const m of text.matchAll(pattern)) {
-        hits.push(signalAt(`${this.id}.${cue}`, 'preference_manipulation', text, m.index, m.index + m[0].length));
-        score += weight;
-      }
-    }
-    return score - (context.peerClaimRate ?? 0) >= MARGIN ? hits : [];
+    const { hits, weight } = claimsIn(text);
+    return weight - (context.peerClaimRate ?? 0) >= MARGIN ? hits : [];
   },
 };
 
 /** The claim weight of a description, for building the same-kind baseline (context.peerClaimRate). */
 export function preferenceClaimWeight(text: string): number {
-  let score = 0;
-  for (const [, weight, pattern] of CUES) score += weight * [...text.matchAll(pattern)].length;
-  return score;
+  return claimsIn(text).weight;
 }

@@ -8,7 +8,8 @@ import { matchCues, type SignalContext, type StructuralDetector, type Structural
 
 const MODAL = String.raw`(?:you\s+)?(?:must|shall|should\s+always|always|need\s+to|have\s+to|are\s+required\s+to|is\s+required\s+to)`;
 const CALL = String.raw`(?:call|invoke|run|execute|use|trigger)`;
-const TOOL_REF = String.raw`[\x60'"]?([A-Za-z][\w.-]{2,63})[\x60'"]?`;
+/** A tool named by the directive; "call this (tool) first" is the tool's own usage note, not a prerequisite. */
+const TOOL_REF = String.raw`(?!(?:this|it|that|these|the\s+tool|one)\b)[\x60'"]?([A-Za-z][\w.-]{2,63})[\x60'"]?`;
 
 const CUES: readonly (readonly [string, RegExp])[] = [
   // "Before using this tool, you must first call X"
@@ -16,7 +17,7 @@ const CUES: readonly (readonly [string, RegExp])[] = [
   // "You must call X first" / "always call X before …"
   ['call_first', new RegExp(String.raw`\b${MODAL}\s+(?:first\s+)?${CALL}\s+(?:the\s+)?${TOOL_REF}(?:\s+tool)?\s+(?:first|before\s+(?:using|calling|invoking|any|this|proceeding|answering|responding))`, 'gi')],
   // "This tool must be called before any other tool"
-  ['self_first', /\bthis\s+(?:tool|function)\s+(?:must|should|has\s+to|needs\s+to)\s+(?:always\s+)?be\s+(?:called|invoked|used|run)\s+(?:first|before\s+(?:any|all|every)\s+(?:other\s+)?(?:tool|function|action|request)s?)/gi],
+  ['self_first', /\bthis\s+(?:tool|function)\s+(?:must|should|has\s+to|needs\s+to)\s+(?:always\s+)?be\s+(?:called|invoked|used|run)\s+(?:first\s+)?(?:before\s+(?:any|all|every)\s+(?:other\s+)?(?:tool|function|action|request)s?)/gi],
   // "requires a prior call to X" / "a call to X is mandatory before"
   ['requires_prior_call', new RegExp(String.raw`\b(?:requires?|mandatory|necessary)\s+(?:a\s+)?(?:prior|previous|preceding|initial)\s+(?:call|invocation)\s+(?:to|of)\s+${TOOL_REF}`, 'gi')],
 ];

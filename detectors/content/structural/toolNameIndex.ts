@@ -16,6 +16,14 @@ export function nameWords(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
+/** Name words that say nothing about what a tool does. */
+const GENERIC = new Set(['get', 'set', 'list', 'the', 'a', 'of', 'to', 'by', 'for', 'and', 'mcp', 'tool', 'api', 'v1', 'v2']);
+
+/** The words of a tool name that say what it does (search_web → search, web). */
+export function distinctiveWords(name: string): string[] {
+  return nameWords(name).filter((w) => w.length > 2 && !GENERIC.has(w));
+}
+
 const keyOf = (words: readonly string[]): string => words.join(' ');
 
 /** Most words a tool name can have and still be looked up from a window of prose. */

@@ -7,14 +7,26 @@
  */
 import { cueBefore } from '../../crossServer/toolMention.js';
 import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
-import { MAX_NAME_WORDS, nameWords } from './toolNameIndex.js';
+import { distinctiveWords, MAX_NAME_WORDS, nameWords } from './toolNameIndex.js';
 
 /** A run of name-like tokens: identifiers (send_email, sendEmail, fs.write) or words. */
 const TOKEN = /[A-Za-z][\w.-]*[A-Za-z\d]|[A-Za-z]/g;
 const IDENTIFIER = /[_.\-\d]|[a-z][A-Z]/;
-const QUOTED_OR_CALLED = /^[\x60'"]|^\s*(?:tool|function)\b|^\s*\(/;
+const CALLED = /^\s*(?:tool|function)\b|^\(/;
+const PARAMETER_AFTER = /^[\x60'"]?\s*(?:argument|parameter|param|field|option|property|key)s?\b/i;
 /** Also a cue: a conditional about using the tool ("when using X", "whenever X is called"). */
 const CONDITION = /\b(?:when(?:ever)?|each\s+time|every\s+time|before|after)\b[^.\n]{0,40}$/i;
+
+/**
+ * Whether the named tool shares what it does with one of the server's own tools (mark_task_done beside its
+ * own get_next_task): the text is then about its own workflow, under a name another copy of the server
+ * also uses. Shadowing aims at unrelated tools (an adder naming send_email).
+ */
+function sameFamily(tool: string, ownTools: readonly string[] | undefined): boolean {
+  if (ownTools === undefined) return false;
+  const words = new Set(distinctiveWords(tool));
+  return ownTools.some((own) => distinctiveWords(own).some((w) => words.has(w)));
+}
 
 export const toolShadowing: StructuralDetector = {
   id: 'shadowing',
@@ -33,10 +45,17 @@ export const toolShadowing: StructuralDetector = {
         // Spaced names ("send email") must be plain words separated by single spaces.
         if (n > 1 && !/^[A-Za-z]+(?: [A-Za-z]+)*$/.test(text.slice(start, end))) break;
         const words = n === 1 ? nameWords(span[0]!.text) : span.map((t) => t.text.toLowerCase());
-        // A one-word name counts only as an identifier, quoted, or called a tool.
-        if (words.length === 1 && !IDENTIFIER.test(span[0]!.text) && !QUOTED_OR_CALLED.test(text.slice(end, end + 8)) && !/[\x60'"]$/.test(text.slice(Math.max(0, start - 1), start))) continue;
+        // A name written as prose words ("search", "web search") counts only quoted or called a tool; an
+        // identifier (send_email, sendEmail) counts as it stands, unless it is a parameter's name.
+        const after = text.slice(end, end + 12);
+        if (PARAMETER_AFTER.test(after)) continue;
+        const identifier = n === 1 && IDENTIFIER.test(span[0]!.text);
+        // One-word names (read, query, update) are enum values and verbs in every description: too ordinary.
+        if (words.length < 2) continue;
+        const quoted = /^[\x60'"]/.test(after) && /[\x60'"]$/.test(text.slice(Math.max(0, start - 1), start));
+        if (!identifier && !quoted && !CALLED.test(after)) continue;
         const tool = lookup(words.join(' '));
-        if (tool === undefined || seen.has(tool.name)) continue;
+        if (tool === undefined || seen.has(tool.name) || sameFamily(tool.name, context.ownTools)) continue;
         const before = text.slice(Math.max(0, start - 60), start);
         const cue = cueBefore(text, start) ?? (CONDITION.test(before) ? 'when' : undefined);
         if (cue === undefined) continue;
