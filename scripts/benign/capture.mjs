@@ -16,6 +16,7 @@ import { runScenarios } from './runScenarios.mjs';
 function usage() {
   return `usage: node scripts/benign/capture.mjs [options]
   --cache DIR          cache root (default $TAPWIRE_DATA_CACHE or ~/.cache/tapwire); output goes to DIR/benign
+  --manifest FILE      server manifest (default scripts/benign/servers.json)
   --only NAME[,NAME]   capture only these manifest packages
   --node-modules DIR   use packages already installed in DIR instead of installing pinned versions
   --concurrency N      servers handled at once (default 3)
@@ -27,7 +28,7 @@ function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      cache: { type: 'string' }, only: { type: 'string' }, 'node-modules': { type: 'string' },
+      cache: { type: 'string' }, manifest: { type: 'string' }, only: { type: 'string' }, 'node-modules': { type: 'string' },
       concurrency: { type: 'string' }, timeout: { type: 'string' }, 'scenario-timeout': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -41,6 +42,7 @@ function parseOptions(argv) {
   return {
     help: values.help ?? false,
     cacheRoot: resolve(values.cache ?? defaultCacheRoot()),
+    manifest: resolve(values.manifest ?? manifestPath),
     only: values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : null,
     nodeModules: values['node-modules'] ? resolve(values['node-modules']) : undefined,
     concurrency: positive('concurrency', 3),
@@ -49,10 +51,10 @@ function parseOptions(argv) {
   };
 }
 
-function selectEntries(entries, only) {
+function selectEntries(entries, only, manifest) {
   if (!only) return entries;
   const unknown = only.filter((name) => !entries.some((e) => e.name === name));
-  if (unknown.length) throw new Error(`--only: not in ${manifestPath}: ${unknown.join(', ')}`);
+  if (unknown.length) throw new Error(`--only: not in ${manifest}: ${unknown.join(', ')}`);
   return entries.filter((e) => only.includes(e.name));
 }
 
@@ -62,9 +64,9 @@ async function main() {
     console.log(usage());
     return 0;
   }
-  const { entries, errors } = loadManifest();
+  const { entries, errors } = loadManifest(options.manifest);
   for (const error of errors) console.error(error);
-  const selected = selectEntries(entries, options.only);
+  const selected = selectEntries(entries, options.only, options.manifest);
   const layout = cacheLayout(options.cacheRoot);
   mkdirSync(layout.serversDir, { recursive: true });
   const log = (line) => console.error(line);
@@ -92,7 +94,7 @@ async function main() {
   const statuses = {};
   for (const row of Object.values(servers.report)) statuses[row.status] = (statuses[row.status] ?? 0) + 1;
   const report = {
-    manifest: 'scripts/benign/servers.json',
+    manifest: options.manifest,
     manifestErrors: errors,
     outputs: { servers: layout.serversJsonl, results: layout.resultsJsonl },
     totals: {

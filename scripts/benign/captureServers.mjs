@@ -59,6 +59,8 @@ export async function captureServers(entries, { layout, nodeModules, concurrency
           resources: listing.resources.length, resourceTemplates: listing.resourceTemplates.length,
         },
         truncated: listing.truncated.length ? listing.truncated : undefined,
+        listErrors: Object.keys(listing.errors).length ? listing.errors : undefined,
+        nonConforming: listing.nonConforming.length ? listing.nonConforming : undefined,
         records: countBy(records, (r) => r.meta.kind),
       },
     };

@@ -109,18 +109,20 @@ function blocks(text, style) {
     current.push(line);
   }
   flush();
+  // Overlong blocks are cut at line ends; a single line longer than the limit (minified code) becomes its own piece
+  // rather than being shortened, so every chunk stays a verbatim excerpt of the file.
   return out.flatMap((block) => {
     if (block.length <= MAX_CHARS) return [block];
     const pieces = [];
-    let piece = '';
+    let piece = null;
     for (const line of block.split('\n')) {
-      if (piece && piece.length + line.length + 1 > MAX_CHARS) {
+      if (piece !== null && piece.length + line.length + 1 > MAX_CHARS) {
         pieces.push(piece);
-        piece = '';
+        piece = null;
       }
-      piece = piece ? `${piece}\n${line.slice(0, MAX_CHARS)}` : line.slice(0, MAX_CHARS);
+      piece = piece === null ? line : `${piece}\n${line}`;
     }
-    if (piece) pieces.push(piece);
+    if (piece !== null) pieces.push(piece);
     return pieces;
   });
 }
@@ -142,7 +144,8 @@ export function chunkText(text, style, seed) {
     }
   }
   if (current) chunks.push(current);
-  return chunks.map((c) => c.trim()).filter((c) => c.length >= MIN_CHARS);
+  // A chunk far over the limit is one giant line (minified code, inlined data): no tool returns that as prose.
+  return chunks.map((c) => c.trim()).filter((c) => c.length >= MIN_CHARS && c.length <= 2 * MAX_CHARS);
 }
 
 /** Up to `limit` items spread evenly over the list (the start, middle and end of a README all differ in style). */

@@ -1,15 +1,15 @@
 // Reads and checks scripts/benign/servers.json: the pinned list of MCP server packages the capture installs and
-// lists. A bad entry is reported with the file, entry index and field, and the other entries are still usable.
+// lists. A bad entry is reported with the file, line, entry index and field, and the other entries are still usable.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
 
 export const manifestPath = fileURLToPath(new URL('./servers.json', import.meta.url));
 
 const STRING_FIELDS = ['name', 'version'];
 const OPTIONAL_STRING_FIELDS = ['bin', 'skip', 'note'];
 
-function checkEntry(entry, index) {
-  const where = `${manifestPath}: servers[${index}]`;
+function checkEntry(entry, index, where) {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return `${where}: not an object`;
   for (const field of STRING_FIELDS) {
     if (typeof entry[field] !== 'string' || entry[field] === '') return `${where}.${field}: must be a non-empty string`;
@@ -32,22 +32,35 @@ function checkEntry(entry, index) {
   return null;
 }
 
+/** "file:line: servers[i]" for entry i; JSON is YAML, and the YAML parser keeps source offsets. */
+function entryLocator(path, text) {
+  const document = parseDocument(text);
+  return (index) => {
+    const offset = document.getIn(['servers', index], true)?.range?.[0];
+    const line = offset === undefined ? '?' : text.slice(0, offset).split('\n').length;
+    return `${path}:${line}: servers[${index}]`;
+  };
+}
+
 /** Returns { entries, errors }: the valid entries in manifest order and one message per rejected entry. */
 export function loadManifest(path = manifestPath) {
   let parsed;
+  let text;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new Error(`${path}: cannot read the server manifest: ${error.message}`);
   }
+  const where = entryLocator(path, text);
   if (!parsed || !Array.isArray(parsed.servers)) throw new Error(`${path}: field "servers" must be an array`);
   const entries = [];
   const errors = [];
   const seen = new Set();
   parsed.servers.forEach((entry, index) => {
-    const problem = checkEntry(entry, index);
+    const problem = checkEntry(entry, index, where(index));
     if (problem) errors.push(problem);
-    else if (seen.has(entry.name)) errors.push(`${path}: servers[${index}].name: "${entry.name}" is listed twice`);
+    else if (seen.has(entry.name)) errors.push(`${where(index)}.name: "${entry.name}" is listed twice`);
     else {
       seen.add(entry.name);
       entries.push(entry);
