@@ -10,6 +10,8 @@ const MAX_CHARS = 3000;
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 const DOC_DIRS = ['docs', 'doc', 'documentation', 'guides'];
 const DOC_DIR_DEPTH = 3;
+const CODE_SHARE = 0.5;
+const JSON_SHARE = 0.3;
 
 /** Every installed package (name@version once) below the given node_modules directories, sorted by name. */
 export function installedPackages(nodeModulesDirs) {
@@ -85,8 +87,11 @@ export function packageTextFiles({ dir, json }) {
     .filter((n) => /\.(md|markdown)$/i.test(n) && !/^licen[cs]e/i.test(n))
     .map((n) => join(dir, n));
   const docDirs = DOC_DIRS.flatMap((d) => markdownFiles(join(dir, d), DOC_DIR_DEPTH));
-  const code = codeFile(dir, json);
-  return [...rootDocs, ...docDirs, ...(code ? [code] : []), join(dir, 'package.json')];
+  // Code and package.json from a fixed share of packages only: every package has them, and prose is what a
+  // reader of fetched pages and files mostly sees.
+  const code = unitHash(`code:${json.name}`) < CODE_SHARE ? codeFile(dir, json) : null;
+  const manifest = unitHash(`json:${json.name}`) < JSON_SHARE ? [join(dir, 'package.json')] : [];
+  return [...rootDocs, ...docDirs, ...(code ? [code] : []), ...manifest];
 }
 
 /** A stable number in [0, 1) from a string: varies chunk sizes per file without randomness. */

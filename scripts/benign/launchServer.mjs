@@ -39,7 +39,8 @@ function expand(value, vars) {
 export async function launchServer({ packageDir, entry, workDir, vars = {}, extraEnv = {}, extraArgs, onTransport }) {
   const { binPath } = resolveBin(packageDir, entry);
   mkdirSync(join(workDir, 'home'), { recursive: true });
-  const env = { HOME: join(workDir, 'home'), NODE_ENV: 'production', NO_COLOR: '1' };
+  // DO_NOT_TRACK: several servers send usage telemetry at startup unless told not to.
+  const env = { HOME: join(workDir, 'home'), NODE_ENV: 'production', NO_COLOR: '1', DO_NOT_TRACK: '1' };
   const allVars = { ...vars, work: workDir };
   for (const [key, value] of Object.entries({ ...entry.env, ...extraEnv })) env[key] = expand(value, allVars);
   const args = (extraArgs ?? entry.args ?? []).map((a) => expand(a, allVars));

@@ -1,8 +1,9 @@
 // Harmless, local-only sessions with installed servers whose returned text becomes benign result records: file
 // listings and reads of the local library, a knowledge graph built from package metadata, reference-server demos.
 // Every step touches only files under the scenario's scratch directory; none reaches the network.
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spread } from './docChunks.mjs';
+import { buildLocalGitRepo } from './localGitRepo.mjs';
 
 const headLines = (i) => 20 + ((i * 37) % 130);
 
@@ -80,10 +81,66 @@ function sequentialThinkingSteps() {
   }));
 }
 
+function gitSteps({ workDir, library }) {
+  const repo = buildLocalGitRepo(join(workDir, 'repo'), library);
+  return [
+    { tool: 'git_set_working_dir', arguments: { path: repo.root } },
+    { tool: 'git_status', arguments: {} },
+    { tool: 'git_log', arguments: { maxCount: 20 } },
+    { tool: 'git_log', arguments: { oneline: true } },
+    { tool: 'git_log', arguments: { stat: true, maxCount: 6 } },
+    { tool: 'git_log', arguments: { patch: true, maxCount: 2 } },
+    { tool: 'git_log', arguments: { grep: 'changelog' } },
+    { tool: 'git_show', arguments: { object: 'HEAD' } },
+    { tool: 'git_show', arguments: { object: 'HEAD~5', stat: true } },
+    { tool: 'git_show', arguments: { object: 'v0.1.0' } },
+    { tool: 'git_diff', arguments: { source: 'v0.1.0', target: 'HEAD', stat: true } },
+    { tool: 'git_diff', arguments: { source: 'HEAD~2', target: 'HEAD' } },
+    { tool: 'git_branch', arguments: { mode: 'list' } },
+    { tool: 'git_tag', arguments: { mode: 'list' } },
+    ...spread(repo.files, 4).map((filePath) => ({ tool: 'git_blame', arguments: { filePath, startLine: 1, endLine: 30 } })),
+    ...spread(repo.files, 4).map((filePath) => ({ tool: 'git_show', arguments: { object: 'HEAD', filePath } })),
+  ];
+}
+
+// Small programs of our own whose printed output has the shapes tools return: tables, JSON, logs, reports.
+const PROGRAMS = [
+  'console.table([{ package: "left-pad", version: "1.3.0", size: "2.1 kB" }, { package: "chalk", version: "5.3.0", size: "43 kB" }, { package: "zod", version: "3.23.8", size: "1.2 MB" }]);',
+  'const rows = Array.from({ length: 12 }, (_, i) => ({ day: `2026-01-${String(i + 1).padStart(2, "0")}`, requests: 1000 + i * 37, errors: i % 5 })); console.log(JSON.stringify(rows, null, 2));',
+  'for (let i = 0; i < 15; i++) console.log(`[2026-01-05T09:${String(i * 3).padStart(2, "0")}:00Z] INFO worker-${i % 3} processed batch ${i} (${200 + i * 11} items)`); console.log("[2026-01-05T09:45:00Z] WARN worker-1 retrying batch 9 after timeout"); console.log("[2026-01-05T09:46:00Z] INFO all batches done");',
+  'const text = "the quick brown fox jumps over the lazy dog the fox"; const counts = {}; for (const w of text.split(" ")) counts[w] = (counts[w] || 0) + 1; console.log(Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w.padEnd(8)} ${n}`).join("\\n"));',
+  'console.log(["Summary", "=======", "Files scanned: 128", "Files changed: 6", "Lines added: 214", "Lines removed: 37", "", "Run `npm test` before committing the changes."].join("\\n"));',
+  'const fib = [0, 1]; while (fib.length < 25) fib.push(fib.at(-1) + fib.at(-2)); console.log(fib.join(", "));',
+  'console.log(new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeZone: "UTC" }).format(new Date(Date.UTC(2026, 0, 5))) + "\\n" + (1234567.891).toLocaleString("en-US"));',
+  'const csv = "name,role,team\\nAda,engineer,platform\\nGrace,manager,compilers\\nLinus,engineer,kernel"; const [head, ...lines] = csv.split("\\n"); console.log(lines.map((l) => Object.fromEntries(l.split(",").map((v, i) => [head.split(",")[i], v]))));',
+];
+
+function codeRunnerSteps() {
+  return PROGRAMS.map((code) => ({ tool: 'run-code', arguments: { code, languageId: 'javascript' } }));
+}
+
+function desktopCommanderSteps({ library }) {
+  const dirs = [...new Set(library.files.map(dirname))];
+  const shell = (command) => ({ tool: 'start_process', arguments: { command, timeout_ms: 10_000 } });
+  return [
+    { tool: 'set_config_value', arguments: { key: 'telemetryEnabled', value: false } },
+    { tool: 'list_directory', arguments: { path: library.root, depth: 2 } },
+    ...spread(library.files, 12).map((path, i) => ({ tool: 'read_file', arguments: { path, offset: 0, length: headLines(i) } })),
+    ...spread(library.files, 4).map((path) => ({ tool: 'get_file_info', arguments: { path } })),
+    shell(`ls -la ${library.root}`),
+    shell(`du -sk ${dirs.slice(0, 10).join(' ')}`),
+    shell(`wc -l ${library.files.filter((f) => f.endsWith('README.md')).slice(0, 12).join(' ')}`),
+    shell(`grep -n -i "install" ${library.files.filter((f) => f.endsWith('README.md')).slice(0, 8).join(' ')}`),
+  ];
+}
+
 /** Scenario per package; args/env may use {work} (the scenario's scratch dir) and {library} (the docs folder). */
 export const scenarios = [
   { name: 'filesystem-library', package: '@modelcontextprotocol/server-filesystem', args: ['{library}'], steps: filesystemSteps },
   { name: 'memory-package-graph', package: '@modelcontextprotocol/server-memory', env: { MEMORY_FILE_PATH: '{work}/memory.jsonl' }, steps: memorySteps, fresh: ['memory.jsonl'] },
   { name: 'everything-demo', package: '@modelcontextprotocol/server-everything', steps: everythingSteps },
   { name: 'sequential-thinking-debug', package: '@modelcontextprotocol/server-sequential-thinking', env: { DISABLE_THOUGHT_LOGGING: 'true' }, steps: sequentialThinkingSteps },
+  { name: 'git-docs-history', package: '@cyanheads/git-mcp-server', steps: gitSteps },
+  { name: 'code-runner-snippets', package: 'mcp-server-code-runner', env: { TMPDIR: '{work}' }, steps: codeRunnerSteps },
+  { name: 'desktop-commander-library', package: '@wonderwhy-er/desktop-commander', steps: desktopCommanderSteps },
 ];
