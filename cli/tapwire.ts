@@ -22,6 +22,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   approve: { summary: "approve (or reject) a server's changed tool definitions", load: () => import('./commands/approveCommand.js') },
   es: { summary: 'set up Elasticsearch for the Tapwire store (templates, lifecycle, data streams)', load: () => import('./commands/esCommand.js') },
   kibana: { summary: 'import the Tapwire data views, dashboards and detection rule into Kibana', load: () => import('./commands/kibanaCommand.js') },
+  eval: { summary: 'measure detection on labelled JSONL (recall, false positives, per tier, leave-one-source-out); writes DETECTION.md', load: () => import('./commands/evalCommand.js') },
   demo: { summary: 'run real MCP servers behind taps with a scripted host; show what was captured and the alerts', load: () => import('./commands/demoCommand.js') },
 };
 

@@ -36,8 +36,9 @@ export interface ContentModelParts {
   version: string;
   bits: number;
   heads: Record<ContentHead, ScoredHead>;
-  classes: readonly string[];
-  classHeads: readonly LinearHead[];
+  /** The attack classes each head names, and the softmax heads that name them. */
+  classes: Record<ContentHead, readonly string[]>;
+  classHeads: Record<ContentHead, readonly LinearHead[]>;
   window: WindowSpec;
   /** What the model was trained on and how its thresholds were chosen (shown in DETECTION.md). */
   training: Record<string, unknown>;
@@ -129,6 +130,9 @@ export function windowVectors(featurizer: TextFeaturizer, spec: WindowSpec, prep
   }));
 }
 
+/** Both heads, in a fixed order. */
+export const CONTENT_HEADS: readonly ContentHead[] = ['documentation', 'content'];
+
 /** A trained content model, ready to score. */
 export class ContentModel {
   readonly featurizer: TextFeaturizer;
@@ -166,13 +170,14 @@ export class ContentModel {
       const score = headScore(scored, vector);
       if (score > best.score) best = { score, window, vector };
     }
-    const cls = best.vector ? bestClass(this.parts.classHeads, best.vector) : { index: 0, probability: 0 };
+    const classHeads = this.parts.classHeads[head];
+    const cls = best.vector && classHeads.length > 0 ? bestClass(classHeads, best.vector) : { index: 0, probability: 0 };
     return {
       head,
       score: best.score,
       threshold: scored.threshold,
       huntThreshold: scored.huntThreshold,
-      attackClass: this.parts.classes[cls.index] as string,
+      attackClass: this.parts.classes[head][cls.index] ?? 'unknown',
       classProbability: cls.probability,
       window: best.window,
     };

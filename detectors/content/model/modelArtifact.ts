@@ -27,9 +27,9 @@ interface ArtifactHeader {
   format: string;
   version: string;
   bits: number;
-  classes: string[];
+  classes: Record<ContentHead, string[]>;
   heads: Record<ContentHead, TableHeader & { threshold: number; huntThreshold: number }>;
-  classHeads: TableHeader[];
+  classHeads: Record<ContentHead, TableHeader[]>;
   window: ContentModelParts['window'];
   training: Record<string, unknown>;
 }
@@ -63,9 +63,9 @@ export function encodeModel(parts: ContentModelParts): Buffer {
     format: FORMAT,
     version: parts.version,
     bits: parts.bits,
-    classes: [...parts.classes],
+    classes: { documentation: [...parts.classes.documentation], content: [...parts.classes.content] },
     heads: { documentation: scored(parts.heads.documentation), content: scored(parts.heads.content) },
-    classHeads: parts.classHeads.map(table),
+    classHeads: { documentation: parts.classHeads.documentation.map(table), content: parts.classHeads.content.map(table) },
     window: parts.window,
     training: parts.training,
   };
@@ -100,12 +100,13 @@ export function decodeModel(bytes: Buffer, origin: string): ContentModel {
   const scored = (h: ArtifactHeader['heads'][ContentHead]): ScoredHead => ({ ...read(h), threshold: h.threshold, huntThreshold: h.huntThreshold });
   const documentation = scored(header.heads.documentation);
   const content = scored(header.heads.content);
+  const classHeads = { documentation: header.classHeads.documentation.map(read), content: header.classHeads.content.map(read) };
   return new ContentModel({
     version: header.version,
     bits: header.bits,
     heads: { documentation, content },
     classes: header.classes,
-    classHeads: header.classHeads.map(read),
+    classHeads,
     window: header.window,
     training: header.training,
   });

@@ -89,7 +89,7 @@ export interface TrainingReport {
   thresholds: Record<ContentHead, { threshold: number; huntThreshold: number; benign: number }>;
 }
 
-function trainHeads(items: readonly FeaturizedRecord[], classes: readonly string[], settings: TrainSettings, seedOffset: number): { heads: Record<ContentHead, LinearHead>; classHeads: LinearHead[] } {
+function trainHeads(items: readonly FeaturizedRecord[], classes: ContentModelParts['classes'], settings: TrainSettings, seedOffset: number): Pick<ContentModelParts, 'classHeads'> & { heads: Record<ContentHead, LinearHead> } {
   const options = (bits: number, salt: number): TrainingOptions => ({ bits, epochs: settings.epochs, learningRate: settings.learningRate, l2: settings.l2, seed: settings.seed + seedOffset * 101 + salt });
   const binary = (head: ContentHead, salt: number): LinearHead => {
     const of = items.filter((i) => i.head === head);
@@ -102,13 +102,20 @@ function trainHeads(items: readonly FeaturizedRecord[], classes: readonly string
     roundToArtifact(trained.weights);
     return trained;
   };
-  const malicious = items.filter((i) => i.record.label === 'malicious');
-  const classLabels = malicious.map((i) => classes.indexOf(i.record.attack));
-  const classWeights = balancedWeights(classLabels, classes.length);
-  const classExamples: Example[] = malicious.map((i, k) => ({ x: i.whole, y: classLabels[k] as number, weight: classWeights[k] as number }));
-  const classHeads = trainSoftmax(classExamples, classes.length, options(settings.classBits, 3));
-  for (const h of classHeads) roundToArtifact(h.weights);
-  return { heads: { documentation: binary('documentation', 1), content: binary('content', 2) }, classHeads };
+  const softmax = (head: ContentHead, salt: number): LinearHead[] => {
+    const names = classes[head];
+    const malicious = items.filter((i) => i.head === head && i.record.label === 'malicious');
+    const labels = malicious.map((i) => names.indexOf(i.record.attack));
+    const weights = balancedWeights(labels, names.length);
+    const examples: Example[] = malicious.map((i, k) => ({ x: i.whole, y: labels[k] as number, weight: weights[k] as number }));
+    const heads = names.length < 2 ? names.map(() => ({ weights: new Float32Array(1 << settings.classBits), bias: 0 })) : trainSoftmax(examples, names.length, options(settings.classBits, salt));
+    for (const h of heads) roundToArtifact(h.weights);
+    return heads;
+  };
+  return {
+    heads: { documentation: binary('documentation', 1), content: binary('content', 2) },
+    classHeads: { documentation: softmax('documentation', 3), content: softmax('content', 4) },
+  };
 }
 
 /** The score threshold above which at most `target` of `benignScores` lie (midway between neighbours). */
@@ -125,7 +132,14 @@ export function thresholdFor(benignScores: readonly number[], target: number): n
 export function trainContentModel(records: readonly LabelledRecord[], settings: TrainSettings = DEFAULT_TRAIN_SETTINGS, log: (line: string) => void = () => {}): { model: ContentModel; report: TrainingReport } {
   const featurized = featurizeRecords(records, settings);
   log(`featurized ${records.length} records (${featurized.length} head inputs)`);
-  const classes = [...new Set(records.filter((r) => r.label === 'malicious').map((r) => r.attack))].sort();
+  return trainFeaturized(featurized, settings, log);
+}
+
+/** Trains a model on records featurized with the same settings (eval featurizes once for every fold). */
+export function trainFeaturized(featurized: FeaturizedRecord[], settings: TrainSettings = DEFAULT_TRAIN_SETTINGS, log: (line: string) => void = () => {}): { model: ContentModel; report: TrainingReport } {
+  const records = [...new Set(featurized.map((f) => f.record))];
+  const classesOf = (head: ContentHead): string[] => [...new Set(featurized.filter((f) => f.head === head && f.record.label === 'malicious').map((f) => f.record.attack))].sort();
+  const classes = { documentation: classesOf('documentation'), content: classesOf('content') };
   const folds = groupFolds(
     featurized.map((f) => f.record),
     settings.folds,
@@ -154,7 +168,7 @@ export function trainContentModel(records: readonly LabelledRecord[], settings: 
   }
   const final = trainHeads(featurized, classes, settings, 0);
   const digest = createHash('sha256');
-  for (const h of [final.heads.documentation, final.heads.content, ...final.classHeads]) digest.update(Buffer.from(h.weights.buffer));
+  for (const h of [final.heads.documentation, final.heads.content, ...final.classHeads.documentation, ...final.classHeads.content]) digest.update(Buffer.from(h.weights.buffer));
   const parts: ContentModelParts = {
     version: `cm1-${digest.digest('hex').slice(0, 10)}`,
     bits: settings.bits,
