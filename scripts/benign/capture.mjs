@@ -74,8 +74,8 @@ async function main() {
   const servers = await captureServers(selected, { ...options, layout, log });
   const serverRecords = writeJsonl(layout.serversJsonl, servers.records);
 
-  // Documentation of every package installed for the capture (servers and their dependencies) plus, with
-  // --node-modules, that tree: the text a file-reading or fetching tool returns on a normal day.
+  // Documentation of every package installed for the capture (servers and their dependencies), or of the
+  // --node-modules tree: the text a file-reading or fetching tool returns on a normal day.
   const nodeModulesDirs = options.nodeModules
     ? [options.nodeModules]
     : servers.packages.map((p) => join(packagePrefix(layout.serversDir, p.entry), 'node_modules'));

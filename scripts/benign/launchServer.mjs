@@ -8,7 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 const STDERR_TAIL_CHARS = 600;
 
 /** The script a package's bin points at: the manifest's choice, the only bin, or the one named like the package. */
-export function resolveBin(packageDir, entry) {
+function resolveBin(packageDir, entry) {
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
   const bins = typeof pkg.bin === 'string' ? { [pkg.name.split('/').pop()]: pkg.bin } : pkg.bin ?? {};
   const names = Object.keys(bins);
@@ -16,7 +16,7 @@ export function resolveBin(packageDir, entry) {
   if (!chosen || !bins[chosen]) {
     throw new Error(`no bin to launch (package bins: ${names.join(', ') || 'none'}); set "bin" in servers.json`);
   }
-  return { binPath: resolve(packageDir, bins[chosen]), license: declaredLicense(pkg) };
+  return resolve(packageDir, bins[chosen]);
 }
 
 export function declaredLicense(pkg) {
@@ -36,14 +36,14 @@ function expand(value, vars) {
  * `onTransport` receives close() and the stderr tail before connecting, so a caller's timeout can still close it
  * and a server that dies during startup still explains why.
  */
-export async function launchServer({ packageDir, entry, workDir, vars = {}, extraEnv = {}, extraArgs, onTransport }) {
-  const { binPath } = resolveBin(packageDir, entry);
+export async function launchServer({ packageDir, entry, workDir, vars = {}, onTransport }) {
+  const binPath = resolveBin(packageDir, entry);
   mkdirSync(join(workDir, 'home'), { recursive: true });
   // DO_NOT_TRACK: several servers send usage telemetry at startup unless told not to.
   const env = { HOME: join(workDir, 'home'), NODE_ENV: 'production', NO_COLOR: '1', DO_NOT_TRACK: '1' };
   const allVars = { ...vars, work: workDir };
-  for (const [key, value] of Object.entries({ ...entry.env, ...extraEnv })) env[key] = expand(value, allVars);
-  const args = (extraArgs ?? entry.args ?? []).map((a) => expand(a, allVars));
+  for (const [key, value] of Object.entries(entry.env ?? {})) env[key] = expand(value, allVars);
+  const args = (entry.args ?? []).map((a) => expand(a, allVars));
   const transport = new StdioClientTransport({
     command: process.execPath, args: [binPath, ...args], env, cwd: workDir, stderr: 'pipe',
   });

@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, utimesSync } fro
 import { join } from 'node:path';
 import { spread } from './docChunks.mjs';
 
-const LIBRARY_PACKAGES = 40;
+const LIBRARY_PACKAGES = 80;
 const MAX_COPY_BYTES = 256 * 1024;
 // Fixed times keep listings that print modification times identical from run to run.
 const FIXED_TIME = new Date('2026-01-01T00:00:00Z');

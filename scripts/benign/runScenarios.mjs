@@ -50,7 +50,15 @@ export async function runScenarios({ available, workRoot, context, timeoutMs, re
     const workDir = join(workRoot, 'scenarios', scenario.name);
     for (const file of scenario.fresh ?? []) rmSync(join(workDir, file), { force: true });
     mkdirSync(workDir, { recursive: true });
-    const steps = scenario.steps({ ...context, workDir });
+    let steps;
+    try {
+      steps = scenario.steps({ ...context, workDir });
+    } catch (error) {
+      // Preparing local data (e.g. the git repository) can fail on a machine without git: that scenario only.
+      report[scenario.name] = { package: scenario.package, status: 'failed', reason: `preparing: ${error.message}` };
+      log(`scenario ${scenario.name}: preparing failed: ${error.message}`);
+      continue;
+    }
     const failures = [];
     let produced = 0;
     const outcome = await withServer({
