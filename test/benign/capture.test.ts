@@ -39,9 +39,14 @@ interface Run {
   serversText: string;
 }
 
+// The capture's own deadlines are safety bounds against a hung server, not expectations: generous so that a
+// loaded machine only makes the test slower.
+const BOUNDS = ['--timeout', '180000', '--scenario-timeout', '400000'];
+const TEST_BOUND_MS = 900_000;
+
 function runCapture(cache: string, args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CAPTURE, '--cache', cache, '--node-modules', NODE_MODULES, ...args],
+    execFile(process.execPath, [CAPTURE, '--cache', cache, '--node-modules', NODE_MODULES, ...BOUNDS, ...args],
       { maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
         const out = join(cache, 'benign');
         const lines = (file: string) => readFileSync(join(out, file), 'utf8').split('\n').filter(Boolean)
@@ -69,24 +74,25 @@ async function advertised(name: string, home: string): Promise<Advertised> {
   const pkg = packageJson(name);
   const bin = typeof pkg.bin === 'string' ? pkg.bin : Object.values(pkg.bin)[0]!;
   const client = new Client({ name: 'benign-capture-test', version: '1.0.0' });
+  const bound = { timeout: TEST_BOUND_MS };
   await client.connect(new StdioClientTransport({
     command: process.execPath, args: [join(NODE_MODULES, ...name.split('/'), bin)],
     env: { HOME: home, MEMORY_FILE_PATH: join(home, 'direct-memory.jsonl') }, stderr: 'pipe',
-  }));
+  }), bound);
   const caps = client.getServerCapabilities() ?? {};
   const out: Advertised = { instructions: client.getInstructions(), tools: [], prompts: [], resources: [] };
   for (let cursor: string | undefined, first = true; caps.tools && (first || cursor); first = false) {
-    const page = await client.listTools(cursor ? { cursor } : {});
+    const page = await client.listTools(cursor ? { cursor } : {}, bound);
     out.tools.push(...page.tools);
     cursor = page.nextCursor;
   }
   for (let cursor: string | undefined, first = true; caps.prompts && (first || cursor); first = false) {
-    const page = await client.listPrompts(cursor ? { cursor } : {});
+    const page = await client.listPrompts(cursor ? { cursor } : {}, bound);
     out.prompts.push(...page.prompts);
     cursor = page.nextCursor;
   }
   for (let cursor: string | undefined, first = true; caps.resources && (first || cursor); first = false) {
-    const page = await client.listResources(cursor ? { cursor } : {});
+    const page = await client.listResources(cursor ? { cursor } : {}, bound);
     out.resources.push(...page.resources);
     cursor = page.nextCursor;
   }
@@ -109,7 +115,7 @@ describe('benign capture of official MCP servers', () => {
     run = await runCapture(join(home, 'cache-a'), ['--only', `${MEMORY},${EVERYTHING}`]);
     servers[MEMORY] = await advertised(MEMORY, home);
     servers[EVERYTHING] = await advertised(EVERYTHING, home);
-  }, 240_000);
+  }, TEST_BOUND_MS);
   afterAll(remove);
 
   it('exits cleanly and reports both servers captured with the counts it wrote', () => {
@@ -200,7 +206,7 @@ describe('benign capture of official MCP servers', () => {
     const again = await runCapture(join(home, 'cache-b'), ['--only', `${MEMORY},${EVERYTHING}`]);
     expect(again.serversText).toBe(run.serversText);
     expect(again.results.map((r) => r.id)).toEqual(run.results.map((r) => r.id));
-  }, 240_000);
+  }, TEST_BOUND_MS);
 
   it('reports a bad manifest entry with file and line, and a server that exits at startup with its reason', async () => {
     const manifest = join(home, 'manifest.json');
@@ -223,5 +229,5 @@ describe('benign capture of official MCP servers', () => {
     expect(fs.reason).toBeTruthy();
     expect(fs.stderr).toContain('does-not-exist');
     expect(failed.servers.filter((r) => r.server === FILESYSTEM)).toEqual([]);
-  }, 240_000);
+  }, TEST_BOUND_MS);
 });
