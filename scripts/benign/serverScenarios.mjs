@@ -1,6 +1,7 @@
 // Harmless, local-only sessions with installed servers whose returned text becomes benign result records: file
 // listings and reads of the local library, a knowledge graph built from package metadata, reference-server demos.
 // Every step touches only files under the scenario's scratch directory; none reaches the network.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spread } from './docChunks.mjs';
 import { buildLocalGitRepo } from './localGitRepo.mjs';
@@ -21,6 +22,11 @@ function filesystemSteps({ library }) {
     ...spread(library.files, 10).map((path) => ({ tool: 'get_file_info', arguments: { path } })),
     ...library.files.map((path, i) => ({ tool: 'read_text_file', arguments: { path, head: headLines(i) } })),
     ...spread(readmes, 10).map((path, i) => ({ tool: 'read_text_file', arguments: { path, tail: headLines(i + 3) } })),
+    // Dry-run edits return a git-style diff of real text and change nothing.
+    ...spread(readmes, 12).map((path) => {
+      const firstLine = readFileSync(path, 'utf8').split('\n').find((line) => line.trim() !== '') ?? '';
+      return { tool: 'edit_file', arguments: { path, dryRun: true, edits: [{ oldText: firstLine, newText: `${firstLine} (local mirror)` }] } };
+    }),
   ];
 }
 
@@ -131,6 +137,10 @@ function desktopCommanderSteps({ library }) {
     shell(`du -sk ${dirs.slice(0, 10).join(' ')}`),
     shell(`wc -l ${library.files.filter((f) => f.endsWith('README.md')).slice(0, 12).join(' ')}`),
     shell(`grep -n -i "install" ${library.files.filter((f) => f.endsWith('README.md')).slice(0, 8).join(' ')}`),
+    shell(`find ${library.root} -name '*.md' -size +4k | sort | head -n 30`),
+    shell(`tail -n 25 ${library.files.filter((f) => f.endsWith('CHANGELOG.md')).slice(0, 2).join(' ')}`),
+    shell(`grep -c -i -E "must|should|never|always" ${library.files.filter((f) => f.endsWith('README.md')).slice(8, 20).join(' ')}`),
+    shell(`cat ${library.files.filter((f) => f.endsWith('package.json')).slice(3, 5).join(' ')}`),
   ];
 }
 
