@@ -7,13 +7,18 @@
 import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
 
 const URL = String.raw`https?:\/\/[^\s"'<>\x60)]+`;
-const EMAIL = String.raw`[\w.+-]+@[\w-]+(?:\.[\w-]+)+`;
+// Anchored at the start of a word and bounded, so a long run of word characters is not rescanned from every position.
+const EMAIL = String.raw`(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}`;
 const PATH = String.raw`(?:~\/|\/(?:etc|home|root|Users|var|tmp|proc)\/|[A-Za-z]:\\|\.\.?\/)[^\s"'<>\x60,;)]*|\.(?:env|ssh|aws|npmrc|netrc|git-credentials|bash_history|kube)\b[^\s"'<>\x60,;)]*|\bid_(?:rsa|ed25519|ecdsa)\b|\b(?:credentials|secrets?)\.(?:json|ya?ml|txt|env)\b`;
 const SECRET_PATH = /~\/\.|\.ssh|id_(?:rsa|ed25519|ecdsa)|\.env\b|\.aws|\.npmrc|\.netrc|\.git-credentials|\.kube|\/etc\/(?:passwd|shadow)|credentials|secrets?\.|wallet|keychain|\.bash_history|mcp\.json|cursor|claude_desktop_config/i;
 
 const SEND_VERB = String.raw`(?:send|sends|forward|post|upload|transmit|submit|report|email|e-mail|mail|share|leak|copy|sync|exfiltrate|deliver|notify|cc|bcc)`;
 const READ_VERB = String.raw`(?:read|reads|open|fetch|load|cat|access|retrieve|obtain|get|download|visit|navigate\s+to|browse\s+to|go\s+to|include|attach)`;
 const SENSITIVE_WORDS = /\b(?:secret|password|credential|token|api[_\s-]?key|private\s+key|ssh|conversation|chat\s+history|system\s+prompt|personal|session|cookie|env(?:ironment)?\s+variables?)/i;
+
+const ANY_VERB = new RegExp(String.raw`\b(?:${SEND_VERB}|${READ_VERB}|put)\b`, 'gi');
+/** Signals reported per text: enough to explain, bounded for a text made of addresses. */
+const MAX_SIGNALS = 32;
 
 /** How far a directive verb may stand from the destination it governs. */
 const REACH = 80;
@@ -24,17 +29,11 @@ interface Destination {
   end: number;
 }
 
+/** One left-to-right pass: an address or path inside a URL is part of the URL. */
+const DESTINATION = new RegExp(String.raw`(${URL})|(${EMAIL})|(${PATH})`, 'g');
+
 function destinations(text: string): Destination[] {
-  const out: Destination[] = [];
-  for (const [kind, source] of [['url', URL], ['email', EMAIL], ['path', PATH]] as const) {
-    for (const m of text.matchAll(new RegExp(source, 'g'))) {
-      // An address inside a URL (user@host) is part of the URL.
-      if (kind === 'email' && out.some((d) => d.kind === 'url' && d.start <= m.index && m.index < d.end)) continue;
-      if (kind === 'path' && out.some((d) => d.start <= m.index && m.index < d.end)) continue;
-      out.push({ kind, start: m.index, end: m.index + m[0].length });
-    }
-  }
-  return out;
+  return [...text.matchAll(DESTINATION)].map((m) => ({ kind: m[1] !== undefined ? 'url' : m[2] !== undefined ? 'email' : 'path', start: m.index, end: m.index + m[0].length }));
 }
 
 /** The directive governing a destination: a sending verb before it ("send … to X"), or a reading verb ("read X"). */
@@ -65,7 +64,13 @@ export const directedDestinations: StructuralDetector = {
   kinds: ['documentation'],
   find(text) {
     const out: StructuralSignal[] = [];
+    // Verbs are rarer than addresses in long texts: only a destination with a verb within reach is examined.
+    const verbs = [...text.matchAll(ANY_VERB)].map((m) => m.index);
+    let v = 0;
     for (const d of destinations(text)) {
+      while (v < verbs.length && verbs[v]! < d.start - REACH) v++;
+      if (v >= verbs.length || verbs[v]! >= d.start) continue;
+      if (out.length >= MAX_SIGNALS) break;
       const order = directive(text, d);
       if (!order || !addressedToModel(text, order.at)) continue;
       const secretPath = d.kind === 'path' && SECRET_PATH.test(text.slice(d.start, d.end));

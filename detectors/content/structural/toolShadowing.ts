@@ -11,6 +11,8 @@ import { distinctiveWords, MAX_NAME_WORDS, nameWords } from './toolNameIndex.js'
 
 /** A run of name-like tokens: identifiers (send_email, sendEmail, fs.write) or words. */
 const TOKEN = /[A-Za-z][\w.-]*[A-Za-z\d]|[A-Za-z]/g;
+/** Longer tokens are data (hashes, base64), not tool names; splitting them into words would cost for nothing. */
+const MAX_TOKEN = 128;
 const IDENTIFIER = /[_.\-\d]|[a-z][A-Z]/;
 const CALLED = /^\s*(?:tool|function)\b|^\(/;
 const PARAMETER_AFTER = /^[\x60'"]?\s*(?:argument|parameter|param|field|option|property|key)s?\b/i;
@@ -34,7 +36,7 @@ export const toolShadowing: StructuralDetector = {
   find(text, context) {
     const lookup = context.foreignTool;
     if (lookup === undefined) return [];
-    const tokens = [...text.matchAll(TOKEN)].map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
+    const tokens = [...text.matchAll(TOKEN)].filter((m) => m[0].length <= MAX_TOKEN).map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < tokens.length; i++) {
