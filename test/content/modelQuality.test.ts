@@ -12,7 +12,9 @@ import { DEFAULT_TRAIN_SETTINGS, trainContentModel } from '../../detectors/conte
 import { sharedDatasetsDir } from '../../detectors/content/model/training/trainingData.js';
 import type { ContentModel } from '../../detectors/content/model/contentModel.js';
 
-const FLOORS = { maliciousDescriptions: 0.0, maliciousResults: 0.0, benignDefinitionsFp: 1.0, hardNegativesFp: 1.0 };
+// Measured 2026-12-03 (model code of commit "Learned tier: int8 scoring tables…"): descriptions 3.3%, results 78.5%,
+// benign definitions 1.15%, hard negatives 0%. Descriptions are the learned tier's weak side (DETECTION.md).
+const FLOORS = { maliciousDescriptions: 0.02, maliciousResults: 0.7, benignDefinitionsFp: 0.02, hardNegativesFp: 0.03 };
 
 describe('learned tier quality on a fixed grouped split', () => {
   let test: LabelledRecord[];
