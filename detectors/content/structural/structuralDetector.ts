@@ -50,7 +50,8 @@ export interface StructuralDetector {
   id: string;
   /** The kinds of text it reads. */
   kinds: readonly TextKind[];
-  find(text: string, context: SignalContext): StructuralSignal[];
+  /** The signals in `text`, read as `kind` text. */
+  find(text: string, context: SignalContext, kind: TextKind): StructuralSignal[];
 }
 
 const EVIDENCE_CHARS = 160;
