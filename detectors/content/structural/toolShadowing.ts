@@ -40,6 +40,8 @@ export const toolShadowing: StructuralDetector = {
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < tokens.length; i++) {
+      const head = tokens[i]!.text;
+      if (context.nameStartsWith && !context.nameStartsWith((IDENTIFIER.test(head) ? nameWords(head)[0] : head.toLowerCase()) ?? '')) continue;
       for (let n = 1; n <= MAX_NAME_WORDS && i + n <= tokens.length; n++) {
         const span = tokens.slice(i, i + n);
         const start = span[0]!.start;
