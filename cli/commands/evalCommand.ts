@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
     runs.push(cv);
     groupedCrossValidation(records, handWritten, k, { ...rules, log, onFold: (done) => ((cv.folds = [...done]), publish(false)) });
   }
-  runs.push({ name: `shipped model ${model.version} (trained on these data: an upper bound, not a measure)`, folds: [{ name: 'all', model, outcomes: runStack(records, rules) }] });
+  runs.push({ name: `shipped model ${model.version} (when DATA is its training data: an upper bound, not a measure)`, folds: [{ name: 'all', model, outcomes: runStack(records, rules) }] });
   publish(true);
   if (target) log(`wrote ${target}`);
   return errors.length > 0 ? 1 : 0;
