@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BusDetectWorker } from '../detectors/busDetectWorker.js';
+import type { ContentModel } from '../detectors/content/model/contentModel.js';
 import { DetectorRuntime } from '../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../detectors/embeddedStateStore.js';
 import { loadInventoryFile } from '../detectors/inventory/inventoryFile.js';
@@ -33,6 +34,8 @@ export interface DetectionOptions {
    * run with the host_session ones. Default: every detector and the rules.
    */
   partitionBy?: PartitionBy;
+  /** The learned tier's model; default the shipped one. */
+  contentModel?: ContentModel;
 }
 
 /** The loaded detection: rule set, inventory, and a runtime over `state`. */
@@ -62,7 +65,7 @@ export function loadDetection(state: StateStore, options: DetectionOptions = {})
     },
   });
   const runtime = new DetectorRuntime(state, {
-    detectors: createDetectors({ inventory }).filter((d) => options.partitionBy === undefined || d.partitionBy === options.partitionBy),
+    detectors: createDetectors({ inventory, ...(options.contentModel ? { contentModel: options.contentModel } : {}) }).filter((d) => options.partitionBy === undefined || d.partitionBy === options.partitionBy),
     ...(options.partitionBy === 'server' ? {} : { rules: ruleSet }),
     reorderLatenessMs: REORDER_LATENESS_MS,
     onDetectorError: (error, detector, event) => options.logger?.error({ detector, event: event?.event.id, err: error }, 'detector failed on an event'),

@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   kibana: { summary: 'import the Tapwire data views, dashboards and detection rule into Kibana', load: () => import('./commands/kibanaCommand.js') },
   install: { summary: "put every MCP server of this machine's hosts (Claude, Cursor, VS Code, Windsurf) behind Tapwire", load: () => import('./commands/installCommand.js') },
   uninstall: { summary: "undo 'tapwire install': host configs back to their original bytes", load: () => import('./commands/uninstallCommand.js') },
+  eval: { summary: 'measure detection on labelled JSONL (recall, false positives, per tier, leave-one-source-out); writes DETECTION.md', load: () => import('./commands/evalCommand.js') },
   demo: { summary: 'run real MCP servers behind taps with a scripted host; show what was captured and the alerts', load: () => import('./commands/demoCommand.js') },
 };
 

@@ -2,6 +2,10 @@
  * Every stateful detector Tapwire runs, in the order they see each event. Live workers, replay, the demo and the
  * benchmarks all build their detectors here, so they never disagree about what runs. Adding a detector is one line.
  */
+import type { ContentModel } from './content/model/contentModel.js';
+import { ContentModelDetector } from './content/model/contentModelDetector.js';
+import { StructuralSignalDetector } from './content/structural/structuralSignalDetector.js';
+import { shippedModel } from './content/model/modelArtifact.js';
 import { createDetectors as createCrossServerDetectors } from './crossServer/index.js';
 import type { Detector } from './detector.js';
 import { FleetViewDetector } from './drift/fleetViewDetector.js';
@@ -22,6 +26,8 @@ export interface DetectorSettings {
   crossServer?: unknown;
   /** Settings of the protocol posture detectors (detectors/posture/postureConfig.ts). */
   posture?: unknown;
+  /** The learned tier's model; default the shipped one (`tapwire eval` passes each leave-one-source-out fold's). */
+  contentModel?: ContentModel;
 }
 
 type DetectorFactory = (settings: DetectorSettings) => Detector | Detector[];
@@ -34,6 +40,8 @@ const DETECTORS: readonly DetectorFactory[] = [
   (s) => createUsageDetectors(s.usage),
   (s) => createCrossServerDetectors(s.crossServer),
   (s) => createPostureDetectors(s.posture),
+  () => new StructuralSignalDetector(),
+  (s) => new ContentModelDetector(s.contentModel ?? shippedModel()),
 ];
 
 /** A fresh instance of every registered detector, configured with `settings`. */

@@ -8,14 +8,21 @@
  *  - mcp.text.hidden_tags: the decoded text of Unicode Tag character runs anywhere in the event (hiddenTagText.ts),
  *    so an alert shows what was hidden;
  *  - mcp.schema.property_names: the property names of tool input schemas and of elicitation requested schemas
- *    (recursively), since Sigma matches values and a parameter's name is a key.
- * The engine computes them lazily, once per event.
+ *    (recursively), since Sigma matches values and a parameter's name is a key;
+ *  - mcp.content.score / mcp.content.class: the learned tier's verdict (content/model/contentVerdictFields.ts).
+ * The two text fields hold each string as sent and, when it differs, as the model reads it
+ * (content/textNormalization.ts: zero-width split words joined, homoglyphs folded, Tag runs, percent and base64
+ * decoded), so a rule's words match through those encodings while rules about the raw characters (hidden
+ * content) still see them. The engine computes them lazily, once per event.
  */
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { contentClassField, contentScoreField } from '../content/model/contentVerdictFields.js';
+import { normalizeForDetection } from '../content/textNormalization.js';
 import { hiddenTagRuns } from './hiddenTagText.js';
-import { LeafCollector, type ScanLimits } from './scanLimits.js';
+import { LeafCollector, type ScanLimits, type ScanReport } from './scanLimits.js';
 
-export type DerivedFieldCompute = (event: McpEvent, limits: ScanLimits) => string[];
+/** Computes a derived field; a walk the limits cut short is recorded in `report`. */
+export type DerivedFieldCompute = (event: McpEvent, limits: ScanLimits, report?: ScanReport) => string[];
 
 type Json = Record<string, unknown>;
 
@@ -28,25 +35,41 @@ const SCHEMA_KEYWORDS = new Map<string, 'map' | 'schema'>([
   ...['items', 'additionalProperties', 'additionalItems', 'unevaluatedProperties', 'unevaluatedItems', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'anyOf', 'oneOf', 'allOf', 'prefixItems'].map((k) => [k, 'schema'] as const),
 ]);
 
-/** Visits a schema and its subschemas, depth first, up to maxDepth. */
-function walkSchema(schema: unknown, visit: (schema: Json) => void, depth: number, maxDepth: number): void {
-  if (!isObject(schema) || depth > maxDepth) return;
-  visit(schema);
-  for (const key in schema) {
-    const kind = SCHEMA_KEYWORDS.get(key);
-    if (kind === undefined) continue;
-    const value = schema[key];
-    const children = kind === 'map' ? (isObject(value) ? Object.values(value) : []) : asArray(value);
-    for (const child of children) walkSchema(child, visit, depth + 1, maxDepth);
+/** Visits a schema and its subschemas, depth first, while the collector has budget (no depth limit: iterative). */
+function walkSchema(root: unknown, visit: (schema: Json) => void, out: LeafCollector): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0 && !out.full) {
+    const schema = stack.pop();
+    if (!isObject(schema)) continue;
+    visit(schema);
+    const children: unknown[] = [];
+    for (const key in schema) {
+      const kind = SCHEMA_KEYWORDS.get(key);
+      if (kind === undefined) continue;
+      const value = schema[key];
+      children.push(...(kind === 'map' ? (isObject(value) ? Object.values(value) : []) : asArray(value)));
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
   }
+  if (stack.length > 0) out.truncated = true;
 }
 
-function addSchemaDescriptions(schema: unknown, out: LeafCollector, depth: number, maxDepth: number): void {
-  walkSchema(schema, (s) => out.add(s.description), depth, maxDepth);
+function addSchemaDescriptions(schema: unknown, out: LeafCollector): void {
+  walkSchema(schema, (s) => out.add(s.description), out);
 }
 
-function descriptions(event: McpEvent, limits: ScanLimits): string[] {
-  const out = new LeafCollector(limits, true);
+/** The strings as sent, then each one that normalization changes, as the model reads it. */
+function withNormalized(values: readonly string[]): string[] {
+  const normalized: string[] = [];
+  for (const value of values) {
+    const { text } = normalizeForDetection(value);
+    if (text !== value) normalized.push(text);
+  }
+  return normalized.length === 0 ? (values as string[]) : [...values, ...normalized];
+}
+
+function descriptions(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  const out = new LeafCollector(limits, true, report);
   const mcp = event.mcp;
   out.add(mcp?.instructions);
   for (const tool of asArray(mcp?.tools)) {
@@ -54,8 +77,8 @@ function descriptions(event: McpEvent, limits: ScanLimits): string[] {
     out.add(tool.title);
     out.add(tool.description);
     if (isObject(tool.annotations)) out.add(tool.annotations.title);
-    addSchemaDescriptions(tool.input_schema, out, 0, limits.maxDepth);
-    addSchemaDescriptions(tool.output_schema, out, 0, limits.maxDepth);
+    addSchemaDescriptions(tool.input_schema, out);
+    addSchemaDescriptions(tool.output_schema, out);
   }
   for (const prompt of asArray(mcp?.prompts)) {
     if (!isObject(prompt)) continue;
@@ -63,7 +86,7 @@ function descriptions(event: McpEvent, limits: ScanLimits): string[] {
     for (const argument of asArray(prompt.arguments)) if (isObject(argument)) out.add(argument.description);
   }
   for (const resource of asArray(mcp?.resources)) if (isObject(resource)) out.add(resource.description);
-  return out.values as string[];
+  return withNormalized(out.values as string[]);
 }
 
 function addContentText(content: unknown, out: LeafCollector): void {
@@ -74,8 +97,8 @@ function addContentText(content: unknown, out: LeafCollector): void {
   }
 }
 
-function resultText(event: McpEvent, limits: ScanLimits): string[] {
-  const out = new LeafCollector(limits, true);
+function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  const out = new LeafCollector(limits, true, report);
   const toolResult = event.gen_ai?.tool?.call?.result;
   if (isObject(toolResult)) {
     addContentText(toolResult.content, out);
@@ -86,23 +109,23 @@ function resultText(event: McpEvent, limits: ScanLimits): string[] {
     for (const item of asArray(result.contents)) if (isObject(item)) out.add(item.text);
     for (const message of asArray(result.messages)) if (isObject(message)) addContentText(message.content, out);
   }
-  return out.values as string[];
+  return withNormalized(out.values as string[]);
 }
 
-function hiddenTags(event: McpEvent, limits: ScanLimits): string[] {
-  const strings = new LeafCollector(limits, true);
+function hiddenTags(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  const strings = new LeafCollector(limits, true, report);
   strings.addTree(event);
   return (strings.values as string[]).flatMap(hiddenTagRuns);
 }
 
-function propertyNames(event: McpEvent, limits: ScanLimits): string[] {
-  const out = new LeafCollector(limits, true);
+function propertyNames(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  const out = new LeafCollector(limits, true, report);
   const addNames = (schema: Json): void => {
     if (isObject(schema.properties)) for (const name of Object.keys(schema.properties)) out.add(name);
   };
-  for (const tool of asArray(event.mcp?.tools)) if (isObject(tool)) walkSchema(tool.input_schema, addNames, 0, limits.maxDepth);
+  for (const tool of asArray(event.mcp?.tools)) if (isObject(tool)) walkSchema(tool.input_schema, addNames, out);
   const params = event.mcp?.params;
-  if (isObject(params)) walkSchema(params.requestedSchema, addNames, 0, limits.maxDepth);
+  if (isObject(params)) walkSchema(params.requestedSchema, addNames, out);
   return out.values as string[];
 }
 
@@ -112,4 +135,6 @@ export const DERIVED_FIELDS: ReadonlyMap<string, DerivedFieldCompute> = new Map(
   ['mcp.text.result', resultText],
   ['mcp.text.hidden_tags', hiddenTags],
   ['mcp.schema.property_names', propertyNames],
+  ['mcp.content.score', contentScoreField],
+  ['mcp.content.class', contentClassField],
 ]);

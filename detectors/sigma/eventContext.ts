@@ -4,7 +4,7 @@
  */
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import type { FieldPath } from './fieldPath.js';
-import { LeafCollector, type Leaf, type ScanLimits } from './scanLimits.js';
+import { LeafCollector, type Leaf, type ScanLimits, type ScanReport } from './scanLimits.js';
 
 /** Per-event cache of resolved field values; create one per event and share it across rules. */
 export class EventContext {
@@ -15,6 +15,8 @@ export class EventContext {
   private lowerValues: Map<string, readonly string[]> | undefined;
   private keywordValues: readonly string[] | undefined;
   private lowerKeywordValues: readonly string[] | undefined;
+  /** Set when a field the rules asked for was cut by the scan limits. */
+  readonly report: ScanReport = { truncated: false };
 
   /** Wraps the event; `limits` bound what is read from it. */
   constructor(
@@ -26,7 +28,7 @@ export class EventContext {
   raw(path: FieldPath): readonly unknown[] {
     let values = this.rawValues.get(path.name);
     if (values === undefined) {
-      values = path.derived ? path.derived(this.event, this.limits) : path.resolve(this.event, []);
+      values = path.derived ? path.derived(this.event, this.limits, this.report) : path.resolve(this.event, []);
       this.rawValues.set(path.name, values);
     }
     return values;
@@ -42,7 +44,7 @@ export class EventContext {
       if (raw.length <= this.limits.maxValues && raw.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= this.limits.maxChars))) {
         values = raw as readonly Leaf[];
       } else {
-        const collector = new LeafCollector(this.limits, false);
+        const collector = new LeafCollector(this.limits, false, this.report);
         for (const value of raw) collector.addTree(value);
         values = collector.values;
       }
@@ -70,7 +72,7 @@ export class EventContext {
   /** Every string value in the event (bounded), for keyword search. */
   keywords(lower: boolean): readonly string[] {
     if (this.keywordValues === undefined) {
-      const collector = new LeafCollector(this.limits, true);
+      const collector = new LeafCollector(this.limits, true, this.report);
       collector.addTree(this.event);
       this.keywordValues = collector.values as string[];
     }

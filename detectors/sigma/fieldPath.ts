@@ -38,7 +38,8 @@ export class FieldPath {
 
   private walk(node: unknown, index: number, out: unknown[]): void {
     if (index === this.segments.length) {
-      if (Array.isArray(node)) out.push(...node);
+      // A loop, not push(...node): spreading an array of 100,000+ items overflows the call stack.
+      if (Array.isArray(node)) for (const element of node) out.push(element);
       else out.push(node);
       return;
     }

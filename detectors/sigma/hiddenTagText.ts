@@ -27,28 +27,48 @@ function decodeRun(run: string): string {
   return text;
 }
 
-/** The decoded text of every run of Tag characters in `text`, except the subdivision flags. */
-export function hiddenTagRuns(text: string): string[] {
+/** One run of Tag characters in a text: its UTF-16 span and what it decodes to. */
+export interface TagRun {
+  start: number;
+  end: number;
+  decoded: string;
+  /** A recommended subdivision flag's tags (legitimate, not hidden text). */
+  flag: boolean;
+}
+
+/** Every run of Tag characters in `text`, with its place, in order. */
+export function tagRunsOf(text: string): TagRun[] {
   if (!text.includes(TAG_HIGH_SURROGATE)) return [];
-  const runs: string[] = [];
+  const runs: TagRun[] = [];
   let run = '';
+  let start = 0;
+  let offset = 0;
   let previous = 0;
   let runFollows = 0;
   const close = (): void => {
-    if (run !== '' && !(runFollows === BLACK_FLAG && FLAG_TAGS.has(run))) runs.push(decodeRun(run));
+    if (run !== '') runs.push({ start, end: start + run.length, decoded: decodeRun(run), flag: runFollows === BLACK_FLAG && FLAG_TAGS.has(run) });
     run = '';
   };
   for (const char of text) {
     const codePoint = char.codePointAt(0) as number;
     if (isTag(codePoint)) {
-      if (run === '') runFollows = previous;
+      if (run === '') {
+        runFollows = previous;
+        start = offset;
+      }
       run += char;
       if (codePoint === CANCEL_TAG) close();
     } else {
       close();
     }
     previous = codePoint;
+    offset += char.length;
   }
   close();
   return runs;
+}
+
+/** The decoded text of every run of Tag characters in `text`, except the subdivision flags. */
+export function hiddenTagRuns(text: string): string[] {
+  return tagRunsOf(text).flatMap((run) => (run.flag ? [] : [run.decoded]));
 }

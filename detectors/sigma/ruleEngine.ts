@@ -24,6 +24,8 @@ export interface RuleEngineStats {
   correlationGroups: number;
   /** Correlation groups evicted because a rule reached maxGroups. */
   correlationEvictions: number;
+  /** Events whose scan stopped at a scan limit (scanLimits.ts) before every value a rule asked for was read. */
+  truncatedScans: number;
 }
 
 interface Consumer {
@@ -63,6 +65,7 @@ export class RuleEngine {
   private readonly byCategory = new Map<string, RuleNode[]>();
   private readonly correlations: { node: RuleNode; tracker: CorrelationTracker }[] = [];
   private watermark = -Infinity;
+  private truncatedScans = 0;
 
   /** Indexes the rules (and every rule their correlations reference) by log source category. */
   constructor(rules: readonly CompiledRule[], options: RuleEngineOptions = {}) {
@@ -110,11 +113,14 @@ export class RuleEngine {
         if (!detection.test(ctx)) continue;
         context ??= alertContextOf(event);
         const hit: RuleHit = { time, sources: [alertSourceOf(event)], context, matched: () => detection.explain(ctx), values: (path) => ctx.strings(path, false) };
+        // The rule matched what was read; the alert says that not all of the event was.
+        if (ctx.report.truncated) hit.details = { scan_truncated: true };
         this.deliver(node, hit, alerts);
       }
     };
     run(this.everyEvent);
     for (const category of logsourceCategoriesOf(event)) run(this.byCategory.get(category));
+    if (ctx.report.truncated) this.truncatedScans++;
     return alerts;
   }
 
@@ -141,6 +147,7 @@ export class RuleEngine {
       correlationRules: this.correlations.length,
       correlationGroups: this.correlations.reduce((n, c) => n + c.tracker.groupCount, 0),
       correlationEvictions: this.correlations.reduce((n, c) => n + c.tracker.evictions, 0),
+      truncatedScans: this.truncatedScans,
     };
   }
 

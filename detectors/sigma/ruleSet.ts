@@ -141,13 +141,14 @@ export class RuleSet {
 
   /** Sizes of the engines' state, summed. */
   stats(): RuleEngineStats {
-    const total: RuleEngineStats = { detectionRules: 0, correlationRules: 0, correlationGroups: 0, correlationEvictions: 0 };
+    const total: RuleEngineStats = { detectionRules: 0, correlationRules: 0, correlationGroups: 0, correlationEvictions: 0, truncatedScans: 0 };
     for (const engine of this.snapshot.engines) {
       const s = engine.stats();
       total.detectionRules += s.detectionRules;
       total.correlationRules += s.correlationRules;
       total.correlationGroups += s.correlationGroups;
       total.correlationEvictions += s.correlationEvictions;
+      total.truncatedScans += s.truncatedScans;
     }
     return total;
   }
