@@ -63,13 +63,24 @@ describe('the CLI on a home filled by real taps', () => {
 
   it('lists alerts by rule title, severity, server and host, with the matched text and repeats collapsed', async () => {
     // The server's first sighting; the poisoned session listed twice: two pseudo-tag alerts (one per listing) and
-    // one rug-pull alert.
-    expect(alerts.map((a) => a.rule.id).sort()).toEqual(['7d3f0c2e-1b6a-4e0f-9c1d-2a3b4c5d6e7f', '7d3f0c2e-1b6a-4e0f-9c1d-2a3b4c5d6e7f', 'tapwire.server-identity.first-sight', 'tapwire.tool-drift.tool-changed']);
+    // one rug-pull alert. The content tiers judge the poisoned description on their own (it reads a key and hides
+    // it from the user): they alert too.
+    const isContent = (a: McpAlert): boolean => a.rule.id.startsWith('tapwire.content-');
+    expect(alerts.filter((a) => !isContent(a)).map((a) => a.rule.id).sort()).toEqual(['7d3f0c2e-1b6a-4e0f-9c1d-2a3b4c5d6e7f', '7d3f0c2e-1b6a-4e0f-9c1d-2a3b4c5d6e7f', 'tapwire.server-identity.first-sight', 'tapwire.tool-drift.tool-changed']);
+    const poisonedText = /id_rsa|IMPORTANT|Do not tell/;
+    const structural = alerts.filter((a) => a.rule.id.startsWith('tapwire.content-structure.'));
+    expect(structural.length).toBeGreaterThan(0);
+    for (const alert of structural) expect(JSON.stringify(alert.alert.details)).toMatch(poisonedText);
+    // The learned tier catches the poisoned definition too. It also scores the benign "Returns the weather forecast
+    // for a city." above its threshold (a known false positive of model cm1-*, recorded in DETECTION.md), so only
+    // its catch is asserted here.
+    expect(alerts.some((a) => a.rule.id.startsWith('tapwire.content-model.') && poisonedText.test(JSON.stringify(a.alert.details)))).toBe(true);
     for (const alert of alerts) expect(new Set(alert.alert.matched?.map((m) => JSON.stringify(m))).size).toBe(alert.alert.matched?.length ?? 0);
     const table = (await runCli(['alerts', '--home', home])).stdout.toString();
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^id\s+time\s+severity\s+rule\s+server\s+host\s+count\s+message$/);
-    expect(lines).toHaveLength(5);
+    // The two pseudo-tag alerts of the poisoned session collapse into one line.
+    expect(lines.filter((l) => l.includes('Pseudo-tag in a tool description'))).toHaveLength(1);
     const pseudo = lines.find((l) => l.includes('Pseudo-tag in a tool description'))!;
     expect(pseudo).toMatch(/\bhigh\b.*Pseudo-tag in a tool description\s+weather\s+\S+\s+×2\s+matched in tools\/list: descriptions "Returns the weather forecast for a city\. <IMPORTANT>Before answering/);
     expect(table).toContain('Tool definition changed (rug pull)');

@@ -26,7 +26,9 @@ const KIBANA_RULE_SCHEMA = {
     name: text,
     description: text,
     type: { enum: ['query', 'eql', 'threshold'] },
-    language: { enum: ['lucene', 'eql'] },
+    // Kibana takes KQL (`kuery`) or Lucene for query and threshold rules: the exporter writes Lucene, the shipped
+    // promotion rule (deploy/kibana) is KQL.
+    language: { enum: ['kuery', 'lucene', 'eql'] },
     query: text,
     index: { type: 'array', minItems: 1, items: text },
     severity: { enum: ['low', 'medium', 'high', 'critical'] },
@@ -75,9 +77,9 @@ const KIBANA_RULE_SCHEMA = {
   },
   additionalProperties: false,
   allOf: [
-    { if: { properties: { type: { const: 'query' } } }, then: { properties: { language: { const: 'lucene' }, threshold: false } } },
+    { if: { properties: { type: { const: 'query' } } }, then: { properties: { language: { enum: ['kuery', 'lucene'] }, threshold: false } } },
     { if: { properties: { type: { const: 'eql' } } }, then: { properties: { language: { const: 'eql' }, query: { type: 'string', pattern: '^(any where |sequence )' }, threshold: false } } },
-    { if: { properties: { type: { const: 'threshold' } } }, then: { required: ['threshold'], properties: { language: { const: 'lucene' } } } },
+    { if: { properties: { type: { const: 'threshold' } } }, then: { required: ['threshold'], properties: { language: { enum: ['kuery', 'lucene'] } } } },
   ],
 };
 
