@@ -38,7 +38,8 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
   { type: 'github_token', regex: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g },
   family('slack_token', 'xox[a-z]-[A-Za-z0-9-]{10,}'),
   { type: 'slack_webhook', regex: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]{20,}/g },
-  { type: 'stripe_key', regex: /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}/g },
+  // Secret and restricted keys only: publishable keys (pk_) are public by design, shipped in web pages.
+  { type: 'stripe_key', regex: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g },
   { type: 'aws_access_key_id', regex: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g },
   family('google_api_key', 'AIza[A-Za-z0-9_-]{35}'),
   family('google_oauth', '(?:GOCSPX-[A-Za-z0-9_-]{28}|ya29\\.[A-Za-z0-9_-]{20,}|1//0[A-Za-z0-9_-]{40,})'),

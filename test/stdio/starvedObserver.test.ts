@@ -20,7 +20,7 @@ interface StatusTap {
   state: string;
   events: number;
   dropped: number;
-  unobservedBytes: number;
+  unobserved_bytes: number;
 }
 
 async function status(home: string): Promise<{ taps: StatusTap[]; dropped: number }> {
@@ -61,7 +61,7 @@ describe('a tap whose observer is starved of CPU', () => {
     const report = await status(sessionHome);
     expect(report.dropped).toBe(0);
     expect(report.taps).toHaveLength(1);
-    expect(report.taps[0]).toMatchObject({ state: 'ended', events: 2 * calls + 2, dropped: 0, unobservedBytes: 0 });
+    expect(report.taps[0]).toMatchObject({ state: 'ended', events: 2 * calls + 2, dropped: 0, unobserved_bytes: 0 });
     return busEvents(sessionHome);
   }
 
