@@ -24,7 +24,7 @@ import { COMMON_MAPPINGS, INDEX_MAX_REGEX_LENGTH, MESSAGES_MAPPINGS } from '../.
 import { join } from 'node:path';
 import { packageRoot } from '../../pipeline/packagePaths.js';
 
-const url = process.env.ELASTICSEARCH_URL;
+const url = process.env.TAPWIRE_TEST_ELASTICSEARCH_URL ?? process.env.ELASTICSEARCH_URL; // see test/support/engineEnvironment.ts
 const SKIP_REASON = 'skipped: set ELASTICSEARCH_URL (scripts/services.sh up) to run the exported rules on a real cluster';
 if (!url) console.warn(`ruleExportOnCluster.test.ts: ${SKIP_REASON}`);
 

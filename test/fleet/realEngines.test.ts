@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +31,8 @@ import { singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
 import { until } from '../kafka/waitFor.js';
 import { LocalEngine } from '../support/localEngine.js';
 import { realElasticsearchUrl, realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
-import { REPO_ROOT, requireBuiltCli } from '../support/tapwireCli.js';
+import { requireBuiltCli } from '../support/tapwireCli.js';
+import { tappedDemoClient } from '../support/tappedDemoClient.js';
 
 const OUTAGE_MS = 10_000;
 // The shared engines' presence says the cached jars and distribution are there to start engines of our own.
@@ -121,17 +121,11 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
   }
 
   async function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
-    const client = new Client({ name: 'fleet-host', version: '1.0.0' });
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [requireBuiltCli(), 'tap', '--name', name, '--home', home, '--config', config, '--', process.execPath, join(REPO_ROOT, 'dist', 'cli', 'demo', module)],
-      stderr: 'pipe',
-    });
-    transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-    await client.connect(transport);
+    const client = await tappedDemoClient({ home, config, name, module, stderr, clientName: 'fleet-host' });
     cleanups.push(() => client.close());
     return client;
   }
+
 
   async function startProxy(config: string, stderr: string[]): Promise<{ url: string; stop(): Promise<void> }> {
     const child = spawn(process.execPath, [requireBuiltCli(), 'proxy', '--listen', '127.0.0.1:0', '--upstream', upstream.url, '--name', 'kitchen', '--home', home], {

@@ -4,7 +4,6 @@
  * through the proxy route install wrote, run as `tapwire proxy --config <the written file>`.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,17 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startProxy } from '../http/proxyHarness.js';
 import { startStreamableServer } from '../http/sdkHttpServers.js';
 import { busEvents, REPO_ROOT, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
+import { freePort } from '../support/freePort.js';
 
 const MEMORY_SERVER = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'index.js');
 
-/** A free loopback port, for the proxy address install writes into the host config. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('a wrapped host config starts for real', () => {
   const { home: root, remove } = tempHome('tapwire-wrapped-');

@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexedTextFields } from '../../cli/configuredStore.js';
@@ -29,7 +28,8 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { MockCluster } from '../elasticsearch/mockCluster.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { REPO_ROOT, requireBuiltCli } from '../support/tapwireCli.js';
+import { tappedDemoClient } from '../support/tappedDemoClient.js';
+import { requireBuiltCli } from '../support/tapwireCli.js';
 import { singleRuntimeAlerts } from './detectionWorkload.js';
 import { until } from './waitFor.js';
 
@@ -85,16 +85,8 @@ async function startWorker(name: string): Promise<GroupDetectWorker> {
 }
 
 /** An SDK client on a demo server behind `tapwire tap --config`. */
-async function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
-  const client = new Client({ name: 'e2e-host', version: '1.0.0' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [requireBuiltCli(), 'tap', '--name', name, '--home', home, '--config', config, '--', process.execPath, join(REPO_ROOT, 'dist', 'cli', 'demo', module)],
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  await client.connect(transport);
-  return client;
+function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
+  return tappedDemoClient({ home, config, name, module, stderr, clientName: 'e2e-host' });
 }
 
 /** `tapwire proxy` in front of the upstream, selecting the Kafka bus through TAPWIRE_CONFIG. */

@@ -5,22 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './tapwireCli.js';
+import { freePort } from './freePort.js';
 
 const run = promisify(execFile);
 
-/** A port the kernel hands out on 127.0.0.1 and that is free again when this returns. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export type EngineKind = 'kafka' | 'elasticsearch';
 

@@ -9,7 +9,8 @@
 const HOW = 'start them with scripts/services.sh up and export what it prints';
 
 function required(variable: 'KAFKA_BROKERS' | 'ELASTICSEARCH_URL', testFile: string): string | undefined {
-  const value = process.env[variable]?.trim();
+  // test/support/engineEnvironment.ts moved the addresses out of the product's way.
+  const value = (process.env[`TAPWIRE_TEST_${variable}`] ?? process.env[variable])?.trim();
   if (value) return value;
   if (process.env.CI === 'true') throw new Error(`${testFile}: ${variable} is not set; CI runs every real-engine test (${HOW})`);
   console.warn(`${testFile}: skipped: set ${variable} to run against a real engine (${HOW})`);
