@@ -3,7 +3,7 @@
  * every file was rejected would otherwise give a detector that looks healthy and raises nothing.
  */
 import type { RuleSet } from '../detectors/sigma/ruleSet.js';
-import { shippedRulesDir } from './detectionSetup.js';
+import { shippedRulesDir } from '../service/detectionSetup.js';
 
 export const ALLOW_EMPTY_OPTION = { 'allow-empty': { type: 'boolean' } } as const;
 export const ALLOW_EMPTY_HELP = '  --allow-empty      run even when no Sigma rule loads (only the stateful detectors then)';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `tapwire` command: dispatches to one module per command, loaded only when used. */
 import { tapwireVersion } from '../pipeline/packagePaths.js';
-import { UsageError } from './usage.js';
+import { ChoiceError } from '../service/choiceError.js';
 
 interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await (await command.load()).run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof ChoiceError) {
       process.stderr.write(`tapwire ${name}: ${error.message} (see 'tapwire ${name} --help')\n`);
       return 2;
     }

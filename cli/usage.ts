@@ -1,8 +1,10 @@
 /** Command-line parsing shared by every command: strict options, one-line usage errors (exit 2), --help. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** A mistake in how a command was called; the CLI prints it on one line and exits with code 2. */
-export class UsageError extends Error {}
+import { ChoiceError } from '../service/choiceError.js';
+
+/** A mistake in how a command was called; the CLI prints it (and the service layer's ChoiceError) on one line and exits with code 2. */
+export class UsageError extends ChoiceError {}
 
 export interface CommandSpec<O extends NonNullable<ParseArgsConfig['options']>> {
   name: string;

@@ -2,12 +2,13 @@
 import type { AlertQuery } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { alertDetail, alertTable, LiveAlertPrinter } from '../alertView/alertText.js';
-import { collapseAlerts, readableAlert, SEVERITY_BANDS } from '../alertView/alertView.js';
-import { followAlerts } from '../alertView/alertFollower.js';
-import { alertEvidence, findAlertByPrefix, IdLookupError } from '../alertView/storeLookup.js';
-import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
+import { collapseAlerts, readableAlert, SEVERITY_BANDS } from '../../service/alertView/alertView.js';
+import { followAlerts } from '../../service/alertView/alertFollower.js';
+import { alertEvidence, findAlertByPrefix, IdLookupError } from '../../service/alertView/storeLookup.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { writeJsonLines, writeLimitNotice } from '../commandOutput.js';
-import { StopSignal } from '../stopSignal.js';
+import { StopSignal } from '../../service/stopSignal.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger, UsageError } from '../usage.js';
 
@@ -61,7 +62,7 @@ function matchesQuery(alert: McpAlert, query: AlertQuery): boolean {
 }
 
 async function show(o: { json?: boolean; home?: string; store?: string; config?: string }, id: string): Promise<number> {
-  return withConfiguredStore(o, async ({ store }) => {
+  return withConfiguredStore(storeChoice(o), async ({ store }) => {
     let alert: McpAlert;
     try {
       alert = await findAlertByPrefix(store, id);
@@ -98,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(o.server ? { server: o.server } : {}),
     ...(o.rule ? { ruleId: o.rule } : {}),
   };
-  const code = await withConfiguredStore(o, async ({ store }) => {
+  const code = await withConfiguredStore(storeChoice(o), async ({ store }) => {
     const found = await store.alerts({ ...query, limit: limit + 1 });
     const alerts = found.slice(0, limit);
     const groups = collapseAlerts(alerts);

@@ -5,8 +5,9 @@ import type { Store } from '../../pipeline/store.js';
 import { consoleToken } from '../../console/server/consoleToken.js';
 import { startConsole } from '../../console/server/consoleServer.js';
 import { DEFAULT_LISTEN, parseListenAddress, originOf } from '../../console/server/listenAddress.js';
-import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore, type StoreChoice } from '../configuredStore.js';
-import { StopSignal } from '../stopSignal.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
+import { StopSignal } from '../../service/stopSignal.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {
@@ -32,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   const address = o.listen === undefined ? DEFAULT_LISTEN : parseListenAddress(o.listen);
   const config = loadConfig({ ...(o.config === undefined ? {} : { file: o.config }), ...(o.home === undefined ? {} : { home: o.home }) });
   const home = resolveHome(o.home ?? config.home);
-  const choice: StoreChoice = { ...(o.home === undefined ? {} : { home: o.home }), ...(o.config === undefined ? {} : { config: o.config }), ...(o.store === undefined ? {} : { store: o.store }) };
+  const choice = storeChoice(o);
   const kind = o.store === undefined ? config.store : o.store === 'embedded' ? 'embedded' : 'elasticsearch';
   const token = consoleToken(home.root);
   const stop = new StopSignal();

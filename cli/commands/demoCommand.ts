@@ -7,8 +7,8 @@ import { writeAlertSummary } from '../demo/demoAlerts.js';
 import { writeDemoInventory } from '../demo/demoInventory.js';
 import { writeDemoReport } from '../demo/demoReport.js';
 import { DEMO_SERVERS, runScriptedHost } from '../demo/scriptedHost.js';
-import { openHomeDetector } from '../detectionSetup.js';
-import { withEmbeddedPipeline } from '../embeddedPipeline.js';
+import { openHomeDetector } from '../../service/detectionSetup.js';
+import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {

@@ -1,9 +1,9 @@
 /** `tapwire detect`: the detector worker — bus events through the rule pack and stateful detectors into alerts. */
 import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { createLogger } from '../../pipeline/logger.js';
-import { openHomeDetector } from '../detectionSetup.js';
-import { runGroupDetectorIfConfigured } from '../groupDetector.js';
-import { StopSignal } from '../stopSignal.js';
+import { openHomeDetector } from '../../service/detectionSetup.js';
+import { runGroupDetectorIfConfigured } from '../../service/groupDetector.js';
+import { StopSignal } from '../../service/stopSignal.js';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
 import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
 import { parseCommand, positiveInteger } from '../usage.js';

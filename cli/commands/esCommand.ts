@@ -2,7 +2,7 @@
 import { loadConfig } from '../../pipeline/config.js';
 import { createEsClient, displayNode } from '../../pipeline/elasticsearch/esClient.js';
 import { esSetupRequests, installEsTemplates, type EsSetupOptions } from '../../pipeline/elasticsearch/esSetup.js';
-import { elasticsearchSettings } from '../configuredStore.js';
+import { elasticsearchSettings } from '../../service/configuredStore.js';
 import { runSingleSubcommand } from '../singleSubcommand.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 

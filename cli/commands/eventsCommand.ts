@@ -2,8 +2,9 @@
 import type { EventQuery, Store } from '../../pipeline/store.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { eventTable } from '../alertView/alertText.js';
-import { alertEvidence, eventsById, findAlertByPrefix, findHostSessionByPrefix, findSessionByPrefix, IdLookupError } from '../alertView/storeLookup.js';
-import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
+import { alertEvidence, eventsById, findAlertByPrefix, findHostSessionByPrefix, findSessionByPrefix, IdLookupError } from '../../service/alertView/storeLookup.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { writeJsonLines, writeLimitNotice } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { parseCommand, positiveInteger, UsageError } from '../usage.js';
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   const limit = positiveInteger(o.limit, '--limit', 200);
   const since = o.since === undefined ? undefined : parseTimeSpec(o.since, '--since');
   const until = o.until === undefined ? undefined : parseTimeSpec(o.until, '--until');
-  return withConfiguredStore(o, async ({ store }) => {
+  return withConfiguredStore(storeChoice(o), async ({ store }) => {
     let events: McpEvent[];
     let cut = false;
     try {

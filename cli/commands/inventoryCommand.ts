@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { Document } from 'yaml';
 import { loadInventoryFile, parseInventory } from '../../detectors/inventory/inventoryFile.js';
 import type { ServerSummary, ToolSummary } from '../../pipeline/store.js';
-import { withConfiguredStore, STORE_CHOICE_OPTIONS, storeChoiceHelp } from '../configuredStore.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { shortTime } from '../commandOutput.js';
 import { runSingleSubcommand } from '../singleSubcommand.js';
 import { parseCommand } from '../usage.js';
@@ -71,7 +72,7 @@ async function exportInventory(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
   if (!parsed) return 0;
   const o = parsed.values;
-  return withConfiguredStore(o, async ({ store }) => {
+  return withConfiguredStore(storeChoice(o), async ({ store }) => {
     const servers = (await store.servers({})).filter((s) => o.server === undefined || s.name === o.server || s.id === o.server);
     if (servers.length === 0) throw new Error(o.server === undefined ? 'no MCP server observed yet: nothing to export' : `no server '${o.server}' observed`);
     const tools = await store.tools({});

@@ -13,7 +13,7 @@ import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { resolveHome } from '../../pipeline/home.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { loadDetection } from '../detectionSetup.js';
+import { loadDetection } from '../../service/detectionSetup.js';
 import { ProgressLine } from '../progressLine.js';
 import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
 import { parseCommand, UsageError } from '../usage.js';

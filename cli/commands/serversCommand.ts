@@ -1,5 +1,5 @@
 /** `tapwire servers`: the inventory of MCP servers seen, with their tools and tool hashes. */
-import { withEmbeddedPipeline } from '../embeddedPipeline.js';
+import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
 import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { jsonShape } from '../jsonShape.js';
 import { parseCommand } from '../usage.js';

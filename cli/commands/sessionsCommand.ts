@@ -1,5 +1,6 @@
 /** `tapwire sessions`: list MCP sessions (one per tapped server process or HTTP session). */
-import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { renderTable, shortTime, writeJsonLines, writeLimitNotice } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
 import { jsonShape } from '../jsonShape.js';
@@ -24,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
   if (!parsed) return 0;
   const o = parsed.values;
-  return withConfiguredStore(o, async ({ store }) => {
+  return withConfiguredStore(storeChoice(o), async ({ store }) => {
     const limit = positiveInteger(o.limit, '--limit', 100);
     const found = await store.sessions({
       ...(o.server ? { server: o.server } : {}),

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { TOPICS } from '../../pipeline/bus.js';
-import { withEmbeddedPipeline } from '../embeddedPipeline.js';
+import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
 import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { jsonShape } from '../jsonShape.js';
 import { parseCommand } from '../usage.js';

@@ -4,19 +4,19 @@
  * and pruning of bus records every consumer has processed. Jobs only raise flags; the main loop runs them between
  * batches, so nothing touches the state or the store concurrently.
  */
-import { noticeBusReset } from '../busResetNotice.js';
+import { noticeBusReset } from '../../service/busResetNotice.js';
 import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { schedule, validate, type ScheduledTask } from 'node-cron';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { createLogger } from '../../pipeline/logger.js';
-import { syncStoreFromBus } from '../../pipeline/storeSync.js';
-import { AlertFollower } from '../alertView/alertFollower.js';
+import { syncStoreFromBus } from '../../service/storeSync.js';
+import { AlertFollower } from '../../service/alertView/alertFollower.js';
 import { LiveAlertPrinter } from '../alertView/alertText.js';
-import { openHomeDetector } from '../detectionSetup.js';
-import { runGroupDetectorIfConfigured } from '../groupDetector.js';
+import { openHomeDetector } from '../../service/detectionSetup.js';
+import { runGroupDetectorIfConfigured } from '../../service/groupDetector.js';
 import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
-import { StopSignal } from '../stopSignal.js';
+import { StopSignal } from '../../service/stopSignal.js';
 import { parseCommand, UsageError } from '../usage.js';
 
 const spec = {
@@ -32,7 +32,8 @@ const spec = {
                      Elasticsearch store, runs a member of the "detectors" group instead (see README, Fleet scale)
   --rules DIR        Sigma rule directory (default: the shipped pack); reloaded when files change
   --inventory FILE   approved-server inventory (YAML)
-  --rollup CRON      when detectors roll up baselines (default "*/5 * * * *": every 5 minutes)
+  --rollup CRON      when detectors roll up baselines (default "*/5 * * * *": every 5 minutes; group
+                     members too)
   --prune CRON       when consumed bus records are deleted (default "17 * * * *": hourly)
   --verbose          also log progress (rule files loaded, roll-ups, pruning) as JSON on stderr
 ${ALLOW_EMPTY_HELP}`,
@@ -68,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger('tapwire-up', o.verbose ? 'info' : 'warn');
   const stop = new StopSignal();
   await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
-  const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
+  const grouped = await runGroupDetectorIfConfigured({ ...o, rollup }, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, { ...(o.rules ? { rules: o.rules } : {}), ...(o.inventory ? { inventory: o.inventory } : {}), logger });
   const { bus, store, worker } = detector;

@@ -3,7 +3,7 @@
  * and, for changed definitions (the rug pull), the unified diff the drift detector attached.
  */
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
-import { SHORT_ID, severityName } from '../alertView/alertView.js';
+import { SHORT_ID, severityName } from '../../service/alertView/alertView.js';
 
 const WIDTH = 100;
 const INDENT = ' '.repeat(11);

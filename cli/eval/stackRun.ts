@@ -7,7 +7,7 @@ import type { ContentModel } from '../../detectors/content/model/contentModel.js
 import type { LabelledRecord } from '../../detectors/content/model/training/labelledRecords.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
-import { loadDetection } from '../detectionSetup.js';
+import { loadDetection } from '../../service/detectionSetup.js';
 import { recordEvents } from './recordEvents.js';
 
 /** The alerts each record raised. */

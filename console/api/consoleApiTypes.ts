@@ -3,7 +3,7 @@
  * that builds them and the pages that read them. Types only, importing nothing that needs Node, so the browser
  * program (console/ui) compiles against the same definitions.
  */
-import type { CollapsedAlert, ReadableAlert } from '../../cli/alertView/alertView.js';
+import type { CollapsedAlert, ReadableAlert } from '../../service/alertView/alertView.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 
 /** GET /api/alerts */

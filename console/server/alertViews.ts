@@ -3,8 +3,8 @@
  * title, readable message with the matched text, repeats within a session collapsed, ids as unique prefixes); the
  * detail adds the rule's description, the drift diff side by side, and the evidence events.
  */
-import { collapseAlerts, readableAlert } from '../../cli/alertView/alertView.js';
-import { alertEvidence, findAlertByPrefix } from '../../cli/alertView/storeLookup.js';
+import { collapseAlerts, readableAlert } from '../../service/alertView/alertView.js';
+import { alertEvidence, findAlertByPrefix } from '../../service/alertView/storeLookup.js';
 import type { AlertQuery, Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { AlertDetail, AlertList } from '../api/consoleApiTypes.js';

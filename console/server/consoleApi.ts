@@ -3,7 +3,7 @@
  * per request, so the embedded store is caught up from the bus each time and nothing stays locked); drift review
  * and decisions go to the home's detector state.
  */
-import { IdLookupError } from '../../cli/alertView/storeLookup.js';
+import { IdLookupError } from '../../service/alertView/storeLookup.js';
 import type { Store } from '../../pipeline/store.js';
 import { alertDetail, findAlert, listAlerts, type AlertFilter } from './alertViews.js';
 import type { DecisionRequest } from '../api/consoleApiTypes.js';

@@ -6,7 +6,7 @@
  */
 import { TOPICS } from '../bus.js';
 import type { Store } from '../store.js';
-import { busSource } from '../storeSync.js';
+import { busSource } from '../recordCodec.js';
 import type { EmbeddedBus } from './embeddedBus.js';
 
 /** What a reset moved: the position the store had, and the end of the log it found. */

@@ -22,6 +22,7 @@ import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, 
 import { TOPICS } from '../bus.js';
 import type { KafkaSettings } from '../config.js';
 import type { Logger } from '../logger.js';
+import { encodeDeadLetter } from '../recordCodec.js';
 import { KAFKA_RETRY, kafkaClientConfig, type KafkaRole } from './kafkaClientConfig.js';
 import { runKafkaSubscription, type TopicNames } from './kafkaSubscription.js';
 import { LingerBatcher, recordBytes } from './lingerBatcher.js';
@@ -187,15 +188,16 @@ export class KafkaBus implements Bus {
     if (entries.length === 1) {
       const [topic, record] = entries[0]!;
       if (topic === TOPICS.deadLetters) throw error;
-      const letter = {
+      const letter = encodeDeadLetter({
+        refusedBy: 'kafka',
         topic: this.names.toCluster(topic),
         key: record.key ?? null,
         error: `MESSAGE_TOO_LARGE: the broker refused a record of ${recordBytes(record)} bytes (${error.message})`,
         bytes: recordBytes(record),
         value: Buffer.from(record.value).subarray(0, DEAD_LETTER_VALUE_BYTES).toString(),
-      };
+      });
       this.tooLarge++;
-      await this.send(new Map([[TOPICS.deadLetters, [{ key: record.key, value: JSON.stringify(letter) }]]]));
+      await this.send(new Map([[TOPICS.deadLetters, [letter]]]));
       return;
     }
     const half = Math.ceil(entries.length / 2);

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { indexedTextFields } from '../../cli/configuredStore.js';
+import { indexedTextFields } from '../../service/configuredStore.js';
 import type { EsDeadLetter } from '../../pipeline/elasticsearch/bulkWriter.js';
 import { createEsClient } from '../../pipeline/elasticsearch/esClient.js';
 import { installEsTemplates } from '../../pipeline/elasticsearch/esSetup.js';

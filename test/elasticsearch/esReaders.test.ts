@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { indexedTextFields } from '../../cli/configuredStore.js';
+import { indexedTextFields } from '../../service/configuredStore.js';
 import { eventDocument } from '../../pipeline/elasticsearch/esDocuments.js';
 import { EsStore } from '../../pipeline/elasticsearch/esStore.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { indexedTextFields, publishDeadLetters } from '../../cli/configuredStore.js';
+import { indexedTextFields, publishDeadLetters } from '../../service/configuredStore.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { StoreClosedError } from '../../pipeline/elasticsearch/bulkWriter.js';
 import { EsStore } from '../../pipeline/elasticsearch/esStore.js';
@@ -128,12 +128,12 @@ describe('dead letters', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]!.key).toBe('w:3');
     expect(JSON.parse(letters[0]!.value)).toEqual({
-      store: 'elasticsearch',
-      index: MESSAGES,
-      id: 'w:3',
+      refusedBy: 'elasticsearch',
+      topic: MESSAGES,
+      key: 'w:3',
       status: 400,
       error: `document_parsing_exception: ${MAPPING_ERROR.reason}`,
-      document: { ...events[3] },
+      value: JSON.stringify(events[3]),
     });
   });
 

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, type estypes } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { indexedTextFields } from '../../cli/configuredStore.js';
+import { indexedTextFields } from '../../service/configuredStore.js';
 import { parseRuleTestFile } from '../../cli/ruleTesting/ruleTestFile.js';
 import { runRuleTestCase, ruleTestTargets } from '../../cli/ruleTesting/ruleTests.js';
 import { exportKibanaRules, type KibanaRule } from '../../detectors/sigma/kibanaExport.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDetection } from '../../cli/detectionSetup.js';
+import { loadDetection } from '../../service/detectionSetup.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
 import { eventKey } from '../../collectors/eventPublisher.js';

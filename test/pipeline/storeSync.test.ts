@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOPICS, type OutgoingRecord } from '../../pipeline/bus.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { EmbeddedStore } from '../../pipeline/embedded/embeddedStore.js';
-import { syncStoreFromBus, type DeadLetter } from '../../pipeline/storeSync.js';
+import { syncStoreFromBus } from '../../service/storeSync.js';
+import type { DeadLetter } from '../../pipeline/recordCodec.js';
 import { makeEvent, makeSessionEvents } from '../support/eventFixtures.js';
 import { compiledModule } from './compiledModule.js';
 
@@ -91,7 +92,7 @@ describe('syncStoreFromBus', () => {
         runner,
         compiledModule('pipeline/embedded/embeddedBus.ts'),
         compiledModule('pipeline/embedded/embeddedStore.ts'),
-        compiledModule('pipeline/storeSync.ts'),
+        compiledModule('service/storeSync.ts'),
         bus.file,
         store.file,
         '500',

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { EmbeddedStore } from '../../pipeline/embedded/embeddedStore.js';
 import { resolveHome } from '../../pipeline/home.js';
-import { syncStoreFromBus } from '../../pipeline/storeSync.js';
+import { syncStoreFromBus } from '../../service/storeSync.js';
 import { busEvents, FIXTURES, runCli, tempHome } from '../support/tapwireCli.js';
 
 const TAPS = 4;

@@ -15,24 +15,27 @@
  * identical alerts (same fingerprints) and identical events (same ids), which the store ignores. Re-keyed events carry
  * their source partition and offset, and a server runtime skips any it has already applied, so a repeated batch
  * cannot feed a server detector twice. The state files must be reachable by every worker that may own a partition.
+ *
+ * What the embedded worker has, a group member has too:
+ * - The rule pack's correlation windows live in memory. Each events-partition state also keeps the partition's last
+ *   `warmupEvents` records (written in the batch's own commit), and a runtime opened on a partition — after a
+ *   restart, a crash or a rebalance — first replays them into the rules alone, so a window open at the hand-over
+ *   closes with the same alert, raised once, by the new owner. The state keeps them rather than the bus because a
+ *   Kafka consumer reads by group, not by offset range, and because retention may have deleted them.
+ * - tick() runs the detectors' scheduled roll-ups on every owned partition, at that partition's event-time
+ *   watermark, as `tapwire up` does on its cron schedule.
  */
 import { TOPICS, type Bus, type ConsumedRecord, type OutgoingRecord, type PartitionBatch, type Subscription } from '../pipeline/bus.js';
 import type { Logger } from '../pipeline/logger.js';
+import { busSource, decodeEvent, decodeServerEvent, encodeAlert, encodeDeadLetter, encodeServerEvent, type ServerEventRecord } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
-import { busSource, parseEvent, type DeadLetter } from '../pipeline/storeSync.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
-import type { PartitionBy } from './detector.js';
-import type { DetectorBatch, DetectorRuntime } from './detectorRuntime.js';
-import { RUNTIME_PARTITION } from './runtimeState.js';
-import type { StateStore } from './stateStore.js';
-import { PositionConflictError } from './stateBatch.js';
-
-/** A record of the serverEvents topic: an event and where it came from in the events topic. */
-export interface ServerEventRecord {
-  from: { partition: number; offset: number };
-  event: McpEvent;
-}
+import type { PartitionBy } from '../detectors/detector.js';
+import type { DetectorBatch, DetectorRuntime } from '../detectors/detectorRuntime.js';
+import { RUNTIME_PARTITION } from '../detectors/runtimeState.js';
+import type { StateStore } from '../detectors/stateStore.js';
+import { PositionConflictError } from '../detectors/stateBatch.js';
 
 export interface GroupDetectWorkerOptions {
   bus: Bus;
@@ -46,6 +49,8 @@ export interface GroupDetectWorkerOptions {
   group?: string;
   /** How often held (reorder) events are released while a partition is idle (default 1000 ms). */
   releaseIntervalMs?: number;
+  /** Records of each events partition kept in its state to rebuild the correlation windows (default 10,000). */
+  warmupEvents?: number;
   logger?: Logger;
 }
 
@@ -59,6 +64,10 @@ export interface GroupDetectWorkerTotals {
   deadLetters: number;
   alerts: number;
   batches: number;
+  /** Events replayed into the rule pack when a partition's runtime was opened. */
+  warmed: number;
+  /** Scheduled roll-up rounds run on a partition. */
+  ticks: number;
 }
 
 interface OwnedPartition {
@@ -73,10 +82,19 @@ interface OwnedPartition {
 }
 
 const REKEY_NS = 'runtime.rekey';
+/** The recent records of an events partition: an index of slices, and each slice's record values under its last offset. */
+const RECENT_NS = 'runtime.recent';
+const RECENT_INDEX = 'index';
+
+/** A slice of recent records kept in state: its last offset and how many records it holds. */
+interface RecentSlice {
+  offset: number;
+  count: number;
+}
 
 /** Consumes events and serverEvents as a member of the detector group. */
 export class GroupDetectWorker {
-  readonly totals: GroupDetectWorkerTotals = { records: 0, events: 0, serverEvents: 0, repeats: 0, deadLetters: 0, alerts: 0, batches: 0 };
+  readonly totals: GroupDetectWorkerTotals = { records: 0, events: 0, serverEvents: 0, repeats: 0, deadLetters: 0, alerts: 0, batches: 0, warmed: 0, ticks: 0 };
   private readonly owned = new Map<string, OwnedPartition>();
   private subscription: Subscription | undefined;
   private releaseTimer: NodeJS.Timeout | undefined;
@@ -120,16 +138,15 @@ export class GroupDetectWorker {
     const last = fresh.at(-1);
     if (!last) return;
     const byServer = batch.topic === TOPICS.serverEvents;
-    const { sourced, deadLetters } = byServer ? parseServerEvents(fresh) : parseEvents(fresh, batch.partition);
-    if (deadLetters.length > 0) await this.options.bus.publish(TOPICS.deadLetters, deadLetters.map((d) => deadLetter(batch, d.record, d.error)));
+    const { sourced, deadLetters } = decodeBatch(fresh, batch.topic, batch.partition);
+    if (deadLetters.length > 0) await this.options.bus.publish(TOPICS.deadLetters, deadLetters);
     const detectorBatch = owned.runtime.batch();
     const applied = byServer ? skipApplied(detectorBatch, sourced) : sourced.map((s) => s.event);
     if (!byServer) await this.options.store.ingestEvents(applied);
     detectorBatch.process(applied);
     await this.deliver(detectorBatch.alerts);
-    if (!byServer && sourced.length > 0) {
-      await this.options.bus.publish(TOPICS.serverEvents, sourced.map((s) => ({ key: s.event.mcp.server.id, value: JSON.stringify(s satisfies ServerEventRecord) })));
-    }
+    if (!byServer && sourced.length > 0) await this.options.bus.publish(TOPICS.serverEvents, sourced.map(encodeServerEvent));
+    if (!byServer) this.keepRecent(detectorBatch, fresh, last.offset);
     this.commit(owned, detectorBatch, last.offset);
     this.totals.records += fresh.length;
     this.totals[byServer ? 'serverEvents' : 'events'] += applied.length;
@@ -152,22 +169,77 @@ export class GroupDetectWorker {
   private async deliver(alerts: readonly McpAlert[]): Promise<void> {
     if (alerts.length === 0) return;
     await this.options.store.putAlerts(alerts);
-    await this.options.bus.publish(TOPICS.alerts, alerts.map((a) => ({ key: a.mcp?.server?.id ?? a.rule.id, value: JSON.stringify(a) })));
+    await this.options.bus.publish(TOPICS.alerts, alerts.map(encodeAlert));
     this.totals.alerts += alerts.length;
+  }
+
+  /**
+   * Runs the detectors' scheduled roll-ups on every partition this member owns, at the partition's event-time
+   * watermark (a partition that has processed nothing since it was opened waits for its next round). Returns the
+   * alerts raised.
+   */
+  async tick(): Promise<number> {
+    let raised = 0;
+    await this.eachOwned((owned) => Number.isFinite(owned.runtime.watermark), async (owned) => {
+      const batch = owned.runtime.batch();
+      batch.tick(owned.runtime.watermark);
+      await this.deliver(batch.alerts);
+      this.commit(owned, batch, owned.position);
+      raised += batch.alerts.length;
+      this.totals.ticks += 1;
+    }, 'roll-up failed; it runs again at its next round');
+    return raised;
+  }
+
+  /** Keeps the batch's records in the partition's state, dropping the oldest slices beyond `warmupEvents`. */
+  private keepRecent(batch: DetectorBatch, records: readonly ConsumedRecord[], offset: number): void {
+    const limit = this.options.warmupEvents ?? 10_000;
+    if (limit <= 0) return;
+    const index = [...(batch.writes.get<RecentSlice[]>(RUNTIME_PARTITION, RECENT_NS, RECENT_INDEX) ?? []), { offset, count: records.length }];
+    batch.writes.put(RUNTIME_PARTITION, RECENT_NS, recentKey(offset), records.map((r) => r.value));
+    let kept = index.reduce((sum, slice) => sum + slice.count, 0);
+    while (index.length > 1 && kept - (index[0] as RecentSlice).count >= limit) {
+      const oldest = index.shift() as RecentSlice;
+      kept -= oldest.count;
+      batch.writes.delete(RUNTIME_PARTITION, RECENT_NS, recentKey(oldest.offset));
+    }
+    batch.writes.put(RUNTIME_PARTITION, RECENT_NS, RECENT_INDEX, index);
+  }
+
+  /** Replays an events partition's recent records into its runtime's rules (their alerts were raised already). */
+  private warm(owned: OwnedPartition): void {
+    const index = owned.state.get<RecentSlice[]>(RUNTIME_PARTITION, RECENT_NS, RECENT_INDEX) ?? [];
+    const events: McpEvent[] = [];
+    for (const slice of index) {
+      for (const value of owned.state.get<string[]>(RUNTIME_PARTITION, RECENT_NS, recentKey(slice.offset)) ?? []) {
+        const decoded = decodeEvent(value);
+        if ('event' in decoded) events.push(decoded.event);
+      }
+    }
+    owned.runtime.warmRules(events);
+    this.totals.warmed += events.length;
+    if (events.length > 0) this.options.logger?.info({ topic: owned.topic, partition: owned.partition, position: owned.position, warmed: events.length }, 'correlation windows rebuilt');
   }
 
   /** Runs the events each idle partition's reorder buffer holds past the allowed lateness (wall clock). */
   private async releaseIdle(): Promise<void> {
+    await this.eachOwned((owned) => owned.runtime.reorder.size > 0, async (owned) => {
+      const batch = owned.runtime.batch();
+      batch.release(Date.now() - owned.runtime.reorder.latenessMs);
+      await this.deliver(batch.alerts);
+      this.commit(owned, batch, owned.position);
+    }, 'releasing held events failed; retrying');
+  }
+
+  /** Runs `work` on each owned partition where `wanted` holds, in turn with its batches; a failure is logged. */
+  private async eachOwned(wanted: (owned: OwnedPartition) => boolean, work: (owned: OwnedPartition) => Promise<void>, failure: string): Promise<void> {
     for (const owned of [...this.owned.values()]) {
-      if (owned.runtime.reorder.size === 0) continue;
-      const work = owned.queue.then(async () => {
-        if (this.owned.get(keyOf(owned.topic, owned.partition)) !== owned || owned.runtime.reorder.size === 0) return;
-        const batch = owned.runtime.batch();
-        batch.release(Date.now() - owned.runtime.reorder.latenessMs);
-        await this.deliver(batch.alerts);
-        this.commit(owned, batch, owned.position);
+      if (!wanted(owned)) continue;
+      const run = owned.queue.then(async () => {
+        if (this.owned.get(keyOf(owned.topic, owned.partition)) !== owned || !wanted(owned)) return;
+        await work(owned);
       });
-      owned.queue = work.catch((error: unknown) => this.options.logger?.warn({ err: error, topic: owned.topic, partition: owned.partition }, 'releasing held events failed; retrying'));
+      owned.queue = run.catch((error: unknown) => this.options.logger?.warn({ err: error, topic: owned.topic, partition: owned.partition }, failure));
       await owned.queue;
     }
   }
@@ -184,7 +256,9 @@ export class GroupDetectWorker {
     let owned = this.owned.get(key);
     if (!owned) {
       const state = this.options.openState(topic, partition);
-      owned = { topic, partition, state, runtime: this.options.createRuntime(state, topic === TOPICS.serverEvents ? 'server' : 'host_session'), position: state.position(busSource(topic)), queue: Promise.resolve() };
+      const byServer = topic === TOPICS.serverEvents;
+      owned = { topic, partition, state, runtime: this.options.createRuntime(state, byServer ? 'server' : 'host_session'), position: state.position(busSource(topic)), queue: Promise.resolve() };
+      if (!byServer) this.warm(owned);
       this.owned.set(key, owned);
     }
     return owned;
@@ -208,45 +282,23 @@ export class GroupDetectWorker {
   }
 }
 
-/** A record the worker cannot use, and why. */
-interface Unusable {
-  record: ConsumedRecord;
-  error: string;
-}
-
-/** The events of an events-topic batch, each with its source position. */
-function parseEvents(records: readonly ConsumedRecord[], partition: number): { sourced: ServerEventRecord[]; deadLetters: Unusable[] } {
+/** The events of a batch, each with its source position; what does not decode becomes a dead letter. */
+function decodeBatch(records: readonly ConsumedRecord[], topic: string, partition: number): { sourced: ServerEventRecord[]; deadLetters: OutgoingRecord[] } {
   const sourced: ServerEventRecord[] = [];
-  const deadLetters: Unusable[] = [];
+  const deadLetters: OutgoingRecord[] = [];
   for (const record of records) {
-    const parsed = parseEvent(record.value);
-    if ('event' in parsed) sourced.push({ from: { partition, offset: record.offset }, event: parsed.event });
-    else deadLetters.push({ record, error: parsed.error });
+    // An events record is a bare event; a serverEvents record carries the position its event came from.
+    const decoded: ServerEventRecord | { error: string } = topic === TOPICS.serverEvents ? decodeServerEvent(record.value) : sourcedEvent(record, partition);
+    if ('error' in decoded) deadLetters.push(encodeDeadLetter({ refusedBy: 'decoder', topic, partition, ...record, error: decoded.error }));
+    else sourced.push(decoded);
   }
   return { sourced, deadLetters };
 }
 
-/** The events of a serverEvents batch, with the source positions they carry. */
-function parseServerEvents(records: readonly ConsumedRecord[]): { sourced: ServerEventRecord[]; deadLetters: Unusable[] } {
-  const sourced: ServerEventRecord[] = [];
-  const deadLetters: Unusable[] = [];
-  for (const record of records) {
-    let envelope: Partial<ServerEventRecord> | undefined;
-    try {
-      envelope = JSON.parse(record.value) as Partial<ServerEventRecord>;
-    } catch {
-      envelope = undefined;
-    }
-    const from = envelope?.from;
-    if (!from || !Number.isInteger(from.partition) || !Number.isInteger(from.offset) || envelope?.event === undefined) {
-      deadLetters.push({ record, error: 'not a serverEvents record ({from: {partition, offset}, event})' });
-      continue;
-    }
-    const parsed = parseEvent(JSON.stringify(envelope.event));
-    if ('event' in parsed) sourced.push({ from, event: parsed.event });
-    else deadLetters.push({ record, error: parsed.error });
-  }
-  return { sourced, deadLetters };
+/** An events record's event with its own position. */
+function sourcedEvent(record: ConsumedRecord, partition: number): ServerEventRecord | { error: string } {
+  const decoded = decodeEvent(record.value);
+  return 'event' in decoded ? { from: { partition, offset: record.offset }, event: decoded.event } : decoded;
 }
 
 /** The events a server runtime has not applied yet, marking them applied in the batch's state. */
@@ -265,7 +317,7 @@ function keyOf(topic: string, partition: number): string {
   return `${topic}/${partition}`;
 }
 
-function deadLetter(batch: PartitionBatch, record: ConsumedRecord, error: string): OutgoingRecord {
-  const letter: DeadLetter & { partition: number } = { topic: batch.topic, partition: batch.partition, ...record, error };
-  return { key: record.key, value: JSON.stringify(letter) };
+/** Slice keys sort by offset. */
+function recentKey(offset: number): string {
+  return `slice.${String(offset).padStart(16, '0')}`;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { EmbeddedBus } from '../pipeline/embedded/embeddedBus.js';
 import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
 import { resolveHome, type HomePaths } from '../pipeline/home.js';
-import { syncStoreFromBus } from '../pipeline/storeSync.js';
+import { syncStoreFromBus } from './storeSync.js';
 import { recoverHomeHandoffs } from '../collectors/stdio/handoffRecovery.js';
 import { noticeBusReset } from './busResetNotice.js';
 

@@ -2,10 +2,10 @@
  * Moves events from the bus into the store exactly once. The store's own position for the topic (written in the same
  * transaction as the events) is the durable offset; the bus group commit that follows only feeds lag() and prune().
  */
-import { TOPICS, type Bus, type ConsumedRecord, type OutgoingRecord } from './bus.js';
-import { checkEvent } from './schemaValidator.js';
-import type { Store } from './store.js';
-import type { McpEvent } from './types/mcpEvent.js';
+import { TOPICS, type Bus, type ConsumedRecord, type OutgoingRecord } from '../pipeline/bus.js';
+import { busSource, decodeEvent, encodeDeadLetter } from '../pipeline/recordCodec.js';
+import type { Store } from '../pipeline/store.js';
+import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 
 export interface StoreSyncOptions {
   /** Topic to drain (default TOPICS.events). */
@@ -21,21 +21,6 @@ export interface StoreSyncResult {
   inserted: number;
   duplicates: number;
   deadLettered: number;
-}
-
-/** What a dead letter carries: the rejected record, where it came from, and why. */
-export interface DeadLetter {
-  topic: string;
-  offset: number;
-  key: string;
-  timestamp: number;
-  error: string;
-  value: string;
-}
-
-/** The store's position name for a bus topic. */
-export function busSource(topic: string): string {
-  return `bus:${topic}`;
 }
 
 /** Drains the topic into the store, from where the store's last batch ended, until the topic has nothing more. */
@@ -71,26 +56,9 @@ function sortRecords(topic: string, records: readonly ConsumedRecord[]): { event
   const events: McpEvent[] = [];
   const deadLetters: OutgoingRecord[] = [];
   for (const record of records) {
-    const parsed = parseEvent(record.value);
-    if ('event' in parsed) {
-      events.push(parsed.event);
-      continue;
-    }
-    const letter: DeadLetter = { topic, ...record, error: parsed.error };
-    deadLetters.push({ key: record.key, value: JSON.stringify(letter) });
+    const decoded = decodeEvent(record.value);
+    if ('event' in decoded) events.push(decoded.event);
+    else deadLetters.push(encodeDeadLetter({ refusedBy: 'decoder', topic, ...record, error: decoded.error }));
   }
   return { events, deadLetters };
-}
-
-/** The MCP event in a record's value, or why it is not one (for dead letters). */
-export function parseEvent(value: string): { event: McpEvent } | { error: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    return { error: `not JSON: ${(error as Error).message}` };
-  }
-  const check = checkEvent(parsed);
-  if (!check.valid) return { error: `not a valid MCP event: ${check.errors.join('; ')}` };
-  return { event: parsed as McpEvent };
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BusDetectWorker } from '../detectors/busDetectWorker.js';
+import { BusDetectWorker } from './busDetectWorker.js';
 import type { ContentModel } from '../detectors/content/model/contentModel.js';
 import { DetectorRuntime } from '../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../detectors/embeddedStateStore.js';
@@ -19,7 +19,7 @@ import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
 import { ensureHome, type HomePaths } from '../pipeline/home.js';
 import type { Logger } from '../pipeline/logger.js';
 import { packageRoot } from '../pipeline/packagePaths.js';
-import { UsageError } from './usage.js';
+import { ChoiceError } from './choiceError.js';
 
 export interface DetectionOptions {
   /** Rule directory; default the shipped pack. */
@@ -56,7 +56,7 @@ export function shippedRulesDir(): string {
 /** Loads rules and inventory and builds a runtime over `state`; a bad inventory throws its FILE:LINE errors. */
 export function loadDetection(state: StateStore, options: DetectionOptions = {}): Detection {
   const dir = options.rules ?? shippedRulesDir();
-  if (!existsSync(dir)) throw new UsageError(`--rules: ${dir} does not exist`);
+  if (!existsSync(dir)) throw new ChoiceError(`--rules: ${dir} does not exist`);
   const inventory = options.inventory === undefined ? undefined : loadInventoryFile(options.inventory);
   const ruleSet = RuleSet.load(dir, {
     ...(options.logger ? { logger: options.logger } : {}),

@@ -14,12 +14,11 @@
  */
 import { TOPICS, type Bus, type BusConsumer, type ConsumedRecord } from '../pipeline/bus.js';
 import type { Logger } from '../pipeline/logger.js';
-import { checkEvent } from '../pipeline/schemaValidator.js';
+import { busSource, decodeEvent, encodeAlert } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
-import { busSource } from '../pipeline/storeSync.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
-import type { DetectorBatch, DetectorRuntime } from './detectorRuntime.js';
+import type { DetectorBatch, DetectorRuntime } from '../detectors/detectorRuntime.js';
 
 export interface BusDetectWorkerOptions {
   bus: Bus;
@@ -154,7 +153,7 @@ export class BusDetectWorker {
     if (alerts.length === 0) return;
     const stored = await this.options.store.putAlerts(alerts);
     if (this.options.publishAlerts !== false) {
-      await this.options.bus.publish(TOPICS.alerts, alerts.map((a) => ({ key: a.mcp?.server?.id ?? a.rule.id, value: JSON.stringify(a) })));
+      await this.options.bus.publish(TOPICS.alerts, alerts.map(encodeAlert));
     }
     this.totals.alerts += alerts.length;
     this.totals.newAlerts += stored.inserted;
@@ -163,13 +162,8 @@ export class BusDetectWorker {
   private parse(records: readonly ConsumedRecord[], count: boolean): McpEvent[] {
     const events: McpEvent[] = [];
     for (const record of records) {
-      let value: unknown;
-      try {
-        value = JSON.parse(record.value);
-      } catch {
-        value = undefined;
-      }
-      if (value !== undefined && checkEvent(value).valid) events.push(value as McpEvent);
+      const decoded = decodeEvent(record.value);
+      if ('event' in decoded) events.push(decoded.event);
       else if (count) {
         this.totals.invalid += 1;
         this.options.logger?.warn({ offset: record.offset }, 'skipping a record that is not a valid MCP event');

@@ -1,7 +1,8 @@
 /**
  * The store a command reads and writes: the one tapwire.yaml selects (`store: embedded|elasticsearch`), or the one
- * `--store` names. The embedded store is caught up from the embedded bus first; the Elasticsearch store is wired
- * with the derived text fields the messages data stream indexes.
+ * the caller names. The embedded store is caught up from the embedded bus first; the Elasticsearch store is wired
+ * with the derived text fields the messages data stream indexes, and its dead letters go to the bus's dead-letter
+ * topic in the one dead-letter shape (pipeline/recordCodec.ts).
  */
 import { TOPICS, type Bus } from '../pipeline/bus.js';
 import { loadConfig, type ElasticsearchSettings, type TapwireConfig } from '../pipeline/config.js';
@@ -9,38 +10,32 @@ import { isTransientEsError, type EsDeadLetter } from '../pipeline/elasticsearch
 import { createEsClient, displayNode } from '../pipeline/elasticsearch/esClient.js';
 import { INDEXED_TEXT_FIELDS, type IndexedTextField } from '../pipeline/elasticsearch/esMappings.js';
 import { EsStore, type EsStoreOptions } from '../pipeline/elasticsearch/esStore.js';
+import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
+import type { HomePaths } from '../pipeline/home.js';
 import type { Logger } from '../pipeline/logger.js';
+import { encodeDeadLetter } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import { DERIVED_FIELDS } from '../detectors/sigma/derivedFields.js';
 import { DEFAULT_SCAN_LIMITS } from '../detectors/sigma/scanLimits.js';
-import { withEmbeddedPipeline } from './embeddedPipeline.js';
-import { UsageError } from './usage.js';
+import { openEmbeddedPipeline, type EmbeddedPipeline } from './embeddedPipeline.js';
 
-/** The options the query commands take to choose a store. */
+export type StoreKind = TapwireConfig['store'];
+
+/** Which store a query command uses. */
 export interface StoreChoice {
   home?: string;
-  /** --config FILE */
+  /** tapwire.yaml (default: $TAPWIRE_CONFIG, else <home>/tapwire.yaml). */
   config?: string;
-  /** --store embedded|es|elasticsearch */
-  store?: string;
+  /** Default: the config's store. */
+  store?: StoreKind;
 }
 
-/** The --store and --config options of the query commands. */
-export const STORE_CHOICE_OPTIONS = { store: { type: 'string' }, config: { type: 'string' } } as const;
-
-/** The --help lines of STORE_CHOICE_OPTIONS, descriptions starting at column `column`. */
-export function storeChoiceHelp(column: number): string {
-  const line = (option: string, text: string): string => `  ${option.padEnd(column - 2)}${text}`;
-  return [line('--store S', "embedded or es (default: the config's store)"), line('--config FILE', 'tapwire.yaml (default: $TAPWIRE_CONFIG, else <home>/tapwire.yaml)')].join('\n');
-}
-
-/** --store's values, with `es` short for elasticsearch. */
-function storeKind(value: string | undefined, config: TapwireConfig): TapwireConfig['store'] {
-  if (value === undefined) return config.store;
-  if (value === 'es' || value === 'elasticsearch') return 'elasticsearch';
-  if (value === 'embedded') return 'embedded';
-  throw new UsageError(`--store: expected embedded or es, got '${value}'`);
+/** What a query command works on: the chosen store, the config it came from, and the embedded pipeline if that is the store. */
+export interface OpenedStore {
+  store: Store;
+  config: TapwireConfig;
+  embedded?: EmbeddedPipeline;
 }
 
 /** The config's elasticsearch section; throws when it does not say where the cluster is. */
@@ -57,7 +52,11 @@ export function indexedTextFields(event: McpEvent): Record<IndexedTextField, str
 
 /** Dead letters of the Elasticsearch store as records of the bus's dead-letter topic. */
 export function publishDeadLetters(bus: Bus): (letters: readonly EsDeadLetter[]) => Promise<void> {
-  return (letters) => bus.publish(TOPICS.deadLetters, letters.map((letter) => ({ key: letter.id, value: JSON.stringify({ store: 'elasticsearch', ...letter }) })));
+  return (letters) =>
+    bus.publish(
+      TOPICS.deadLetters,
+      letters.map((letter) => encodeDeadLetter({ refusedBy: 'elasticsearch', topic: letter.index, key: letter.id, status: letter.status, error: letter.error, value: JSON.stringify(letter.document) })),
+    );
 }
 
 /** An Elasticsearch store for the settings, indexing the derived text fields. */
@@ -71,14 +70,33 @@ export function openEsStore(settings: ElasticsearchSettings, options: { deadLett
   });
 }
 
+/** The store a worker writes into: the configured one, with Elasticsearch's dead letters sent to `bus`. */
+export function openWorkerStore(config: TapwireConfig, home: HomePaths, bus: Bus, logger: Logger): Store {
+  if (config.store === 'elasticsearch') return openEsStore(elasticsearchSettings(config), { deadLetters: publishDeadLetters(bus), logger });
+  return new EmbeddedStore(home.store);
+}
+
+/** The config a choice names. */
+export function choiceConfig(choice: StoreChoice): TapwireConfig {
+  return loadConfig({ ...(choice.config === undefined ? {} : { file: choice.config }), ...(choice.home === undefined ? {} : { home: choice.home }) });
+}
+
 /** Runs `work` against the chosen store and closes it afterwards; returns the exit code. */
-export async function withConfiguredStore(choice: StoreChoice, work: (opened: { store: Store }) => Promise<void>): Promise<number> {
-  const config = loadConfig({ ...(choice.config === undefined ? {} : { file: choice.config }), ...(choice.home === undefined ? {} : { home: choice.home }) });
-  if (storeKind(choice.store, config) === 'embedded') return withEmbeddedPipeline(choice.home ?? config.home, work);
+export async function withConfiguredStore(choice: StoreChoice, work: (opened: OpenedStore) => Promise<void>): Promise<number> {
+  const config = choiceConfig(choice);
+  if ((choice.store ?? config.store) === 'embedded') {
+    const embedded = await openEmbeddedPipeline(choice.home ?? config.home);
+    try {
+      await work({ store: embedded.store, config, embedded });
+      return 0;
+    } finally {
+      await embedded.close();
+    }
+  }
   const settings = elasticsearchSettings(config);
   const store = openEsStore(settings);
   try {
-    await work({ store });
+    await work({ store, config });
     return 0;
   } catch (error) {
     if (isTransientEsError(error)) throw new Error(`cannot reach Elasticsearch at ${displayNode(settings.node)}: ${(error as Error).message}`, { cause: error });

@@ -1,29 +1,33 @@
 /**
  * `tapwire detect` and `tapwire up` when tapwire.yaml selects Kafka (or Elasticsearch as the store): a member of the
  * "detectors" consumer group (GroupDetectWorker), which indexes events into the configured store, runs the rules and
- * detectors with state partitioned like the topics, and stores alerts. Each partition's state is a SQLite file under
- * <home>/partition-state: workers that can take over each other's partitions must share that directory.
+ * detectors with state partitioned like the topics, stores alerts, and runs the detectors' roll-ups on a cron
+ * schedule as the embedded `tapwire up` does. Each partition's state is a SQLite file under <home>/partition-state:
+ * workers that can take over each other's partitions must share that directory.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { schedule } from 'node-cron';
 import { EmbeddedStateStore } from '../detectors/embeddedStateStore.js';
-import { GroupDetectWorker } from '../detectors/groupDetectWorker.js';
 import { describeBus, openBus } from '../pipeline/busFactory.js';
 import { loadConfig, redactConfig, type TapwireConfig } from '../pipeline/config.js';
-import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
-import { ensureHome } from '../pipeline/home.js';
+import { ensureHome, type HomePaths } from '../pipeline/home.js';
 import type { Logger } from '../pipeline/logger.js';
-import type { Store } from '../pipeline/store.js';
-import type { Bus } from '../pipeline/bus.js';
-import { elasticsearchSettings, openEsStore, publishDeadLetters } from './configuredStore.js';
+import { ChoiceError } from './choiceError.js';
+import { openWorkerStore } from './configuredStore.js';
 import { loadDetection } from './detectionSetup.js';
+import { GroupDetectWorker } from './groupDetectWorker.js';
 import type { StopSignal } from './stopSignal.js';
-import { UsageError } from './usage.js';
+
+/** When roll-ups run unless told otherwise: every 5 minutes, as `tapwire up`. */
+export const DEFAULT_ROLLUP_CRON = '*/5 * * * *';
 
 export interface GroupDetectorOptions {
   home?: string;
   rules?: string;
   inventory?: string;
+  /** Cron expression of the roll-ups (default DEFAULT_ROLLUP_CRON). */
+  rollup?: string;
   logger: Logger;
   stop: StopSignal;
 }
@@ -34,7 +38,13 @@ export interface DetectorCommandOptions {
   home?: string;
   rules?: string;
   inventory?: string;
+  rollup?: string;
   once?: boolean;
+}
+
+/** Where the group members of a home keep each partition's detector state. */
+export function partitionStateDir(home: HomePaths): string {
+  return join(home.root, 'partition-state');
 }
 
 /**
@@ -44,8 +54,9 @@ export interface DetectorCommandOptions {
 export async function runGroupDetectorIfConfigured(options: DetectorCommandOptions, logger: Logger, stop: StopSignal): Promise<number | undefined> {
   const config = loadConfig({ ...(options.config ? { file: options.config } : {}), ...(options.home ? { home: options.home } : {}) });
   if (config.bus === 'embedded' && config.store === 'embedded') return undefined;
-  if (options.once) throw new UsageError(`--once needs the embedded bus (${config.source ?? 'the environment'} selects bus ${config.bus}, store ${config.store})`);
-  return runGroupDetector(config, { ...(options.home ? { home: options.home } : {}), ...(options.rules ? { rules: options.rules } : {}), ...(options.inventory ? { inventory: options.inventory } : {}), logger, stop });
+  if (options.once) throw new ChoiceError(`--once needs the embedded bus (${config.source ?? 'the environment'} selects bus ${config.bus}, store ${config.store})`);
+  const { home, rules, inventory, rollup } = options;
+  return runGroupDetector(config, { ...(home ? { home } : {}), ...(rules ? { rules } : {}), ...(inventory ? { inventory } : {}), ...(rollup ? { rollup } : {}), logger, stop });
 }
 
 /** Runs a group member until SIGINT/SIGTERM (or until its group membership fails); returns the exit code. */
@@ -53,8 +64,8 @@ export async function runGroupDetector(config: TapwireConfig, options: GroupDete
   const { logger } = options;
   const paths = ensureHome(options.home ?? config.home);
   const bus = openBus(config, { home: paths, role: 'worker', logger });
-  const store = openConfiguredStore(config, paths.store, bus, logger);
-  const stateDir = join(paths.root, 'partition-state');
+  const store = openWorkerStore(config, paths, bus, logger);
+  const stateDir = partitionStateDir(paths);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const worker = new GroupDetectWorker({
     bus,
@@ -64,21 +75,18 @@ export async function runGroupDetector(config: TapwireConfig, options: GroupDete
     createRuntime: (state, partitionBy) =>
       loadDetection(state, { ...(options.rules ? { rules: options.rules } : {}), ...(options.inventory ? { inventory: options.inventory } : {}), logger, partitionBy }).runtime,
   });
+  const rollup = options.rollup ?? DEFAULT_ROLLUP_CRON;
+  const rollups = schedule(rollup, async () => logger.info({ alerts: await worker.tick() }, 'roll-up done'), { name: 'tapwire-group-rollup', noOverlap: true });
   try {
     await worker.start();
-    logger.info({ bus: describeBus(config, paths), store: config.store, stateDir, config: redactConfig(config) }, 'detector group member started');
+    logger.info({ bus: describeBus(config, paths), store: config.store, stateDir, rollup, config: redactConfig(config) }, 'detector group member started');
     await Promise.race([options.stop.promise, worker.done]);
     return 0;
   } finally {
+    await rollups.destroy();
     await worker.stop();
     logger.info({ ...worker.totals }, 'detector group member stopped');
     await store.close();
     await bus.close();
   }
-}
-
-/** The configured store; Elasticsearch dead letters go to the bus's dead-letter topic. */
-function openConfiguredStore(config: TapwireConfig, embeddedFile: string, bus: Bus, logger: Logger): Store {
-  if (config.store === 'elasticsearch') return openEsStore(elasticsearchSettings(config), { deadLetters: publishDeadLetters(bus), logger });
-  return new EmbeddedStore(embeddedFile);
 }
