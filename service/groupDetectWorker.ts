@@ -107,6 +107,13 @@ export class GroupDetectWorker {
     return this.subscription?.done ?? Promise.resolve();
   }
 
+  /** Events the owned partitions' reorder buffers hold, waiting for late events of other sessions. */
+  get held(): number {
+    let held = 0;
+    for (const owned of this.owned.values()) held += owned.runtime.reorder.size;
+    return held;
+  }
+
   /** Joins the group on the events and serverEvents topics. */
   async start(): Promise<void> {
     this.subscription = await this.options.bus.subscribe(this.options.group ?? 'detectors', [TOPICS.events, TOPICS.serverEvents], (batch) => this.handle(batch), {

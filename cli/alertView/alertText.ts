@@ -2,7 +2,7 @@
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { renderTable, shortTime } from '../commandOutput.js';
-import { directionArrow, summarizeEvent } from '../eventSummary.js';
+import { directionArrow, summarizeEvent } from '../../service/alertView/eventSummary.js';
 import { findingKey, readableAlert, type CollapsedAlert } from '../../service/alertView/alertView.js';
 
 /** The alerts table: id, time, severity, title, server, host, count, message. */

@@ -1,6 +1,6 @@
 /** Prints what the demo captured: sessions, servers, tools with their hashes, and the tool calls. */
 import type { Store } from '../../pipeline/store.js';
-import { summarizeEvent } from '../eventSummary.js';
+import { summarizeEvent } from '../../service/alertView/eventSummary.js';
 import { renderTable, shortTime } from '../commandOutput.js';
 
 /** Writes the capture report for a home's store to `out`. */

@@ -6,7 +6,7 @@
 import type { Store } from '../../pipeline/store.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { summarizeEvent } from '../../cli/eventSummary.js';
+import { summarizeEvent } from '../../service/alertView/eventSummary.js';
 import { readableAlert } from '../../service/alertView/alertView.js';
 import type { Exchange, Flow, Lane, Timeline } from '../api/consoleApiTypes.js';
 

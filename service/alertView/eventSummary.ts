@@ -1,5 +1,5 @@
 /** One readable line per event, for the CLI's tables and the demo report. */
-import type { McpEvent } from '../pipeline/types/mcpEvent.js';
+import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 
 const compact = (value: unknown, max = 80): string => {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? '';
