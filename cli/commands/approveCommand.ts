@@ -1,12 +1,8 @@
 /** `tapwire approve`: review a server's changed tool definitions, then approve (new pin) or reject (known-bad). */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { decideChanges, knownServers, pendingChangeDiff, pendingChanges, type ServerChanges } from '../../detectors/drift/driftApproval.js';
-import type { StateStore } from '../../detectors/stateStore.js';
+import { pendingChangeDiff, type ServerChanges } from '../../detectors/drift/driftApproval.js';
 import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
-import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
-import { resolveHome } from '../../pipeline/home.js';
+import { DriftStates, type LocatedChanges } from '../../service/driftStates.js';
 import { renderTable, shortTime } from '../commandOutput.js';
 import { parseCommand, UsageError } from '../usage.js';
 
@@ -17,7 +13,7 @@ const spec = {
     'becomes its pin and stops alerting. --reject records the change as rejected instead: the old pin stays and the\n' +
     'rejected definition alerts as known-bad every time it is served. Each change is shown with its diff first; on a\n' +
     'terminal the decision is confirmed unless --yes. Changes are the ones the detector worker recorded; --list shows them.',
-  usage: 'tapwire approve SERVER [TOOL] [--reject] [--yes] [--home DIR | --state DIR]\n       tapwire approve --list [SERVER] [--home DIR | --state DIR]',
+  usage: 'tapwire approve SERVER [TOOL] [--reject] [--yes] [--home DIR [--config FILE] | --state DIR]\n       tapwire approve --list [SERVER] [--home DIR [--config FILE] | --state DIR]',
   details: `Arguments:
   SERVER   server name (configured or reported) or identity (its command line or URL)
   TOOL     a tool name; "instructions"; or prompt:NAME / resource:URI (default: every pending change)
@@ -26,34 +22,31 @@ Options:
   --reject       reject instead of approve
   --yes          decide without asking (asked only when stdin is a terminal)
   --list         list pending changes instead of deciding
-  --home DIR     Tapwire home whose state.sqlite to use (default: $TAPWIRE_HOME or ~/.tapwire)
+  --home DIR     Tapwire home whose detector state to use (default: $TAPWIRE_HOME or ~/.tapwire): its state.sqlite,
+                 or, when tapwire.yaml selects Kafka or Elasticsearch, the group members' partition-state files
+  --config FILE  tapwire.yaml (default: $TAPWIRE_CONFIG, else <home>/tapwire.yaml)
   --state DIR    a replay's state directory instead (tapwire replay --state DIR)`,
   options: {
     reject: { type: 'boolean' },
     yes: { type: 'boolean', short: 'y' },
     list: { type: 'boolean' },
     home: { type: 'string' },
+    config: { type: 'string' },
     state: { type: 'string' },
   },
   positionals: { min: 0, max: 2 },
 } as const;
 
-function stateFile(home: string | undefined, stateDir: string | undefined): string {
-  if (home !== undefined && stateDir !== undefined) throw new UsageError('give --home or --state, not both');
-  const file = stateDir === undefined ? resolveHome(home).state : join(stateDir, 'state.sqlite');
-  if (!existsSync(file)) throw new Error(`no detector state at ${file} (run 'tapwire detect', 'tapwire up' or 'tapwire replay --state DIR' first)`);
-  return file;
-}
-
-function listing(servers: readonly ServerChanges[]): string {
+function listing(located: readonly LocatedChanges[]): string {
+  const servers: ServerChanges[] = located.map((l) => l.server);
   const rows = servers.flatMap((s) => s.changes.map((c) => [s.serverName, approvalItem(c.kind, c.name), c.change, c.hash === 'removed' ? '-' : c.hash.slice(0, 16), shortTime(Date.parse(c.firstSeen)), c.sessions.length]));
   return rows.length ? renderTable(['server', 'item', 'change', 'presented sha256', 'first seen', 'sessions alerted'], rows) : 'no pending changes\n';
 }
 
 /** Every change with the diff between its pin and what the server presented. */
-function review(state: StateStore, servers: readonly ServerChanges[]): string {
+function review(located: readonly LocatedChanges[]): string {
   const parts: string[] = [];
-  for (const server of servers) {
+  for (const { state, server } of located) {
     for (const change of server.changes) {
       const diff = pendingChangeDiff(state, server.serverId, change).unified.trimEnd();
       parts.push(`${server.serverName} ${approvalItem(change.kind, change.name)} (${change.change}, first seen ${change.firstSeen})\n${diff === '' ? '  (no definition to compare)' : diff}\n`);
@@ -78,26 +71,27 @@ export async function run(argv: string[]): Promise<number> {
   const [server, item] = parsed.positionals;
   const o = parsed.values;
   if (!o.list && server === undefined) throw new UsageError(`missing SERVER (usage: ${spec.usage.split('\n')[0]})`);
-  const state = new EmbeddedStateStore(stateFile(o.home, o.state));
+  if ((o.home !== undefined || o.config !== undefined) && o.state !== undefined) throw new UsageError('give --home/--config or --state, not both');
+  const states = DriftStates.open({ ...(o.home === undefined ? {} : { home: o.home }), ...(o.config === undefined ? {} : { config: o.config }), ...(o.state === undefined ? {} : { stateDir: o.state }) });
   try {
-    const servers = pendingChanges(state, server, item);
+    const servers = states.pending(server, item);
     if (o.list) {
       process.stdout.write(listing(servers));
       return 0;
     }
-    if (servers.length === 0) throw new Error(`no server '${server}' in the detector state (known: ${knownServers(state).join(', ') || 'none'})`);
-    const changes = servers.reduce((n, s) => n + s.changes.length, 0);
+    if (servers.length === 0) throw new Error(`no server '${server}' in the detector state (known: ${states.knownServers().join(', ') || 'none'})`);
+    const changes = servers.reduce((n, s) => n + s.server.changes.length, 0);
     if (changes === 0) {
       process.stderr.write(`nothing pending for ${server}${item === undefined ? '' : ` ${item}`}\n`);
       return 1;
     }
     const decision = o.reject ? 'reject' : 'approve';
-    process.stdout.write(review(state, servers));
+    process.stdout.write(review(servers));
     if (process.stdin.isTTY && !o.yes && !(await confirmed(`${decision} ${changes} change${changes === 1 ? '' : 's'} shown above? [y/N] `))) {
       process.stderr.write('nothing decided\n');
       return 1;
     }
-    decideChanges(state, servers, decision, new Date().toISOString());
+    states.decide(servers, decision, new Date().toISOString());
     process.stdout.write(listing(servers));
     process.stdout.write(
       decision === 'approve'
@@ -106,6 +100,6 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 0;
   } finally {
-    state.close();
+    states.close();
   }
 }
