@@ -1,18 +1,20 @@
 /** `tapwire servers`: the inventory of MCP servers seen, with their tools and tool hashes. */
-import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
+import { withConfiguredStore } from '../../service/configuredStore.js';
 import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
 import { jsonShape } from '../jsonShape.js';
+import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {
   name: 'servers',
   summary: 'Lists the MCP servers seen (the inventory) and, with --tools, every tool version with its hash.',
-  usage: 'tapwire servers [--tools] [--json]',
+  usage: 'tapwire servers [--tools] [--json] [--home DIR] [--store S] [--config FILE]',
   details: `Options:
   --tools       also list each tool version (name, SHA-256 of its definition, description)
   --json        one server per line as NDJSON (with its tools when --tools is given)
-  --home DIR    Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)`,
-  options: { tools: { type: 'boolean' }, json: { type: 'boolean' }, home: { type: 'string' } },
+  --home DIR    Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+${storeChoiceHelp(16)}`,
+  options: { tools: { type: 'boolean' }, json: { type: 'boolean' }, home: { type: 'string' }, ...STORE_CHOICE_OPTIONS },
 } as const;
 
 /** Entry point of `tapwire servers`. */
@@ -20,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
   if (!parsed) return 0;
   const o = parsed.values;
-  return withEmbeddedPipeline(o.home, async ({ store }) => {
+  return withConfiguredStore(storeChoice(o), async ({ store }) => {
     const servers = await store.servers({});
     const tools = o.tools ? await store.tools({}) : [];
     if (o.json) return writeJsonLines(jsonShape(o.tools ? servers.map((s) => ({ ...s, tools: tools.filter((t) => t.serverId === s.id) })) : servers) as unknown[]);

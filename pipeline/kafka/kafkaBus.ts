@@ -19,6 +19,7 @@ import kafkajs, { CompressionTypes, Kafka, Partitioners, type Admin, type Consum
 const { ConfigResourceTypes } = kafkajs;
 import { hostname } from 'node:os';
 import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
+import type { BusDescription } from '../embedded/embeddedBus.js';
 import { TOPICS } from '../bus.js';
 import type { KafkaSettings } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -144,14 +145,48 @@ export class KafkaBus implements Bus {
 
   /** Records of the topic after the group's committed offsets, summed over partitions. */
   async lag(group: string, topic: string): Promise<number> {
+    return (await this.groupDepth(group, topic)).lag;
+  }
+
+  /**
+   * What `tapwire status` shows of the cluster, summed over partitions: each Tapwire topic's retained records, and
+   * for each group the records it has committed past (`committed`) and the records after them (`lag`). A topic not
+   * created yet is left out.
+   */
+  async describe(groups: readonly string[]): Promise<BusDescription> {
+    const description: BusDescription = { topics: [], groups: [] };
+    for (const topic of Object.values(TOPICS)) {
+      const depths = await Promise.all(groups.map((group) => this.groupDepth(group, topic).catch(() => undefined)));
+      const first = depths[0];
+      if (!first) continue;
+      description.topics.push({ topic: this.names.toCluster(topic), records: first.records, lastOffset: first.lastOffset });
+      depths.forEach((depth, i) => {
+        if (depth?.committed !== undefined) description.groups.push({ group: groups[i] as string, topic: this.names.toCluster(topic), committed: depth.committed, lag: depth.lag });
+      });
+    }
+    return description;
+  }
+
+  /** A group's position on a topic, summed over partitions; `committed` is undefined when it has committed nothing. */
+  private async groupDepth(group: string, topic: string): Promise<{ records: number; lastOffset: number; committed: number | undefined; lag: number }> {
     const admin = await this.admin.get();
     const name = this.names.toCluster(topic);
-    const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(name), admin.fetchOffsets({ groupId: group, topics: [name] })]);
-    const committedBy = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce((sum, end) => {
-      const from = committedBy.get(end.partition) ?? -1;
-      return sum + Number(end.high) - (from >= 0 ? from : Number(end.low));
-    }, 0);
+    const [ends, offsets] = await Promise.all([admin.fetchTopicOffsets(name), admin.fetchOffsets({ groupId: group, topics: [name] })]);
+    const committedBy = new Map((offsets[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]).filter(([, offset]) => (offset as number) >= 0) as [number, number][]);
+    let records = 0;
+    let lag = 0;
+    let lastOffset = -1;
+    let committed: number | undefined;
+    for (const end of ends) {
+      const low = Number(end.low);
+      const high = Number(end.high);
+      const from = committedBy.get(end.partition);
+      records += high - low;
+      lastOffset = Math.max(lastOffset, high - 1);
+      lag += high - (from ?? low);
+      if (from !== undefined) committed = (committed ?? 0) + from - low;
+    }
+    return { records, lastOffset, committed, lag };
   }
 
   /** Creates Tapwire's topics if the config allows it (createTopics, default true); existing topics are left alone. */
