@@ -1,5 +1,5 @@
 /**
- * Reads transcripts (NDJSON; see DESIGN.md) into normalized events for replay and tests. A line is a
+ * Reads transcripts (NDJSON; see docs/ARCHITECTURE.md) into normalized events for replay and tests. A line is a
  * normalized event (validated, passed through) or a transcript record of one JSON-RPC message, which
  * goes through the same SessionNormalizer a live tap uses. Session ids and timestamps derive only from
  * the file's name and contents, so replaying a file twice yields identical event ids.
@@ -36,7 +36,7 @@ export interface TranscriptReaderOptions {
   observerVersion?: string;
 }
 
-/** One transcript record as DESIGN.md defines it. */
+/** One transcript record as docs/ARCHITECTURE.md defines it. */
 interface TranscriptRecord {
   ts?: string;
   session?: string;

@@ -10,7 +10,7 @@
  *       tools: [...]             # exactly one payload key, see PAYLOAD_KINDS
  *
  * Each item is one thing a server or host sends (a tool list, a call, a result …); it becomes a short
- * transcript (DESIGN.md records: the request and, where there is one, the response) and so goes through the
+ * transcript (docs/ARCHITECTURE.md records: the request and, where there is one, the response) and so goes through the
  * normalizer like live traffic.
  */
 import { readdirSync, readFileSync } from 'node:fs';

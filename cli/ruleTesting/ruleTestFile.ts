@@ -1,6 +1,6 @@
 /**
  * The test file beside a rule: `<rule>.tests.yml` next to `<rule>.yml`. It lists cases, each a transcript in
- * the DESIGN.md record format and whether the rule must match it:
+ * the docs/ARCHITECTURE.md record format and whether the rule must match it:
  *
  *   tests:
  *     - name: <IMPORTANT> block in a tool description

@@ -1,5 +1,5 @@
 /**
- * Turns transcript records (DESIGN.md) written inside rule tests and the corpus into events, through the same
+ * Turns transcript records (docs/ARCHITECTURE.md) written inside rule tests and the corpus into events, through the same
  * TranscriptReader and SessionNormalizer a replay uses, so rules are tested against exactly what workers see.
  * Records are redacted as a collector would; a test can opt out to show what another producer might send.
  */

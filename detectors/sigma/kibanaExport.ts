@@ -27,7 +27,7 @@ import { SigmaRuleError } from './ruleError.js';
 import type { SigmaDetectionRule, SigmaLevel, SigmaRule } from './ruleModel.js';
 import { parseRuleDocument } from './ruleParser.js';
 
-/** Where Tapwire's events are indexed (DESIGN.md: data stream logs-mcp.messages-<namespace>). */
+/** Where Tapwire's events are indexed (docs/ARCHITECTURE.md: data stream logs-mcp.messages-<namespace>). */
 export const MCP_EVENTS_INDEX = 'logs-mcp.messages-*';
 
 export interface KibanaExportOptions extends SigmaCompileOptions {

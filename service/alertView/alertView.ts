@@ -6,7 +6,7 @@
  */
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 
-/** event.severity bands, as DESIGN.md defines them. */
+/** event.severity bands, as docs/ARCHITECTURE.md defines them. */
 export const SEVERITY_BANDS = { low: 21, medium: 47, high: 73, critical: 99 } as const;
 
 /** The band name of an event.severity. */

@@ -1,7 +1,7 @@
 /**
  * Multi-session MCP traffic for detector tests, written as data: each session (server, client, start time, what
  * the server says it is) runs steps — tool, prompt and resource listings, list_changed notifications, tool calls.
- * It becomes transcript records (DESIGN.md) and then events through the same TranscriptReader and normalizer a
+ * It becomes transcript records (docs/ARCHITECTURE.md) and then events through the same TranscriptReader and normalizer a
  * replay uses, so detectors meet exactly what workers see.
  */
 import { transcriptEvents, type TranscriptLine } from '../../cli/ruleTesting/transcriptEvents.js';

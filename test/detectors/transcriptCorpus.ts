@@ -1,6 +1,6 @@
 /**
  * The transcript scenario corpora (test/corpus/scenarios-usage, scenarios-cross): a manifest of labelled
- * NDJSON transcripts (DESIGN.md's replay format) with the alerts each must raise and the ones the
+ * NDJSON transcripts (docs/ARCHITECTURE.md's replay format) with the alerts each must raise and the ones the
  * detectors are known to miss, and the quality measures over them — recall and false positives per detector.
  */
 import { readFileSync } from 'node:fs';

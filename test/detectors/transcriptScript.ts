@@ -1,5 +1,5 @@
 /**
- * Scripts MCP traffic as transcript records (DESIGN.md) — initialize, tools/list, calls, resources,
+ * Scripts MCP traffic as transcript records (docs/ARCHITECTURE.md) — initialize, tools/list, calls, resources,
  * prompts, sampling — for one host session with any number of servers, on an event-time clock the
  * script controls. Records become events through the same TranscriptReader and normalizer a replay
  * uses (with redaction), so detectors see exactly what a worker would.
