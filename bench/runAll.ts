@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   detectors: () => import('./detectors.bench.js'),
   'kafka-path': () => import('./kafkaPath.bench.js'),
   'content-model': () => import('./contentModel.bench.js'),
+  'embedded-pipeline': () => import('./embeddedPipeline.bench.js'),
 };
 
 const wanted = process.argv.slice(2);

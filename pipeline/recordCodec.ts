@@ -13,6 +13,13 @@ export function busSource(topic: string): string {
   return `bus:${topic}`;
 }
 
+/**
+ * The text each decoded event was read from. Storing an event writes its JSON, and serializing it again cost the
+ * embedded store about as much as inserting its row (BENCHMARKS.md, embedded loops): the record's own text is that
+ * JSON already. Weak, so it goes with the event.
+ */
+const decodedFrom = new WeakMap<McpEvent, string>();
+
 /** The MCP event in a record's value, or why it is not one (the dead letter's error). */
 export function decodeEvent(value: string): { event: McpEvent } | { error: string } {
   let parsed: unknown;
@@ -21,7 +28,17 @@ export function decodeEvent(value: string): { event: McpEvent } | { error: strin
   } catch (error) {
     return { error: `not JSON: ${(error as Error).message}` };
   }
-  return checkedEvent(parsed);
+  const checked = checkedEvent(parsed);
+  if ('event' in checked) decodedFrom.set(checked.event, value);
+  return checked;
+}
+
+/**
+ * An event as JSON text: the record text it was decoded from, or its serialization. Stores call it before anything
+ * else touches the event (a decoded event is not changed on its way to the store).
+ */
+export function encodeEvent(event: McpEvent): string {
+  return decodedFrom.get(event) ?? JSON.stringify(event);
 }
 
 function checkedEvent(value: unknown): { event: McpEvent } | { error: string } {

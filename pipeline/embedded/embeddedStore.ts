@@ -14,6 +14,7 @@ import type {
 } from '../store.js';
 import type { McpAlert } from '../types/mcpAlert.js';
 import type { McpEvent } from '../types/mcpEvent.js';
+import { encodeEvent } from '../recordCodec.js';
 import { openSqliteDatabase, type OpenSqliteOptions, type SqliteDatabase, type SqliteStatement } from './sqliteDatabase.js';
 import { ViewAccumulator, type ServerView, type SessionView } from './viewAccumulator.js';
 
@@ -354,7 +355,7 @@ export class EmbeddedStore implements Store {
       event.mcp.direction ?? null,
       event.gen_ai?.tool?.name ?? null,
       event.event.sequence,
-      JSON.stringify(event),
+      encodeEvent(event),
     );
     return result.changes === 1;
   }
