@@ -15,7 +15,7 @@ export const TAPWIRE_CLI = join(REPO_ROOT, 'dist', 'cli', 'tapwire.js');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 
 /** The TypeScript sources the build compiles (tsconfig.build.json's include). */
-const BUILT_SOURCE_DIRS = ['collectors', 'pipeline', 'detectors', 'cli', 'console', 'bench'];
+const BUILT_SOURCE_DIRS = ['collectors', 'pipeline', 'detectors', 'service', 'cli', 'console', 'bench'];
 let checkedBuild = false;
 
 /** The newest modification time of the .ts files under `dir`. */
