@@ -6,6 +6,7 @@ import { runGroupDetectorIfConfigured } from '../../service/groupDetector.js';
 import { StopSignal } from '../../service/stopSignal.js';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
 import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
+import { runEmbeddedLoop } from '../../service/embeddedLoop.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 
 const spec = {
@@ -36,8 +37,6 @@ ${ALLOW_EMPTY_HELP}`,
   },
 } as const;
 
-const IDLE_POLL_MS = 250;
-
 /** Entry point of `tapwire detect`. */
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(spec, argv);
@@ -64,16 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     watcher?.start();
     logger.info({ home: detector.paths.root, position: detector.worker.committedOffset, detectors: detector.detection.runtime.detectors.map((d) => d.id), rules: detector.detection.ruleSet.rules.length }, 'detector worker started');
-    while (!stop.stopping) {
-      const read = await detector.worker.step();
-      if (read > 0) continue;
-      if (o.once) {
-        await detector.worker.releaseHeld();
-        break;
-      }
-      await detector.worker.releaseHeld(Date.now() - detector.detection.runtime.reorder.latenessMs);
-      await stop.sleep(IDLE_POLL_MS);
-    }
+    await runEmbeddedLoop(detector, { logger, stop, ...(o.once ? { once: true } : {}) });
     logger.info({ ...detector.worker.totals, position: detector.worker.committedOffset }, o.once ? 'caught up' : 'stopped');
     return 0;
   } finally {

@@ -1,16 +1,14 @@
 /**
  * `tapwire up`: everything one machine needs, in one process — the store sync (bus → store), the detector worker,
- * the rule watcher, and scheduled jobs (node-cron): detector roll-ups (Detector.onTick at the event-time watermark)
- * and pruning of bus records every consumer has processed. Jobs only raise flags; the main loop runs them between
- * batches, so nothing touches the state or the store concurrently.
+ * the rule watcher, and scheduled jobs: detector roll-ups and pruning of bus records every consumer has processed
+ * (the loop is service/embeddedLoop.ts); this command parses its options and prints each alert as it is raised.
  */
 import { noticeBusReset } from '../../service/busResetNotice.js';
 import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
-import { schedule, validate, type ScheduledTask } from 'node-cron';
+import { validate } from 'node-cron';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
-import { TOPICS } from '../../pipeline/bus.js';
 import { createLogger } from '../../pipeline/logger.js';
-import { syncStoreFromBus } from '../../service/storeSync.js';
+import { runEmbeddedLoop } from '../../service/embeddedLoop.js';
 import { AlertFollower } from '../../service/alertView/alertFollower.js';
 import { LiveAlertPrinter } from '../alertView/alertText.js';
 import { openHomeDetector } from '../../service/detectionSetup.js';
@@ -49,10 +47,6 @@ ${ALLOW_EMPTY_HELP}`,
   },
 } as const;
 
-const IDLE_POLL_MS = 250;
-/** Records kept behind the detector position for the rule pack's warm-up after a restart. */
-const KEEP_BEHIND = 10_000;
-
 function cronOption(value: string | undefined, option: string, fallback: string): string {
   const expression = value ?? fallback;
   if (!validate(expression)) throw new UsageError(`${option}: '${expression}' is not a cron expression`);
@@ -85,11 +79,6 @@ export async function run(argv: string[]): Promise<number> {
   const printer = new LiveAlertPrinter();
   const printAlert = (alert: Parameters<LiveAlertPrinter['line']>[0]): void => void process.stdout.write(printer.line(alert));
   const watcher = new RuleWatcher(detector.detection.ruleSet, { logger });
-  const due = { rollup: false, prune: false };
-  const tasks: ScheduledTask[] = [
-    schedule(rollup, () => void (due.rollup = true), { name: 'tapwire-rollup', noOverlap: true }),
-    schedule(prune, () => void (due.prune = true), { name: 'tapwire-prune', noOverlap: true }),
-  ];
   try {
     watcher.start();
     logger.info({ home: detector.paths.root, rollup, prune, detectors: detector.detection.runtime.detectors.map((d) => d.id) }, 'tapwire up');
@@ -97,34 +86,11 @@ export async function run(argv: string[]): Promise<number> {
       `tapwire up: ${detector.paths.root} · ${detector.detection.ruleSet.rules.length} rules · ${detector.detection.runtime.detectors.length} stateful detectors · ` +
         'alerts print here as they are raised (Ctrl-C stops)\n',
     );
-    while (!stop.stopping) {
-      const synced = await syncStoreFromBus(bus, store);
-      if (synced.deadLettered > 0) logger.warn({ deadLettered: synced.deadLettered }, 'invalid events moved to the dead-letter topic');
-      let read = 0;
-      while (!stop.stopping && (read = await worker.step()) > 0) await follower.drain(printAlert);
-      if (due.rollup) {
-        due.rollup = false;
-        const alerts = await worker.tick();
-        logger.info({ alerts }, 'roll-up done');
-        await follower.drain(printAlert);
-      }
-      if (due.prune) {
-        due.prune = false;
-        const pruned = bus.prune(TOPICS.events, worker.committedOffset - KEEP_BEHIND);
-        logger.info({ pruned }, 'bus pruned');
-      }
-      if (read === 0) {
-        await worker.releaseHeld(Date.now() - detector.detection.runtime.reorder.latenessMs);
-        await follower.drain(printAlert);
-        await stop.sleep(IDLE_POLL_MS);
-      }
-    }
-    await follower.drain(printAlert);
+    await runEmbeddedLoop(detector, { logger, stop, syncStore: true, rollup, prune, afterAlerts: () => follower.drain(printAlert) });
     logger.info({ ...worker.totals }, 'stopped');
     process.stderr.write(`tapwire up: stopped after ${worker.totals.events} events and ${worker.totals.newAlerts} new alerts\n`);
     return 0;
   } finally {
-    for (const task of tasks) await task.destroy();
     await watcher.stop();
     await detector.close();
   }

@@ -1,0 +1,74 @@
+/**
+ * The embedded pipeline's main loop, as `tapwire detect` and `tapwire up` run it: the store sync (bus → store, `up`
+ * only), the detector worker's batches, the release of events held for reordering once the bus is idle, and the
+ * scheduled jobs (node-cron): roll-ups (Detector.onTick at the event-time watermark) and pruning of bus records every
+ * consumer has processed. Jobs only raise flags; the loop runs them between batches, so nothing touches the state or
+ * the store concurrently.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import { TOPICS } from '../pipeline/bus.js';
+import type { Logger } from '../pipeline/logger.js';
+import type { HomeDetector } from './detectionSetup.js';
+import type { StopSignal } from './stopSignal.js';
+import { syncStoreFromBus } from './storeSync.js';
+
+const IDLE_POLL_MS = 250;
+/** Records kept behind the detector position for the rule pack's warm-up after a restart. */
+const KEEP_BEHIND = 10_000;
+
+export interface EmbeddedLoopOptions {
+  logger: Logger;
+  stop: StopSignal;
+  /** Process what the bus holds, release everything held, and return (`detect --once`). */
+  once?: boolean;
+  /** Also move events from the bus into the store (`up`; the query commands do it otherwise). */
+  syncStore?: boolean;
+  /** Cron expression of the roll-ups; none without it. */
+  rollup?: string;
+  /** Cron expression of bus pruning; none without it. */
+  prune?: string;
+  /** Called after each step that may have raised alerts (`up` prints them). */
+  afterAlerts?: () => Promise<unknown>;
+}
+
+/** Runs the loop until stopped (or, with `once`, until the bus is drained). */
+export async function runEmbeddedLoop(detector: HomeDetector, options: EmbeddedLoopOptions): Promise<void> {
+  const { bus, store, worker } = detector;
+  const { logger, stop } = options;
+  const afterAlerts = options.afterAlerts ?? (async () => undefined);
+  const due = { rollup: false, prune: false };
+  const tasks: ScheduledTask[] = [];
+  if (options.rollup) tasks.push(schedule(options.rollup, () => void (due.rollup = true), { name: 'tapwire-rollup', noOverlap: true }));
+  if (options.prune) tasks.push(schedule(options.prune, () => void (due.prune = true), { name: 'tapwire-prune', noOverlap: true }));
+  try {
+    while (!stop.stopping) {
+      if (options.syncStore) {
+        const synced = await syncStoreFromBus(bus, store);
+        if (synced.deadLettered > 0) logger.warn({ deadLettered: synced.deadLettered }, 'invalid events moved to the dead-letter topic');
+      }
+      let read = 0;
+      while (!stop.stopping && (read = await worker.step()) > 0) await afterAlerts();
+      if (due.rollup) {
+        due.rollup = false;
+        logger.info({ alerts: await worker.tick() }, 'roll-up done');
+        await afterAlerts();
+      }
+      if (due.prune) {
+        due.prune = false;
+        logger.info({ pruned: bus.prune(TOPICS.events, worker.committedOffset - KEEP_BEHIND) }, 'bus pruned');
+      }
+      if (read > 0) continue;
+      if (options.once) {
+        await worker.releaseHeld();
+        await afterAlerts();
+        return;
+      }
+      await worker.releaseHeld(Date.now() - detector.detection.runtime.reorder.latenessMs);
+      await afterAlerts();
+      await stop.sleep(IDLE_POLL_MS);
+    }
+    await afterAlerts();
+  } finally {
+    for (const task of tasks) await task.destroy();
+  }
+}
