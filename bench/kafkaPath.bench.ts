@@ -171,7 +171,7 @@ export async function run(): Promise<string> {
       // Same-run ratios stay comparable; absolute rates drop with whatever else runs on the 2 cores.
       `Load average (1/5/15 min) when the measurements ended: ${loadavg().map((l) => fmt(l, 1)).join(' / ')} on ${availableParallelism()} cores.`,
       '',
-      `Workload: ${fmt(events.length)} events (${fmt(SESSIONS)} sessions on ${fmt(SERVERS)} servers, from the detectors benchmark). Both paths run the rule pack and every stateful detector. **Kafka here is the wire-protocol test broker (test/support/kafkaTestBroker.ts) in the same process, and Elasticsearch is @elastic/elasticsearch-mock**: the figures measure Tapwire's own work on the path, not a cluster; both share the machine's 2 cores with the workers.`,
+      `Workload: ${fmt(events.length)} events (${fmt(SESSIONS)} sessions on ${fmt(SERVERS)} servers, from the detectors benchmark). Both paths run the rule pack and every stateful detector. **In the second row Kafka is the wire-protocol test broker (test/support/kafkaTestBroker.ts) in the same process and Elasticsearch is @elastic/elasticsearch-mock**: that row measures Tapwire's own work on the path, not a cluster; the real-engine row runs the same path against the engines of scripts/services.sh.`,
       '',
       '| path | collector publish, events/s | end to end into the sink, events/s | relative | CPU s / 1000 events: this process | Kafka JVM / ES JVM | alerts |',
       '|---|---|---|---|---|---|---|',
