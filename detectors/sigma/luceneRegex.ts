@@ -358,12 +358,32 @@ function firstInRunExpression(sequence: Sequence): string | undefined {
   return `(.*${writeSet(run.complement())})?((${c}*)&~(.*${l}.*))${l}${c}{${gap.min}}.*`;
 }
 
+/**
+ * The sequence with each gap `G{0,n}` that follows `.*` and one character of X searched as `(G∖X){0,n}`: if X at
+ * some position starts a match, the last X character before the gap's end starts one too (its gap is the tail of
+ * the first one, so within G and no longer), and that one's gap holds no X. Same matches; but the automaton follows
+ * one start at a time instead of every X seen inside the gap (`\p{Latin}[^\s]{0,60}\p{Cyrillic}`).
+ */
+function withLastStartGaps(sequence: Sequence): Sequence {
+  const spread = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spread) : [node]);
+  const seq = sequence.flatMap(spread);
+  return seq.flatMap((node, i): RegexNode[] => {
+    const start = seq[i - 1];
+    if (i < 2 || seq[i - 2] !== PAD || start?.t !== 'set' || node.t !== 'rep' || node.item.t !== 'set' || node.min !== 0) return [node];
+    const set = node.item.set.intersect(start.set.complement());
+    // Every gap character is an X: the last X is right before the gap's end, and the gap is empty.
+    return set.empty ? [] : [{ ...node, item: { t: 'set', set } }];
+  });
+}
+
 /** Lucene expressions, any of which matches a whole value exactly when the sequences' search finds a match in it. */
 function searchExpressions(sequences: readonly Sequence[]): string[] {
   const out: Sequence[] = [];
   for (const seq of sequences) withoutAssertions([PAD, ...seq, PAD], out);
   const expressions = out.map((seq) => {
     if (deterministicStates(seq, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(seq.length === 0 ? [] : seq));
+    const narrowed = withLastStartGaps(seq);
+    if (deterministicStates(narrowed, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(narrowed));
     const rewritten = firstInRunExpression(seq);
     if (rewritten === undefined) {
       throw new UnsupportedRegexError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), beyond what Elasticsearch runs in reasonable time`);
