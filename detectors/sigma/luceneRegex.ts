@@ -335,6 +335,9 @@ export function deterministicStates(seq: Sequence, cap: number): number {
  */
 export const MAX_DETERMINISTIC_STATES = 2_000;
 
+/** A sequence's nested concatenations as one flat list of nodes. */
+const spreadCats = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spreadCats) : [node]);
+
 /**
  * `.*L C{m,n}.*` where every character L can hold is in C (a key prefix and its body: `AIza[0-9A-Za-z_-]{35}`), as
  * an expression whose automaton stays small. A match lies inside one run of C characters, and the first occurrence
@@ -344,8 +347,7 @@ export const MAX_DETERMINISTIC_STATES = 2_000;
  * (`~`) and intersection (`&`) in query_string expressions. Undefined for any other shape.
  */
 function firstInRunExpression(sequence: Sequence): string | undefined {
-  const spread = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spread) : [node]);
-  const seq = sequence.flatMap(spread);
+  const seq = sequence.flatMap(spreadCats);
   const gap = seq.at(-2);
   if (seq.length < 4 || seq[0] !== PAD || seq.at(-1) !== PAD || gap?.t !== 'rep' || gap.item.t !== 'set' || gap.min === 0) return undefined;
   const run = gap.item.set;
@@ -365,8 +367,7 @@ function firstInRunExpression(sequence: Sequence): string | undefined {
  * one start at a time instead of every X seen inside the gap (`\p{Latin}[^\s]{0,60}\p{Cyrillic}`).
  */
 function withLastStartGaps(sequence: Sequence): Sequence {
-  const spread = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spread) : [node]);
-  const seq = sequence.flatMap(spread);
+  const seq = sequence.flatMap(spreadCats);
   return seq.flatMap((node, i): RegexNode[] => {
     const start = seq[i - 1];
     if (i < 2 || seq[i - 2] !== PAD || start?.t !== 'set' || node.t !== 'rep' || node.item.t !== 'set' || node.min !== 0) return [node];
