@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'http-proxy': () => import('./httpProxy.bench.js'),
   detectors: () => import('./detectors.bench.js'),
   'kafka-path': () => import('./kafkaPath.bench.js'),
+  'fleet-taps': () => import('./fleetTaps.bench.js'),
   'content-model': () => import('./contentModel.bench.js'),
   'embedded-pipeline': () => import('./embeddedPipeline.bench.js'),
 };

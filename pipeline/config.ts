@@ -21,11 +21,16 @@ export interface KafkaTopicNames {
   serverEvents?: string;
 }
 
-/** TLS for the Kafka connection: `ca`, `cert` and `key` are PEM text or paths of PEM files. */
+/**
+ * TLS for the Kafka connection: `ca`, `cert` and `key` are PEM text or paths of PEM files (`cert` and `key` only when
+ * the brokers ask for a client certificate); `servername` is the name the brokers' certificates are checked against
+ * (and sent as SNI) when it differs from the address dialled.
+ */
 export interface KafkaTlsSettings {
   ca?: string;
   cert?: string;
   key?: string;
+  servername?: string;
   rejectUnauthorized?: boolean;
 }
 

@@ -14,7 +14,9 @@
 #
 # Security: both engines listen on loopback only. Elasticsearch runs with security off (no TLS, no auth): acceptable
 # for a loopback test cluster, never for a deployment. Kafka also opens a SASL/PLAIN listener whose test password is
-# written to a 0600 file, never printed.
+# written to a 0600 file, never printed, and a TLS listener that requires a client certificate: a test CA, the
+# broker's keystore and one client certificate are made with openssl under $RUN/kafka/tls (keys 0600, the CA's key
+# deleted once it has signed both).
 set -euo pipefail
 
 KAFKA_VERSION=${TAPWIRE_KAFKA_VERSION:-4.1.1}
@@ -22,6 +24,7 @@ ES_VERSION=${TAPWIRE_ES_VERSION:-9.4.3}
 KAFKA_PORT=${TAPWIRE_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${TAPWIRE_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_SASL_PORT=${TAPWIRE_KAFKA_SASL_PORT:-19094}
+KAFKA_TLS_PORT=${TAPWIRE_KAFKA_TLS_PORT:-19095}
 ES_PORT=${TAPWIRE_ES_PORT:-19200}
 ES_TRANSPORT_PORT=${TAPWIRE_ES_TRANSPORT_PORT:-19300}
 KAFKA_HEAP=${TAPWIRE_KAFKA_HEAP:-512m}
@@ -37,6 +40,7 @@ RUN=${TAPWIRE_SERVICES_RUN:-$DEFAULT_RUN}
 
 KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
 KAFKA_RUN=$RUN/kafka
+KAFKA_TLS=$KAFKA_RUN/tls
 # The unpacked distribution is shared by every instance (read-only to them); config, data and logs are per instance.
 ES_HOME=${TAPWIRE_ES_HOME:-$DEFAULT_RUN/elasticsearch-$ES_VERSION}
 ES_RUN=$RUN/elasticsearch
@@ -95,24 +99,74 @@ kafka_resolve() {
   rm -rf "$KAFKA_LIBS" && mv "$KAFKA_LIBS.partial" "$KAFKA_LIBS"
 }
 
+random_secret() { head -c 18 /dev/urandom | base64 | tr -d '/+='; }
+
+# A test CA, a broker certificate for 127.0.0.1/localhost in a PKCS#12 keystore, and a client certificate, all from
+# the CA; made once per run directory. The CA's key is deleted after signing: nothing else can be issued from it.
+kafka_tls_material() {
+  if [ -f "$KAFKA_TLS/broker.p12" ] && [ -f "$KAFKA_TLS/client.pem" ]; then return 0; fi
+  command -v openssl >/dev/null || die "kafka: openssl is needed to make the TLS listener's test certificates"
+  rm -rf "$KAFKA_TLS" && mkdir -p "$KAFKA_TLS"
+  (
+    cd "$KAFKA_TLS" && umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 -subj "/CN=Tapwire test CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    issue() { # name subject extensions
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2"
+      printf '%s\n' "$3" > "$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -set_serial "0x$(openssl rand -hex 8)" -days 3650 \
+        -extfile "$1.ext" -out "$1.pem"
+      rm -f "$1.csr" "$1.ext"
+    }
+    issue broker /CN=127.0.0.1 $'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth'
+    issue client /CN=tapwire-test-client 'extendedKeyUsage=clientAuth'
+    random_secret > keystore-password
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker -out broker.p12 \
+      -passout file:keystore-password
+    rm -f ca.key broker.key
+    chmod 644 ca.pem
+  ) >"$KAFKA_RUN/tls.log" 2>&1 || { cat "$KAFKA_RUN/tls.log" >&2; die "kafka: making the TLS test certificates failed"; }
+}
+
+# The TLS listener's settings (server.properties lines). KRaft cannot add an advertised listener to a running broker,
+# so a broker started by an earlier version of this script gets it at its next start (`up` says so).
+kafka_tls_settings() {
+  local password; password=$(cat "$KAFKA_TLS/keystore-password")
+  cat <<EOF
+listener.name.ssl.ssl.keystore.type=PKCS12
+listener.name.ssl.ssl.keystore.location=$KAFKA_TLS/broker.p12
+listener.name.ssl.ssl.keystore.password=$password
+listener.name.ssl.ssl.key.password=$password
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$KAFKA_TLS/ca.pem
+listener.name.ssl.ssl.client.auth=required
+EOF
+}
+
+KAFKA_LISTENERS="PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT"
+KAFKA_ADVERTISED="PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_TLS_PORT"
+KAFKA_PROTOCOLS="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL"
+
 kafka_configure() {
   mkdir -p "$KAFKA_RUN/data"
   if ! [ -f "$KAFKA_RUN/sasl-password" ]; then
-    (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$KAFKA_RUN/sasl-password")
+    (umask 077 && random_secret > "$KAFKA_RUN/sasl-password")
   fi
+  kafka_tls_material
   local password; password=$(cat "$KAFKA_RUN/sasl-password")
   (umask 077 && cat > "$KAFKA_RUN/server.properties" <<EOF
 # Written by scripts/services.sh: one KRaft node that is broker and controller, loopback only.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
+listeners=$KAFKA_LISTENERS
+advertised.listeners=$KAFKA_ADVERTISED
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=$KAFKA_PROTOCOLS
 sasl.enabled.mechanisms=PLAIN
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_tapwire="$password";
+$(kafka_tls_settings)
 log.dirs=$KAFKA_RUN/data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -146,7 +200,10 @@ EOF
 kafka_java() { find_java 17 "${TAPWIRE_KAFKA_JAVA_HOME:-}" || die "kafka: Kafka 4 needs Java 17 or newer; none found (set TAPWIRE_KAFKA_JAVA_HOME)"; }
 
 kafka_up() {
-  if pid_alive "$KAFKA_RUN/kafka.pid" && port_open "$KAFKA_PORT"; then return 0; fi
+  if pid_alive "$KAFKA_RUN/kafka.pid" && port_open "$KAFKA_PORT"; then
+    port_open "$KAFKA_TLS_PORT" || say "kafka: running without the TLS listener (started by an earlier services.sh); restart it to add it: $0 down kafka && $0 up kafka"
+    return 0
+  fi
   if port_open "$KAFKA_PORT"; then
     die "kafka: 127.0.0.1:$KAFKA_PORT is in use by a process this script did not start; stop it or set TAPWIRE_KAFKA_PORT"
   fi
@@ -269,6 +326,12 @@ print_env() {
     echo "KAFKA_SASL_BROKERS=127.0.0.1:$KAFKA_SASL_PORT"
     echo "KAFKA_SASL_USERNAME=tapwire"
     echo "KAFKA_SASL_PASSWORD_FILE=$KAFKA_RUN/sasl-password"
+    if port_open "$KAFKA_TLS_PORT"; then
+      echo "KAFKA_TLS_BROKERS=127.0.0.1:$KAFKA_TLS_PORT"
+      echo "KAFKA_TLS_CA_FILE=$KAFKA_TLS/ca.pem"
+      echo "KAFKA_TLS_CERT_FILE=$KAFKA_TLS/client.pem"
+      echo "KAFKA_TLS_KEY_FILE=$KAFKA_TLS/client.key"
+    fi
   else ok=1; fi
   if pid_alive "$ES_RUN/es.pid"; then echo "ELASTICSEARCH_URL=http://127.0.0.1:$ES_PORT"; else ok=1; fi
   return $ok

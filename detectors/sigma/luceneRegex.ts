@@ -335,17 +335,63 @@ export function deterministicStates(seq: Sequence, cap: number): number {
  */
 export const MAX_DETERMINISTIC_STATES = 2_000;
 
+/** A sequence's nested concatenations as one flat list of nodes. */
+const spreadCats = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spreadCats) : [node]);
+
+/**
+ * `.*L C{m,n}.*` where every character L can hold is in C (a key prefix and its body: `AIza[0-9A-Za-z_-]{35}`), as
+ * an expression whose automaton stays small. A match lies inside one run of C characters, and the first occurrence
+ * of L in that run has at least as many C characters after it as any later one; so searching for that first
+ * occurrence is exact: a run's start, then C characters holding no L (`C*&~(.*L.*)`), then L and m of C. The
+ * automaton then follows one occurrence at a time instead of every L seen inside the gap. Lucene runs complement
+ * (`~`) and intersection (`&`) in query_string expressions. Undefined for any other shape.
+ */
+function firstInRunExpression(sequence: Sequence): string | undefined {
+  const seq = sequence.flatMap(spreadCats);
+  const gap = seq.at(-2);
+  if (seq.length < 4 || seq[0] !== PAD || seq.at(-1) !== PAD || gap?.t !== 'rep' || gap.item.t !== 'set' || gap.min === 0) return undefined;
+  const run = gap.item.set;
+  const literal = seq.slice(1, -2);
+  if (!literal.every((item) => item.t === 'set' && item.set.intersect(run.complement()).empty)) return undefined;
+  // Automaton size: at most one partial L and one count of the gap at a time.
+  if ((literal.length + 1) * (gap.min + 1) > MAX_DETERMINISTIC_STATES) return undefined;
+  const c = writeSet(run);
+  const l = write(cat(literal));
+  return `(.*${writeSet(run.complement())})?((${c}*)&~(.*${l}.*))${l}${c}{${gap.min}}.*`;
+}
+
+/**
+ * The sequence with each gap `G{0,n}` that follows `.*` and one character of X searched as `(G∖X){0,n}`: if X at
+ * some position starts a match, the last X character before the gap's end starts one too (its gap is the tail of
+ * the first one, so within G and no longer), and that one's gap holds no X. Same matches; but the automaton follows
+ * one start at a time instead of every X seen inside the gap (`\p{Latin}[^\s]{0,60}\p{Cyrillic}`).
+ */
+function withLastStartGaps(sequence: Sequence): Sequence {
+  const seq = sequence.flatMap(spreadCats);
+  return seq.flatMap((node, i): RegexNode[] => {
+    const start = seq[i - 1];
+    if (i < 2 || seq[i - 2] !== PAD || start?.t !== 'set' || node.t !== 'rep' || node.item.t !== 'set' || node.min !== 0) return [node];
+    const set = node.item.set.intersect(start.set.complement());
+    // Every gap character is an X: the last X is right before the gap's end, and the gap is empty.
+    return set.empty ? [] : [{ ...node, item: { t: 'set', set } }];
+  });
+}
+
 /** Lucene expressions, any of which matches a whole value exactly when the sequences' search finds a match in it. */
 function searchExpressions(sequences: readonly Sequence[]): string[] {
   const out: Sequence[] = [];
   for (const seq of sequences) withoutAssertions([PAD, ...seq, PAD], out);
-  for (const seq of out) {
-    const states = deterministicStates(seq, MAX_DETERMINISTIC_STATES);
-    if (states > MAX_DETERMINISTIC_STATES) {
+  const expressions = out.map((seq) => {
+    if (deterministicStates(seq, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(seq.length === 0 ? [] : seq));
+    const narrowed = withLastStartGaps(seq);
+    if (deterministicStates(narrowed, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(narrowed));
+    const rewritten = firstInRunExpression(seq);
+    if (rewritten === undefined) {
       throw new UnsupportedRegexError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), beyond what Elasticsearch runs in reasonable time`);
     }
-  }
-  return [...new Set(out.map((seq) => write(cat(seq.length === 0 ? [] : seq))))];
+    return rewritten;
+  });
+  return [...new Set(expressions)];
 }
 
 /**

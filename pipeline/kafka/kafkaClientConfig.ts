@@ -1,6 +1,6 @@
 /**
  * Turns the `kafka` section of tapwire.yaml into a kafkajs client configuration: brokers, TLS (PEM text or PEM file
- * paths), SASL (plain, SCRAM-SHA-256/512), and kafkajs's own logging routed into pino. Collectors and workers differ
+ * paths, servername; handshake errors reworded by kafkaTlsSocket.ts), SASL (plain, SCRAM-SHA-256/512), and kafkajs's own logging routed into pino. Collectors and workers differ
  * in how long the client keeps retrying: a collector gives up quickly because its spool takes over, a worker rides
  * out an outage.
  */
@@ -9,6 +9,7 @@ import { logLevel, type KafkaConfig, type LogEntry, type RetryOptions, type SASL
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaSaslSettings, KafkaSettings, KafkaTlsSettings } from '../config.js';
 import type { Logger } from '../logger.js';
+import { tlsSocketFactory } from './kafkaTlsSocket.js';
 
 /** Who uses the client: a collector (taps, proxy), a worker (detectors), or a short-lived command. */
 export type KafkaRole = 'collector' | 'worker' | 'command';
@@ -31,7 +32,7 @@ export function kafkaClientConfig(settings: KafkaSettings, role: KafkaRole, clie
     connectionTimeout: role === 'collector' ? 1000 : 3000,
     requestTimeout: 30_000,
     retry: KAFKA_RETRY[role],
-    ...(settings.ssl !== undefined && settings.ssl !== false ? { ssl: settings.ssl === true ? true : tlsOptions(settings.ssl) } : {}),
+    ...(settings.ssl !== undefined && settings.ssl !== false ? tlsConfig(settings.ssl) : {}),
     ...(settings.sasl ? { sasl: saslOptions(settings.sasl) } : {}),
     // kafkajs's errors only: Tapwire logs rebalances and retries itself, with their context.
     logLevel: logger ? logLevel.ERROR : logLevel.NOTHING,
@@ -39,13 +40,33 @@ export function kafkaClientConfig(settings: KafkaSettings, role: KafkaRole, clie
   };
 }
 
-/** TLS options: each of ca, cert and key is PEM text, or the path of a PEM file. */
+/** TLS on every connection, through sockets whose handshake errors name the setting to fix (kafkaTlsSocket.ts). */
+function tlsConfig(tls: true | KafkaTlsSettings): Pick<KafkaConfig, 'ssl' | 'socketFactory'> {
+  const ca = tls === true || tls.ca === undefined ? "Node's bundled root CAs (set kafka.ssl.ca for a private CA)" : `the CA in kafka.ssl.ca (${tls.ca.includes('-----BEGIN') ? 'PEM text' : tls.ca})`;
+  return { ssl: tls === true ? true : tlsOptions(tls), socketFactory: tlsSocketFactory(ca) };
+}
+
+/** TLS options: each of ca, cert and key is PEM text, or the path of a PEM file (a file that cannot be read names its field). */
 function tlsOptions(tls: KafkaTlsSettings): ConnectionOptions {
-  const pem = (value: string | undefined): string | undefined => (value === undefined ? undefined : value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8'));
-  const ca = pem(tls.ca);
-  const cert = pem(tls.cert);
-  const key = pem(tls.key);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}) };
+  const pem = (field: 'ca' | 'cert' | 'key'): string | undefined => {
+    const value = tls[field];
+    if (value === undefined || value.includes('-----BEGIN')) return value;
+    try {
+      return readFileSync(value, 'utf8');
+    } catch (error) {
+      throw new Error(`kafka.ssl.${field}: cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  const ca = pem('ca');
+  const cert = pem('cert');
+  const key = pem('key');
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
+  };
 }
 
 /** SASL credentials; kafkajs types each mechanism separately. */

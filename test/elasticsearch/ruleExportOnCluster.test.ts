@@ -3,7 +3,8 @@
  * is turned into events as `tapwire rules test` does (cli/ruleTesting), the events are indexed with Tapwire's
  * messages mappings (and the derived text fields the store adds), and every exported query runs on the cluster
  * as Kibana runs a Lucene rule (query_string). Per rule and case, "the query hits one of the case's events" must
- * equal "the engine raises the rule's alert on them". Runs only when ELASTICSEARCH_URL is set; it uses an index
+ * equal "the engine raises the rule's alert on them", and no query may hold a clause the cluster silently turns into
+ * "match nothing" (a regex past Lucene's determinization limit). Runs only when ELASTICSEARCH_URL is set; it uses an index
  * of its own and deletes it afterwards.
  *
  * The integ-test-zip distribution lacks the wildcard, match_only_text and constant_keyword types; where the cluster
@@ -149,5 +150,17 @@ describe.skipIf(!url)(`exported Kibana rules on a real cluster${url ? '' : ` (${
     console.log(`ruleExportOnCluster: ${identical.length} of ${total} rules exported with identical verdicts on ${cases.length} test cases (${exported.skipped.length} skipped)`);
     expect(disagreements).toEqual([]);
     expect(identical.length).toBe(exported.rules.length);
+  }, 600_000);
+
+  // Past Lucene's determinization limit query_string does not fail: the field's clause becomes "match nothing", so
+  // the rule would run without error and never alert. The cluster's own explanation of each query shows it.
+  it('no exported query has a clause the cluster turns into "match nothing"', async () => {
+    const emptied: string[] = [];
+    for (const rule of exported.rules) {
+      const response = await client.indices.validateQuery({ index, explain: true, query: { query_string: { query: rule.query, analyze_wildcard: true } } });
+      const explanation = response.explanations?.map((e) => e.explanation ?? e.error ?? '').join('\n') ?? '';
+      if (!response.valid || /MatchNoDocsQuery\("failed/.test(explanation)) emptied.push(`${rule.name}: ${explanation.slice(0, 300)}`);
+    }
+    expect(emptied).toEqual([]);
   }, 600_000);
 });
