@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { normalizeForDetection, type NormalizationFinding } from '../textNormalization.js';
 import { structuralSignals, type StructuralSignal } from '../structuralSignals.js';
 import { bestClass, quantizedHead, quantizedScore, topContributions, type Contribution, type LinearHead, type QuantizedHead } from './linearHead.js';
-import { TextFeaturizer, type SparseVector } from './textFeatures.js';
+import { LEGACY_FEATURES, TextFeaturizer, type FeatureSpec, type SparseVector } from './textFeatures.js';
 
 /** Which head reads a text. */
 export type ContentHead = 'documentation' | 'content';
@@ -35,6 +35,8 @@ export interface WindowSpec {
 export interface ContentModelParts {
   version: string;
   bits: number;
+  /** Feature families (absent in artifacts older than this field: LEGACY_FEATURES). */
+  features?: FeatureSpec;
   heads: Record<ContentHead, ScoredHead>;
   /** The attack classes each head names, and the softmax heads that name them. */
   classes: Record<ContentHead, readonly string[]>;
@@ -140,7 +142,7 @@ export class ContentModel {
   private readonly scoring: Record<ContentHead, QuantizedHead>;
 
   constructor(readonly parts: ContentModelParts) {
-    this.featurizer = new TextFeaturizer(parts.bits);
+    this.featurizer = new TextFeaturizer(parts.bits, parts.features ?? LEGACY_FEATURES);
     this.scoring = { documentation: quantizedHead(parts.heads.documentation), content: quantizedHead(parts.heads.content) };
   }
 
