@@ -24,8 +24,6 @@ export interface TrainSettings {
    * the same), shared equally by its template groups, so one large templated source does not define "malicious".
    */
   sourcePower: number;
-  /** What a long malicious text trains as: the whole text, or its highest window under a first-pass head. */
-  maliciousWindow: 'whole' | 'best';
   epochs: number;
   learningRate: number;
   l2: number;
@@ -42,14 +40,13 @@ export interface TrainSettings {
 export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
   bits: 18,
   classBits: 16,
-  features: { charGrams: true, signalWeight: 1 },
-  sourcePower: 1,
-  maliciousWindow: 'whole',
+  features: { charGrams: false, signalWeight: 4 },
+  sourcePower: 0.5,
   epochs: 6,
   learningRate: 0.2,
-  l2: 1e-6,
+  l2: 1e-4,
   seed: 20261203,
-  window: { words: 120, stride: 60 },
+  window: { words: 30, stride: 15 },
   folds: 5,
   falsePositiveTarget: 0.01,
   huntFalsePositiveTarget: 0.05,
@@ -136,23 +133,15 @@ function trainHeads(items: readonly FeaturizedRecord[], classes: ContentModelPar
   const groups = new Map(items.map((item, k) => [item, groupIds[k] as string]));
   const options = (bits: number, salt: number): TrainingOptions => ({ bits, epochs: settings.epochs, learningRate: settings.learningRate, l2: settings.l2, seed: settings.seed + seedOffset * 101 + salt });
   const binary = (head: ContentHead, salt: number): LinearHead => {
-    // Benign text is benign in every window, so its windows are examples too (scoring reads windows). Where in a
-    // long malicious text the attack sits is not labelled: a first pass trains on the whole text; with
-    // `maliciousWindow: 'best'` a second pass trains on the window the first pass scores highest (multiple-instance
-    // learning: a padded page then teaches the injected paragraph, not the page around it).
-    const train = (pick: (item: FeaturizedRecord) => SparseVector): LinearHead => {
-      const inputs = items.filter((i) => i.head === head).flatMap((item) => (item.record.label === 'malicious' ? [{ item, x: pick(item), y: 1 }] : item.windows.slice(0, MAX_BENIGN_WINDOWS).map((x) => ({ item, x, y: 0 }))));
-      const weights = exampleWeights(inputs, groups, settings.sourcePower);
-      return trainBinary(
-        inputs.map((e, k) => ({ x: e.x, y: e.y, weight: weights[k] as number })),
-        options(settings.bits, salt),
-      );
-    };
-    let trained = train((item) => item.whole);
-    if (settings.maliciousWindow === 'best') {
-      const first = trained;
-      trained = train((item) => (item.windows.length < 2 ? item.whole : item.windows.reduce((a, b) => (headScore(first, b) > headScore(first, a) ? b : a))));
-    }
+    // Benign text is benign in every window, so its windows are examples too (scoring reads windows); where in a
+    // long malicious text the attack sits is unknown, so it counts as a whole. (Training on the window a first
+    // pass scores highest instead was measured and did not pay: DETECTION.md.)
+    const inputs = items.filter((i) => i.head === head).flatMap((item) => (item.record.label === 'malicious' ? [{ item, x: item.whole, y: 1 }] : item.windows.slice(0, MAX_BENIGN_WINDOWS).map((x) => ({ item, x, y: 0 }))));
+    const weights = exampleWeights(inputs, groups, settings.sourcePower);
+    const trained = trainBinary(
+      inputs.map((e, k) => ({ x: e.x, y: e.y, weight: weights[k] as number })),
+      options(settings.bits, salt),
+    );
     roundToArtifact(trained.weights);
     return trained;
   };
