@@ -5,6 +5,7 @@
  */
 import { argumentHijack } from './structural/argumentHijack.js';
 import { directedDestinations } from './structural/directedDestinations.js';
+import { harmfulCapability } from './structural/harmfulCapability.js';
 import { injectedInstructions } from './structural/injectedInstructions.js';
 import { preferenceClaims } from './structural/preferenceClaims.js';
 import { prerequisiteCall } from './structural/prerequisiteCall.js';
@@ -15,7 +16,7 @@ import { toolShadowing } from './structural/toolShadowing.js';
 export type { ForeignTool, SignalContext, StructuralSignal, TextKind } from './structural/structuralDetector.js';
 
 /** Every tier-1 detector. */
-export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowing, prerequisiteCall, argumentHijack, preferenceClaims, directedDestinations, secrecyUrgency, injectedInstructions];
+export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowing, prerequisiteCall, argumentHijack, preferenceClaims, directedDestinations, secrecyUrgency, injectedInstructions, harmfulCapability];
 
 /** The signals of every tier-1 detector that reads `kind` text, in detector order. `text` should be normalized. */
 export function structuralSignals(text: string, kind: 'documentation' | 'content', context: SignalContext = {}): StructuralSignal[] {
