@@ -11,7 +11,7 @@ const SELF = String.raw`(?:this|our|the\s+present|my)\s+(?:tool|function|service
 
 /** Cue, weight, pattern. */
 const CUES: readonly (readonly [string, number, RegExp])[] = [
-  ['self_superlative', 2, new RegExp(String.raw`\b(?:${SELF}\s+is\s+(?:the|by\s+far\s+the)\s+|the\s+)(?:best|greatest|finest|most\s+(?:trusted|reliable|accurate|advanced|powerful|popular|secure|capable|recommended|widely\s+used))\s+(?:\w+\s+){0,2}(?:tool|function|service|option|choice|solution|api)s?\b(?:\s+(?:in\s+the\s+world|ever|available|on\s+the\s+market|there\s+is))?`, 'gi')],
+  ['self_superlative', 3, new RegExp(String.raw`\b(?:${SELF}\s+is\s+(?:the|by\s+far\s+the)\s+|the\s+)(?:best|greatest|finest|most\s+(?:trusted|reliable|accurate|advanced|powerful|popular|secure|capable|recommended|widely\s+used))\s+(?:\w+\s+){0,2}(?:tool|function|service|option|choice|solution|api)s?\b(?:\s+(?:in\s+the\s+world|ever|available|on\s+the\s+market|there\s+is))?`, 'gi')],
   ['superlative', 1, /\b(?:world'?s\s+(?:best|leading|first|most|number\s+one)|number\s+one|#\s?1\b|top[-\s]rated|industry[-\s]leading|unmatched|unrivall?ed|unparall?eled|unbeatable|second\s+to\s+none|best[-\s]in[-\s]class|gold\s+standard)\b/gi],
   ['usage_statistic', 2, /\b(?:used|trusted|preferred|chosen|loved|relied\s+(?:up)?on|recommended)\s+by\s+(?:over\s+|more\s+than\s+|nearly\s+|almost\s+)?(?:\d[\d,.]*\s*(?:%|percent|k\b|m\b|million|thousand|billion)|(?:most|all|millions\s+of|thousands\s+of)\s+(?:users|developers|experts|professionals|companies|agents|ai))/gi],
   // "Always use this tool" is also how real servers say when a tool applies; it counts, but does not signal alone.
