@@ -29,6 +29,13 @@ const INJECTION: readonly (readonly [string, RegExp])[] = [
   ['cover_tracks', /\b(?:then|and|afterwards?|after\s+that|finally)\s*,?\s+(?:delete|remove|erase|clear|wipe)\s+(?:the\s+|this\s+|that\s+|your\s+|any\s+)?(?:sent|original|outgoing|forwarded)\s+(?:e-?mails?|messages?|mails?|records?|files?)\b|\b(?:delete|remove|erase)\s+(?:this|these|the)\s+(?:instructions?|message|note)\s+(?:afterwards|after\s+(?:reading|completing|you))/gi],
   // An order about the reader's own answer: data has no business shaping the assistant's reply.
   ['response_directive', /\b(?:in|into|to|within|throughout|at\s+the\s+(?:end|start|beginning|top|bottom)\s+of)\s+your\s+(?:response|reply|answer|output|summary|next\s+message)s?\b|\byour\s+(?:response|reply|answer|output)s?\s+(?:should|must|needs?\s+to|has\s+to|shall)\b|\b(?:write|compose|format|phrase|give|start|begin|end|structure)\s+(?:your|the\s+(?:entire|whole))\s+(?:response|reply|answer)\b/gi],
+  // Reshaping the reader's answer or work: "modify your answer to…", "merge the code below into your solution".
+  ['reshape_answer', /\b(?:modify|augment|enhance|enrich|amend|alter|adjust|render|rewrite|reformat|provide|write|give|deliver|format|present|scramble|jumble|rearrange|reverse|encode|translate|group|remove|replace|include|insert|embed|append|add|prepend|inject)\b[^.\n]{0,60}?\b(?:your|the\s+assistant'?s)\s+(?:answers?|repl(?:y|ies)|responses?|output|elucidation|explanation)\b|\b(?:integrate|incorporate|merge|blend|meld|embed|append|insert|inject|assimilate)\b[^.\n]{0,60}?\b(?:in|into|to|within)\s+your\s+(?:solution|implementation|codebase|algorithm|code|program|script)\b|\byour\s+(?:answer|reply|response)'s\b/gi],
+  // A forged user turn or task switch inside data: "New user query: I am the user. The previous task has been completed."
+  ['fake_user_turn', /(?:^|\n)\s*(?:new|next|updated|follow-?up)\s+(?:user\s+)?(?:query|request|message|prompt|instruction)\s*:|\bI\s+am\s+(?:the|your)\s+(?:user|owner|admin(?:istrator)?|developer|operator)\b|\b(?:the\s+)?(?:previous|prior|original|earlier|current)\s+task\s+(?:has\s+been|is|was)\s+(?:completed|done|finished|cancell?ed|over|obsolete)\b|\b(?:finish|complete|do|perform|handle)\s+(?:the|this|my)\s+(?:new|following|urgent|other)\s+task\s+first\b/gi],
+  // An order to call a named tool, inside data: "Please use the write_file tool to …", "… by using read_text_file tool".
+  ['call_tool', /(?:^|[.!?:]\s+|\n\s*(?:\d+[.)]\s*|[-*]\s+)?)(?:please\s+|now\s+|then\s+|first\s*,?\s+)?(?:use|call|invoke|run|execute)\s+(?:the\s+)?['"\x60]?[a-z][a-z\d]*_[a-z\d_]+['"\x60]?\s+(?:tool|function)\s+to\b|\bby\s+(?:using|calling|invoking)\s+(?:the\s+)?['"\x60]?[a-z][a-z\d]*_[a-z\d_]+['"\x60]?\s+(?:tool|function)\b/g],
+  ['you_must_act', /\byou\s+(?:must|MUST|have\s+to|are\s+required\s+to|shall)\s+(?:now\s+|also\s+|immediately\s+|always\s+)?(?:add|call|invoke|send|forward|transfer|delete|execute|email|post|upload|include|append)\b[^.\n]{0,60}?\b(?:in|to|into)\s+(?:the\s+|your\s+)?(?:final\s+)?(?:plan|answer|response|reply|output|list|call|request|recipients?|address)\b/gi],
   ['stop_and_do', /\b(?:stop|halt|pause)\s+(?:what\s+you\s+are\s+doing|your\s+(?:current\s+)?task|the\s+current\s+task)\b|\bbefore\s+(?:you\s+)?(?:continue|proceed|respond|answer|summari[sz]e)\b[^.\n]{0,30}?\byou\s+(?:must|need\s+to|have\s+to|should)\b/gi],
 ];
 
@@ -41,7 +48,7 @@ const TRANSFER: readonly (readonly [string, RegExp])[] = [
  * say where results go. A definition telling the model to finish a task-first errand ("before you can solve the
  * task I gave you") or carrying a message "to you" is injection in either place.
  */
-const CONTENT_ONLY = new Set(['addressed_to_model', 'new_task', 'response_directive', 'send_data_to', 'cover_tracks']);
+const CONTENT_ONLY = new Set(['addressed_to_model', 'new_task', 'response_directive', 'send_data_to', 'cover_tracks', 'reshape_answer', 'fake_user_turn', 'call_tool', 'you_must_act']);
 
 export const injectedInstructions: StructuralDetector = {
   id: 'injected_instruction',
