@@ -27,7 +27,7 @@ const CUES: readonly (readonly [string, boolean, RegExp])[] = [
   ['exfiltration', false, /\bcovert\s+(?:channels?|timing|tunnel\w*|transfer|communication)\b|\b(?:hid(?:e|es|ing)|smuggl\w+|tunnel\w*|encod\w+)\s+(?:\w+\s+){0,2}?data\s+(?:in|into|inside|through|via|over)\s+(?:\w+\s+){0,2}?(?:dns|icmp|ntp|packets?|headers?|timestamps?|subdomains?|queries)\b/gi],
   ['credential_theft', false, new RegExp(String.raw`\b(?:steal\w*|harvest\w*|sniff\w*|siphon\w*|exfiltrat\w*|grab\w*|phish\w*|dump\w*|extract\w*|decrypt\w*|captur\w*|intercept\w*|crack\w*|brute[-\s]?forc\w*|forg(?:e|es|ed|ing))\s+(?:[\w()'-]+\s+){0,3}?${CREDENTIALS}\b|\b(?:credential|password|cookie|token)\s+(?:theft|stealer|stealing|harvest\w*|dump(?:er|ing)|stuffing|spray\w*)\b|\bpassword\s+spray\w*|\bfor\s+(?:offline\s+)?cracking\b|\b(?:info-?stealer|mimikatz|kerberoast\w*|pass[-\s]the[-\s](?:hash|ticket)|(?:golden|silver)\s+tickets?|dcsync|ntlm\s+(?:hash|relay))\b|\bbrute[-\s]?forc\w*\s+(?:\w+\s+){0,2}?(?:authentication|logins?|accounts?|passwords?|directories|credentials?)\b|\bharvest\w*\s+(?:\w+\s+){0,2}?(?:e-?mail\s+addresses|emails|contacts|phone\s+numbers|personal\s+data|pii)\b|\b(?:account|session)\s+takeover|\bfor\s+takeover\b`, 'gi')],
   ['credential_theft', true, new RegExp(String.raw`\b(?:collect\w*|copy\w*|read\w*|locat\w*|scrap\w*|access\w*|retriev\w*|export\w*)\s+(?:\w+\s+){0,3}?${CREDENTIALS}\b`, 'gi')],
-  ['keylogging', false, /\bkey\s?(?:loggers?|logging|stroke\s+(?:logg\w+|captur\w+|record\w+))\b|\b(?:log|record|captur|monitor)\w*\s+(?:all\s+|every\s+|the\s+user'?s?\s+)?keystrokes\b|\b(?:spyware|stalkerware)\b/gi],
+  ['keylogging', false, /\bkey\s?(?:loggers?|logging|stroke\s+(?:logg\w+|captur\w+|record\w+))\b|\b(?:log|record|captur|monitor)\w*\s+(?:all\s+|every\s+|the\s+user'?s?\s+)?keystrokes?\b|\b(?:spyware|stalkerware)\b/gi],
   ['surveillance', true, /\b(?:record|captur|activat|access|turn\w*\s+on|stream|take)\w*\s+(?:\w+\s+){0,3}?(?:webcam|camera|microphone|mic|screen(?:shots?)?|audio|clipboard|location|browsing\s+history|messages)\b/gi],
   ['remote_control', false, /\b(?:reverse|bind)\s+shells?\b|\bbackdoor(?:s|ed)?\b|\brootkits?\b|\bremote\s+access\s+trojans?\b|\bcommand[-\s](?:and|&)[-\s]control\b|\bc2\s+(?:servers?|channels?|beacons?|infrastructure|traffic|implants?)\b|\bbeacon\w*\s+(?:back\s+)?to\s+(?:the\s+|an?\s+)?(?:attacker|c2|remote\s+server|operator)\b|\b(?:implants?|web\s?shells?)\b/gi],
   ['persistence', false, /\b(?:establish|maintain|achieve|gain)\w*\s+(?:\w+\s+){0,2}?persistence\b(?!\s+(?:of|on|for|in)\b)|\bpersistence\s+(?:mechanisms?|via|through|using)\b/gi],
@@ -45,8 +45,11 @@ const CUES: readonly (readonly [string, boolean, RegExp])[] = [
   ['attacker_destination', false, /\b(?:to|at|on|from|back\s+to)\s+(?:the\s+|an?\s+)?attacker(?:'s)?(?:[-\s](?:controlled|owned))?\b|\battacker[-\s](?:controlled|owned|specified|supplied)\b|\b(?:controlled|owned|run)\s+by\s+(?:the\s+|an\s+)?attackers?\b/gi],
 ];
 
-/** One scan of every cue, to skip the cues of a text that has none of their words. */
-const ANY = new RegExp(CUES.map(([, , pattern]) => pattern.source).join('|'), 'i');
+/**
+ * A word stem every cue that stands alone contains: one cheap scan skips a text that has none (most texts). A cue
+ * added above must have one of its words here.
+ */
+const STEMS = /exfiltrat|stolen|covert|hid|smuggl|tunnel|encod|steal|harvest|sniff|siphon|grab|phish|dump|extract|decrypt|captur|intercept|crack|brute|forg|theft|stuffing|spray|mimikatz|kerberoast|pass[-\s]the|ticket|dcsync|ntlm|takeover|key\s?log|key\s?stroke|spyware|stalkerware|shell|backdoor|rootkit|trojan|command[-\s](?:and|&)|c2|beacon|implant|persistence|privilege|escalat|escap|breakout|break|bypass|uac|jailbreak|abus|impersonat|root|setuid|sudo|kill|evad|blind|tamper|neutrali|circumvent|uninstall|cover|conceal|avoid|traces|evidence|timestomp|forensic|hollowing|steganograph|ransom|encrypt|bomb|exhaust|dos|denial|flood|wip|destroy|corrupt|brick|shadow|rm\s+-rf|malware|worm|self|cryptojack|miner|botnet|dropper|payload|inject|exploit|hijack|poison|traversal|attack|malicious|remote\s+code|heap|overflow|preload|dll|infect|sabotag|fake|spoof|lateral|spread|propagat/i;
 
 /**
  * The text looks for, explains or guards against the capability rather than exercising it: a defensive or
@@ -56,10 +59,13 @@ const ANY = new RegExp(CUES.map(([, , pattern]) => pattern.source).join('|'), 'i
 const DEFENSIVE_BEFORE = /\b(?:detect\w*|prevent\w*|protect\w*|block\w*|scan\w*|check\w*|monitor\w*|identif\w*|analy[sz]\w*|audit\w*|hunt\w*|investigat\w*|alert\w*|flag\w*|search\w*|list\w*|look\w*\s+up|lookup|query\w*|mitigat\w*|defend\w*|defen[cs]e|simulat\w*|test\w*\s+(?:for|against|whether)|assess\w*|classif\w*|explain\w*|describ\w*|learn\w*|report\w*|review\w*|triag\w*|remediat\w*|quarantin\w*|clean\w*|remov\w*\s+(?:the\s+)?(?:malware|virus|infection)|guard\w*|harden\w*|secur\w*\s+against|resist\w*|vulnerab\w*\s+to|immune|anti|mitre|att&ck|ioc|indicators?|threat\s+intel\w*|cve\s+details|knowledge\s+base|virustotal|yara|sandbox\w*\s+(?:analysis|report)|get|fetch\w*|retriev\w*|returns?|show\w*|find\w*|samples?|tags?|e\.g\.|tracker|feeds?|recent|known|against)\b/gi;
 const DEFENSIVE_AFTER = /^[\s-]*(?:detection|detector|protection|prevention|analysis|analyzer|scanner|scans?|checks?|indicators?|signatures?|reports?|alerts?|rules?|techniques?|tactics?|risks?|attempts?|activity|incidents?|events?|families|samples?|intel\w*|feeds?|hunting|defen[cs]e|mitigation|awareness|training|vulnerabilit\w+|protected|resistant|safe|proof|prevention|confidence\s+score|reputation)\b/i;
 
-/** A defensive word governs the cue unless another action is joined after it ("monitor and exfiltrate"). */
+/**
+ * A defensive word governs the cue unless the cue is a second action joined right after it ("monitor and
+ * exfiltrate", "search for and exfiltrate"); a list of objects ("scans for rootkits and backdoors") stays governed.
+ */
 function defensive(before: string): boolean {
   const last = [...before.matchAll(DEFENSIVE_BEFORE)].at(-1);
-  return last !== undefined && !/\b(?:and|then)\b/i.test(before.slice(last.index + last[0].length));
+  return last !== undefined && !/^\s*(?:for\s+)?(?:,\s*)?(?:and|then|and\s+then)\s*$/i.test(before.slice(last.index + last[0].length));
 }
 
 function sentenceBefore(text: string, at: number): string {
@@ -79,11 +85,13 @@ export const harmfulCapability: StructuralDetector = {
   id: 'capability',
   kinds: ['documentation'],
   find(text) {
-    if (!ANY.test(text)) return [];
+    // Qualified cues need a hostile word somewhere in the text (a cheap test before their common verbs are scanned).
+    const hostile = HOSTILE_RE.test(text);
+    if (!hostile && !STEMS.test(text)) return [];
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (const [cue, qualified, pattern] of CUES) {
-      if (seen.has(cue)) continue;
+      if (seen.has(cue) || (qualified && !hostile)) continue;
       for (const m of text.matchAll(pattern)) {
         const start = m.index;
         const end = start + m[0].length;
