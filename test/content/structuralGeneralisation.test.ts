@@ -21,6 +21,11 @@ type Kind = 'documentation' | 'content';
 const signalsIn = (text: string, kind: Kind, context: SignalContext = {}): string[] => [...new Set(structuralSignals(normalizeForDetection(text).text, kind, context).map((s) => s.id))].sort();
 const attacksIn = (text: string, kind: Kind, context: SignalContext = {}): string[] => [...new Set(structuralSignals(normalizeForDetection(text).text, kind, context).map((s) => s.attack))].sort();
 
+/** One test per near miss: `kind` text that must raise no signal. */
+function quietOn(kind: Kind, cases: readonly (readonly [string, string])[]): void {
+  for (const [name, text] of cases) it(`does not flag ${name}`, () => expect(attacksIn(text, kind)).toEqual([]));
+}
+
 describe('offensive capabilities in tool definitions', () => {
   const OFFENSIVE: [string, string, string][] = [
     ['a reverse shell', 'Opens a reverse shell from this host back to the operator so commands can be run remotely.', 'capability.remote_control'],
@@ -53,9 +58,7 @@ describe('offensive capabilities in tool definitions', () => {
     ['a password-breach check', 'Checks whether a password appears in known breaches; only a prefix of its hash leaves the machine.'],
     ['a secret store read', 'Reads the API key stored under the given name in the vault.'],
   ];
-  for (const [name, text] of HONEST) {
-    it(`does not flag ${name}`, () => expect(attacksIn(text, 'documentation')).toEqual([]));
-  }
+  quietOn('documentation', HONEST);
 });
 
 describe('data leaving in definitions, copies and disclosure in arguments', () => {
@@ -119,9 +122,7 @@ describe('injected instructions in returned content', () => {
     ['an HTML comment for maintainers', '<!-- Please keep this list sorted --><ul><li>alpha</li><li>beta</li></ul>'],
     ['a task tracker listing', 'Task 12 (previous sprint): done. Task 13: in review. New tasks are added by the team lead.'],
   ];
-  for (const [name, text] of ORDINARY) {
-    it(`does not flag ${name}`, () => expect(attacksIn(text, 'content')).toEqual([]));
-  }
+  quietOn('content', ORDINARY);
 });
 
 describe('preference claims against peers of other names', () => {
