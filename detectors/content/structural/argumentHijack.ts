@@ -18,13 +18,21 @@ const CUES: readonly (readonly [string, RegExp])[] = [
   ['fill_parameter_with_sensitive', new RegExp(String.raw`\b(?:parameter|argument|field|param)\s+[\x60'"]?[\w-]*[\x60'"]?\s*(?:must|should|shall)\s+(?:always\s+)?(?:contain|include|be\s+(?:set|filled)\s+(?:to|with))\s+(?:the\s+)?(?:${SENSITIVE})`, 'gi')],
   // "when calling any other tool, always add/change its arguments"
   ['other_tool_arguments', new RegExp(String.raw`\b(?:when(?:ever)?|each\s+time|every\s+time)\s+(?:you\s+)?(?:call|use|invoke|run)\w*\s+(?:any|another|other|the\s+other|all)\b${withinSentence(60)}\b${ORDER}\s+(?:add|append|prepend|include|change|set|replace|modify|insert)\b`, 'gi')],
+  // A standing copy to someone: "always BCC …", "silently cc …".
+  ['standing_copy', /\b(?:always|automatically|silently|secretly|quietly|also)\s+(?:add\s+(?:a\s+)?)?(?:bcc|cc)\b(?!\s*[:=])/gi],
+  // A parameter for the model to disclose what it was told. Its own model name is not here: real servers ask for it
+  // openly (Pinecone's official server, for usage statistics).
+  ['disclose_model_context', /\b(?:your|the\s+assistant'?s|the\s+model'?s)\s+(?:full\s+|entire\s+|complete\s+)?(?:system\s+prompt|hidden\s+instructions|conversation\s+history|chat\s+history|previous\s+messages)\b/gi],
   // "ignore the value the user gave and use …"
   ['override_user_value', /\b(?:ignore|disregard|override|replace)\s+(?:the\s+)?(?:value|argument|parameter|address|recipient)s?\s+(?:given|provided|specified|supplied|entered)\s+by\s+the\s+user\b/gi],
 ];
 
+/** Cues whose value carries data out (sensitive content, or what the model is and was told). */
+const EXFILTRATING = new Set(['fill_with_sensitive', 'fill_parameter_with_sensitive', 'disclose_model_context']);
+
 /** A hijack whose filled value is sensitive data is exfiltration; otherwise it hijacks the call (shadowing). */
 function classify(signal: StructuralSignal): StructuralSignal {
-  return { ...signal, attack: signal.id.endsWith('sensitive') ? 'exfiltration' : 'shadowing' };
+  return { ...signal, attack: EXFILTRATING.has(signal.id.slice(signal.id.indexOf('.') + 1)) ? 'exfiltration' : 'shadowing' };
 }
 
 export const argumentHijack: StructuralDetector = {

@@ -23,7 +23,7 @@ const SECRECY: readonly (readonly [string, RegExp])[] = [
 const URGENCY: readonly (readonly [string, RegExp])[] = [
   // A tag-like alarm addressed to the model: <IMPORTANT>, [SYSTEM OVERRIDE], <!-- AI: … -->
   // Tags that mark output values (<critical>, <urgent>) are markup; these mark orders to the model.
-  ['alarm_tag', /<\s*\/?\s*(?:important|system|instructions?|admin|override|secret|hidden)(?:\s[^>\n]{0,30})?\s*>|\[\s*(?:system|admin)\s+(?:override|instruction|message|note)\s*\]/gi],
+  ['alarm_tag', /<\s*\/?\s*(?:important|system|instructions?|admin|override|secret|hidden)(?:\s[^>\n]{0,30})?\s*>|\[\s*(?:system|admin)\s+(?:override|instruction|message|note)\s*\]|\b(?:SYSTEM|ADMIN)\s+(?:OVERRIDE|INSTRUCTIONS?|NOTICE)\s*:/gi],
   ['act_immediately', /\b(?:you\s+must|must|immediately|urgently)\s+(?:immediately\s+|now\s+|right\s+away\s+)?(?:call|send|forward|read|upload|execute|run|transfer|email|post)\b[^.\n]{0,40}?\b(?:immediately|right\s+now|right\s+away|without\s+(?:delay|confirmation|asking|hesitation)|before\s+(?:anything|responding|answering|doing\s+anything))/gi],
   ['failure_threat', /\b(?:otherwise|or\s+else|failure\s+to\s+do\s+so|if\s+you\s+(?:do\s+not|don'?t|fail\s+to))\b[^.\n]{0,40}?\b(?:the\s+system|data|application|everything)\s+will\s+(?:crash|fail|be\s+(?:lost|deleted|corrupted|destroyed))/gi],
 ];
