@@ -13,10 +13,9 @@ import { sharedDatasetsDir } from '../../detectors/content/model/training/traini
 import type { ContentModel } from '../../detectors/content/model/contentModel.js';
 
 // Measured 2026-12-03 with the settings chosen by leave-one-source-out (word features, source weighting, 30-word
-// windows) on the tier-1 signals of the issue-9 merge: descriptions 11.3%, results 75.0%, benign definitions 1.73%,
-// hard negatives 8.9% (scored here with the documentation head; most are NotInject user prompts, which in traffic are
-// tool arguments the learned tier never reads). Descriptions are the learned tier's weak side (DETECTION.md).
-const FLOORS = { maliciousDescriptions: 0.09, maliciousResults: 0.7, benignDefinitionsFp: 0.022, hardNegativesFp: 0.11 };
+// windows, documentation head at 0.3% out-of-fold FP) on the final tier-1 signals: descriptions 11.3%, results 75.0%,
+// benign definitions 0.13%, hard negatives 0%. Descriptions are the learned tier's weak side (DETECTION.md).
+const FLOORS = { maliciousDescriptions: 0.09, maliciousResults: 0.7, benignDefinitionsFp: 0.005, hardNegativesFp: 0.02 };
 
 describe('learned tier quality on a fixed grouped split', () => {
   let test: LabelledRecord[];
