@@ -6,6 +6,7 @@
  * leave-one-source-out retraining of the learned tier (--cv K adds grouped k-fold); writes the figures into DETECTION.md.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readLabelledRecords, sourceName, type LabelledRecord } from '../../detectors/content/model/training/labelledRecords.js';
 import { benignCaptureDir, handWrittenCasesDir, trainingDataFiles } from '../../detectors/content/model/training/trainingData.js';
@@ -14,8 +15,8 @@ import { packageRoot } from '../../pipeline/packagePaths.js';
 import { figures, judge } from '../eval/evalMetrics.js';
 import type { ContentModel } from '../../detectors/content/model/contentModel.js';
 import { figuresMarkdown, headlineTable, pct } from '../eval/evalReport.js';
-import { groupedCrossValidation, leaveOneSourceOut, type FoldOutcome } from '../eval/modelFolds.js';
-import { runStack } from '../eval/stackRun.js';
+import type { FoldScheme } from '../eval/evalTasks.js';
+import { evaluateFolds, type FoldOutcome } from '../eval/modelFolds.js';
 import { parseCommand, UsageError } from '../usage.js';
 
 const spec = {
@@ -24,10 +25,11 @@ const spec = {
     'Measures detection on labelled JSONL records (the shared datasets format) through the full stack, for the\n' +
     'shipped model and for leave-one-source-out (and optionally grouped k-fold) retraining of the learned tier;\n' +
     'writes DETECTION.md.',
-  usage: 'tapwire eval DATA… [--quick] [--cv K] [--no-captures] [--rules DIR] [--write FILE | --no-write]',
+  usage: 'tapwire eval DATA… [--quick] [--cv K] [--jobs N] [--no-captures] [--rules DIR] [--write FILE | --no-write]',
   details: `Options:
   --quick          only the shipped model (no retraining folds)
   --cv K           also a grouped K-fold run (retrains the learned tier K times)
+  --jobs N         worker threads (default: the number of cores, at most 2)
   --no-captures    do not add the benign captures from ${'${TAPWIRE_DATA_CACHE:-~/.cache/tapwire}'}/benign
   --rules DIR      Sigma rule directory (default: the shipped pack)
   --write FILE     where to write the report (default: DETECTION.md of the package)
@@ -37,6 +39,7 @@ Exit status: 0, or 1 when a line of DATA could not be used.`,
   options: {
     quick: { type: 'boolean' },
     cv: { type: 'string' },
+    jobs: { type: 'string' },
     'no-captures': { type: 'boolean' },
     rules: { type: 'string' },
     write: { type: 'string' },
@@ -55,6 +58,8 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.values;
   const k = o.cv === undefined ? undefined : Number(o.cv);
   if (k !== undefined && (!Number.isInteger(k) || k < 2)) throw new UsageError(`--cv: expected an integer of at least 2, got '${o.cv}'`);
+  const jobs = o.jobs === undefined ? Math.min(2, availableParallelism()) : Number(o.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got '${o.jobs}'`);
   for (const file of parsed.positionals) if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const files = [...parsed.positionals];
@@ -67,29 +72,16 @@ export async function run(argv: string[]): Promise<number> {
   const { records, errors } = readLabelledRecords(files);
   for (const error of errors) log(error);
   const handWritten = readLabelledRecords(trainingDataFiles().files.filter((f) => f.startsWith(handWrittenCasesDir()))).records;
-  const rules = o.rules ? { rules: o.rules } : {};
   const model = shippedModel();
-  log(`eval: ${records.length} records from ${files.length} files; shipped model ${model.version}`);
+  log(`eval: ${records.length} records from ${files.length} files; shipped model ${model.version}; ${jobs} worker thread(s)`);
   const target = o['no-write'] ? undefined : (o.write ?? join(packageRoot(), 'DETECTION.md'));
-  const runs: Run[] = [];
-  // The report is written after every fold: a long run that is stopped still leaves what it measured.
-  const publish = (final: boolean): void => {
-    const report = renderReport(argv, records, model, runs, final);
-    if (final) process.stdout.write(`${report}\n`);
-    if (target) writeBetweenMarkers(target, report);
-  };
-  if (!o.quick) {
-    const loso: Run = { name: 'leave-one-source-out', folds: [] };
-    runs.push(loso);
-    leaveOneSourceOut(records, handWritten, { ...rules, log, onFold: (done) => ((loso.folds = [...done]), publish(false)) });
-  }
-  if (k !== undefined) {
-    const cv: Run = { name: `grouped ${k}-fold`, folds: [] };
-    runs.push(cv);
-    groupedCrossValidation(records, handWritten, k, { ...rules, log, onFold: (done) => ((cv.folds = [...done]), publish(false)) });
-  }
-  runs.push({ name: `shipped model ${model.version} (when DATA is its training data: an upper bound, not a measure)`, folds: [{ name: 'all', model, outcomes: runStack(records, rules) }] });
-  publish(true);
+  const schemes: FoldScheme[] = [...(o.quick ? [] : [{ kind: 'loso' } as const]), ...(k === undefined ? [] : [{ kind: 'cv', k } as const])];
+  const measured = await evaluateFolds({ records, extraTraining: handWritten, ...(o.rules ? { rules: o.rules } : {}) }, schemes, jobs, log);
+  const runs: Run[] = schemes.map((scheme, s) => ({ name: scheme.kind === 'loso' ? 'leave-one-source-out' : `grouped ${scheme.k}-fold`, folds: measured.folds[s] ?? [] }));
+  runs.push({ name: `shipped model ${model.version} (when DATA is its training data: an upper bound, not a measure)`, folds: [{ name: 'all', model, outcomes: measured.shipped }] });
+  const report = renderReport(argv, records, model, runs);
+  process.stdout.write(`${report}\n`);
+  if (target) writeBetweenMarkers(target, report);
   if (target) log(`wrote ${target}`);
   return errors.length > 0 ? 1 : 0;
 }
@@ -115,11 +107,11 @@ interface Run {
   folds: FoldOutcome[];
 }
 
-function renderReport(argv: readonly string[], records: readonly LabelledRecord[], model: ContentModel, runs: readonly Run[], final: boolean): string {
+function renderReport(argv: readonly string[], records: readonly LabelledRecord[], model: ContentModel, runs: readonly Run[]): string {
   const measured = runs.filter((r) => r.folds.length > 0).map((r) => ({ run: r, figures: figures(judge(r.folds.flatMap((f) => f.outcomes))) }));
   const heads = model.parts.heads;
   return [
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`tapwire eval ${argv.join(' ')}\`${final ? '' : ' (still running when written: runs below are partial)'}; shipped model \`${model.version}\`, thresholds: documentation ${heads.documentation.threshold} (hunting from ${heads.documentation.huntThreshold}), content ${heads.content.threshold} (hunting from ${heads.content.huntThreshold}).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`tapwire eval ${argv.join(' ')}\`; shipped model \`${model.version}\`, thresholds: documentation ${heads.documentation.threshold} (hunting from ${heads.documentation.huntThreshold}), content ${heads.content.threshold} (hunting from ${heads.content.huntThreshold}).`,
     `Records: ${records.length} (${summarizeSources(records)}).`,
     '',
     headlineTable(measured.map((m) => ({ name: m.run.folds.length > 1 ? `${m.run.name} (${m.run.folds.length} folds)` : m.run.name, figures: m.figures }))),

@@ -1,17 +1,15 @@
 /**
  * The learned tier measured on data it was not trained on: leave-one-source-out (train on every source but one,
- * run the held-out source through the stack with that fold's model) and grouped k-fold (recordGroups.ts keeps
- * templated twins on one side). Records are featurized once; each fold trains on its share and picks its own
- * thresholds by an inner grouped split of its training data.
+ * score the held-out source with that fold's model) and grouped k-fold (recordGroups.ts keeps templated twins on one
+ * side). Each fold picks its own thresholds by an inner grouped split of its training data. The rest of the stack
+ * runs once per record (evalTasks.ts); a fold's outcome on a record is that run with the learned tier's alerts
+ * replaced by the fold model's.
  */
 import type { ContentModel } from '../../detectors/content/model/contentModel.js';
-import { sourceName, type LabelledRecord } from '../../detectors/content/model/training/labelledRecords.js';
-import { groupFolds } from '../../detectors/content/model/training/recordGroups.js';
-import { DEFAULT_TRAIN_SETTINGS, featurizeRecords, trainFeaturized, type FeaturizedRecord, type TrainSettings } from '../../detectors/content/model/training/trainContentModel.js';
-import { runStack, type RecordOutcome } from './stackRun.js';
-
-/** Fold training uses fewer inner folds than the shipped model: thresholds still come from held-out scores. */
-export const FOLD_SETTINGS: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, folds: 2 };
+import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
+import { runEvalTasks } from './evalPool.js';
+import { evalTasks, foldModel, type EvalData, type FoldScheme } from './evalTasks.js';
+import { withLearnedAlerts, type RecordOutcome } from './stackRun.js';
 
 /** One fold: its name, the model trained without it, and the stack's outcomes on its records. */
 export interface FoldOutcome {
@@ -20,42 +18,35 @@ export interface FoldOutcome {
   outcomes: RecordOutcome[];
 }
 
-/** What a fold run is told: the rule directory, a log, and each fold as it completes (to report progressively). */
-export interface FoldOptions {
-  rules?: string;
-  log: (line: string) => void;
-  onFold?: (done: readonly FoldOutcome[]) => void;
+/** The stack with the shipped model on every record, and the folds of each scheme. */
+export interface EvalOutcomes {
+  shipped: RecordOutcome[];
+  folds: FoldOutcome[][];
 }
 
-function runFolds(evaluated: readonly LabelledRecord[], training: readonly LabelledRecord[], foldOf: (r: LabelledRecord) => string, options: FoldOptions): FoldOutcome[] {
-  const featurized = featurizeRecords(training, FOLD_SETTINGS);
-  const folds = [...new Set(evaluated.map(foldOf))].sort();
-  const done: FoldOutcome[] = [];
-  for (const name of folds) {
-    const trainOn = featurized.filter((f: FeaturizedRecord) => foldOf(f.record) !== name);
-    const { model } = trainFeaturized(trainOn, FOLD_SETTINGS);
-    const held = evaluated.filter((r) => foldOf(r) === name);
-    const outcomes = runStack(held, { ...(options.rules ? { rules: options.rules } : {}), contentModel: model });
-    options.log(`fold ${name}: trained on ${new Set(trainOn.map((f) => f.record)).size} records, evaluated ${held.length}`);
-    done.push({ name, model, outcomes });
-    options.onFold?.(done);
-  }
-  return done;
-}
-
-/**
- * Leave-one-source-out over the sources of `evaluated`; `extraTraining` (hand-written cases) is always trained on
- * and never evaluated.
- */
-export function leaveOneSourceOut(evaluated: readonly LabelledRecord[], extraTraining: readonly LabelledRecord[], options: FoldOptions): FoldOutcome[] {
-  return runFolds(evaluated, [...evaluated, ...extraTraining], sourceName, options);
-}
-
-/** Grouped k-fold over `evaluated` (fold names `cv1`…). */
-export function groupedCrossValidation(evaluated: readonly LabelledRecord[], extraTraining: readonly LabelledRecord[], k: number, options: FoldOptions): FoldOutcome[] {
-  const all = [...evaluated, ...extraTraining];
-  const folds = groupFolds(all, k, 'eval');
-  const foldById = new Map(all.map((r, i) => [r, `cv${(folds[i] as number) + 1}`]));
-  const held = new Set(extraTraining);
-  return runFolds(evaluated, all, (r) => (held.has(r) ? 'train-only' : (foldById.get(r) as string)), options);
+/** Runs the stack and every fold of `schemes` on `jobs` threads; `log` hears progress. */
+export async function evaluateFolds(data: EvalData, schemes: readonly FoldScheme[], jobs: number, log: (line: string) => void): Promise<EvalOutcomes> {
+  const tasks = evalTasks(data, schemes);
+  const alerts: McpAlert[][] = new Array<McpAlert[]>(data.records.length);
+  const learned = schemes.map(() => new Map<string, { model: ContentModel; learned: { index: number; alerts: McpAlert[] }[] }>());
+  let done = 0;
+  await runEvalTasks(data, tasks, jobs, (result) => {
+    done += 1;
+    if (result.kind === 'stack') {
+      result.alerts.forEach((a, k) => (alerts[result.start + k] = a));
+      log(`[${done}/${tasks.length}] stack: records ${result.start + 1}–${result.start + result.alerts.length}`);
+    } else {
+      const s = schemes.findIndex((scheme) => JSON.stringify(scheme) === JSON.stringify(result.scheme));
+      learned[s]?.set(result.name, { model: foldModel(result.parts), learned: result.learned });
+      log(`[${done}/${tasks.length}] fold ${result.name}: ${result.learned.length} held-out records scored by its model ${result.parts.version}`);
+    }
+  });
+  const shipped = data.records.map((record, i) => ({ record, alerts: alerts[i] ?? [] }));
+  const folds = learned.map((byName) =>
+    [...byName.keys()].sort().map((name) => {
+      const fold = byName.get(name) as { model: ContentModel; learned: { index: number; alerts: McpAlert[] }[] };
+      return { name, model: fold.model, outcomes: fold.learned.map(({ index, alerts: own }) => withLearnedAlerts(shipped[index] as RecordOutcome, own)) };
+    }),
+  );
+  return { shipped, folds };
 }

@@ -5,17 +5,19 @@
  */
 import { argumentHijack } from './structural/argumentHijack.js';
 import { directedDestinations } from './structural/directedDestinations.js';
+import { harmfulCapability } from './structural/harmfulCapability.js';
 import { injectedInstructions } from './structural/injectedInstructions.js';
 import { preferenceClaims } from './structural/preferenceClaims.js';
 import { prerequisiteCall } from './structural/prerequisiteCall.js';
 import { secrecyUrgency } from './structural/secrecyUrgency.js';
 import type { SignalContext, StructuralDetector, StructuralSignal, TextKind } from './structural/structuralDetector.js';
 import { toolShadowing } from './structural/toolShadowing.js';
+import { undisclosedTransfer } from './structural/undisclosedTransfer.js';
 
 export type { ForeignTool, SignalContext, StructuralSignal, TextKind } from './structural/structuralDetector.js';
 
 /** Every tier-1 detector. */
-export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowing, prerequisiteCall, argumentHijack, preferenceClaims, directedDestinations, secrecyUrgency, injectedInstructions];
+export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowing, prerequisiteCall, argumentHijack, preferenceClaims, directedDestinations, secrecyUrgency, injectedInstructions, harmfulCapability, undisclosedTransfer];
 
 /** The signals of every tier-1 detector that reads `kind` text, in detector order. `text` should be normalized. */
 export function structuralSignals(text: string, kind: 'documentation' | 'content', context: SignalContext = {}): StructuralSignal[] {

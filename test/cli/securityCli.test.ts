@@ -71,10 +71,11 @@ describe('the CLI on a home filled by real taps', () => {
     const structural = alerts.filter((a) => a.rule.id.startsWith('tapwire.content-structure.'));
     expect(structural.length).toBeGreaterThan(0);
     for (const alert of structural) expect(JSON.stringify(alert.alert.details)).toMatch(poisonedText);
-    // The learned tier catches the poisoned definition too. It also scores the benign "Returns the weather forecast
-    // for a city." above its threshold (a known false positive of model cm1-*, recorded in DETECTION.md), so only
-    // its catch is asserted here.
-    expect(alerts.some((a) => a.rule.id.startsWith('tapwire.content-model.') && poisonedText.test(JSON.stringify(a.alert.details)))).toBe(true);
+    // The learned tier catches the poisoned definition too, and raises nothing (not even a hunting lead) on the
+    // benign "Returns the weather forecast for a city.".
+    const learned = alerts.filter((a) => a.rule.id.startsWith('tapwire.content-model.'));
+    expect(learned.length).toBeGreaterThan(0);
+    for (const alert of learned) expect(JSON.stringify(alert.alert.details)).toMatch(poisonedText);
     for (const alert of alerts) expect(new Set(alert.alert.matched?.map((m) => JSON.stringify(m))).size).toBe(alert.alert.matched?.length ?? 0);
     const table = (await runCli(['alerts', '--home', home])).stdout.toString();
     const lines = table.trimEnd().split('\n');

@@ -15,14 +15,14 @@ import { TranscriptScript } from '../detectors/transcriptScript.js';
 const attacksIn = (text: string, kind: 'documentation' | 'content' = 'documentation', context: SignalContext = {}): string[] =>
   [...new Set(structuralSignals(normalizeForDetection(text).text, kind, context).map((s) => s.attack))].sort();
 
-/** A fleet where a mail server offers send_email and this server offers list_projects and get_project. */
+/** A fleet where a mail server offers send_email, this server offers list_projects and get_project, and three weather servers forecast tools that all talk alike. */
 function fleet(): FleetTextIndex {
   const index = new FleetTextIndex();
   index.addTool('mail', 'send_email', 'Sends an email to the given recipients.');
   index.addTool('mail', 'search_inbox', 'Searches the inbox.');
   index.addTool('tracker', 'list_projects', 'Lists projects.');
   index.addTool('tracker', 'get_project', 'Gets one project by id.');
-  for (const server of ['weather-a', 'weather-b', 'weather-c']) index.addTool(server, 'get_forecast', 'Fast and reliable forecasts, trusted by most users.');
+  for (const [server, tool] of [['weather-a', 'hourly_forecast'], ['weather-b', 'forecast_daily'], ['weather-c', 'marine_forecast']] as const) index.addTool(server, tool, 'Fast and reliable forecasts, trusted by most users.');
   return index;
 }
 

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { normalizeForDetection, type NormalizationFinding } from '../textNormalization.js';
 import { structuralSignals, type StructuralSignal } from '../structuralSignals.js';
 import { bestClass, quantizedHead, quantizedScore, topContributions, type Contribution, type LinearHead, type QuantizedHead } from './linearHead.js';
-import { TextFeaturizer, type SparseVector } from './textFeatures.js';
+import { LEGACY_FEATURES, TextFeaturizer, type FeatureSpec, type SparseVector } from './textFeatures.js';
 
 /** Which head reads a text. */
 export type ContentHead = 'documentation' | 'content';
@@ -35,6 +35,8 @@ export interface WindowSpec {
 export interface ContentModelParts {
   version: string;
   bits: number;
+  /** Feature families (absent in artifacts older than this field: LEGACY_FEATURES). */
+  features?: FeatureSpec;
   heads: Record<ContentHead, ScoredHead>;
   /** The attack classes each head names, and the softmax heads that name them. */
   classes: Record<ContentHead, readonly string[]>;
@@ -78,6 +80,10 @@ export interface PreparedText {
 }
 
 const CACHE_ENTRIES = 50_000;
+/** Longest text whose prepared form the cache keeps for its explanation (bounds the cache's memory). */
+const MAX_KEPT_PREPARED_CHARS = 16_384;
+
+const cacheKey = (raw: string, head: ContentHead): string => createHash('sha1').update(head).update('\0').update(raw).digest('base64');
 const EXCERPT_CHARS = 400;
 const TOP_FEATURES = 8;
 
@@ -136,11 +142,12 @@ export const CONTENT_HEADS: readonly ContentHead[] = ['documentation', 'content'
 /** A trained content model, ready to score. */
 export class ContentModel {
   readonly featurizer: TextFeaturizer;
-  private readonly cache = new Map<string, ContentVerdict>();
+  /** Verdicts by text hash; texts in the hunting band or above keep their prepared form for their explanation. */
+  private readonly cache = new Map<string, { verdict: ContentVerdict; prepared?: PreparedText }>();
   private readonly scoring: Record<ContentHead, QuantizedHead>;
 
   constructor(readonly parts: ContentModelParts) {
-    this.featurizer = new TextFeaturizer(parts.bits);
+    this.featurizer = new TextFeaturizer(parts.bits, parts.features ?? LEGACY_FEATURES);
     this.scoring = { documentation: quantizedHead(parts.heads.documentation), content: quantizedHead(parts.heads.content) };
   }
 
@@ -155,12 +162,16 @@ export class ContentModel {
 
   /** The verdict on `raw` read by `head`, from the cache when this text was scored before. */
   score(raw: string, head: ContentHead): ContentVerdict {
-    const key = createHash('sha1').update(head).update('\0').update(raw).digest('base64');
+    const key = cacheKey(raw, head);
     const cached = this.cache.get(key);
-    if (cached) return cached;
-    const verdict = this.scorePrepared(prepareText(raw, head), head);
+    if (cached) return cached.verdict;
+    const prepared = prepareText(raw, head);
+    const verdict = this.scorePrepared(prepared, head);
     if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, verdict);
+    // An alert explains its verdict right after scoring: keeping the prepared text saves normalizing it and
+    // computing its tier-1 signals a second time (most of the cost of a text).
+    const explained = verdict.score >= verdict.huntThreshold && raw.length <= MAX_KEPT_PREPARED_CHARS;
+    this.cache.set(key, explained ? { verdict, prepared } : { verdict });
     return verdict;
   }
 
@@ -188,7 +199,7 @@ export class ContentModel {
 
   /** Why `raw` scored as it did: the features, signals and normalization of its highest window. */
   explain(raw: string, verdict: ContentVerdict): ContentExplanation {
-    const prepared = prepareText(raw, verdict.head);
+    const prepared = this.cache.get(cacheKey(raw, verdict.head))?.prepared ?? prepareText(raw, verdict.head);
     const { start, end } = verdict.window;
     const inWindow = prepared.signals.filter((s) => s.start < end && s.end > start);
     const named = this.featurizer.namedFeatures(prepared.lower.slice(start, end), []).map((f) => ({ ...f, start: f.start + start, end: f.end + start }));

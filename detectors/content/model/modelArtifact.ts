@@ -10,6 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { packageRoot } from '../../../pipeline/packagePaths.js';
 import { ContentModel, type ContentHead, type ContentModelParts, type ScoredHead } from './contentModel.js';
 import { quantize, type LinearHead } from './linearHead.js';
+import type { FeatureSpec } from './textFeatures.js';
 
 const FORMAT = 'tapwire-content-model/1';
 const MAGIC = 'TWCM';
@@ -27,6 +28,7 @@ interface ArtifactHeader {
   format: string;
   version: string;
   bits: number;
+  features?: FeatureSpec;
   classes: Record<ContentHead, string[]>;
   heads: Record<ContentHead, TableHeader & { threshold: number; huntThreshold: number }>;
   classHeads: Record<ContentHead, TableHeader[]>;
@@ -53,6 +55,7 @@ export function encodeModel(parts: ContentModelParts): Buffer {
     format: FORMAT,
     version: parts.version,
     bits: parts.bits,
+    ...(parts.features ? { features: parts.features } : {}),
     classes: { documentation: [...parts.classes.documentation], content: [...parts.classes.content] },
     heads: { documentation: scored(parts.heads.documentation), content: scored(parts.heads.content) },
     classHeads: { documentation: parts.classHeads.documentation.map(table), content: parts.classHeads.content.map(table) },
@@ -94,6 +97,7 @@ export function decodeModel(bytes: Buffer, origin: string): ContentModel {
   return new ContentModel({
     version: header.version,
     bits: header.bits,
+    ...(header.features ? { features: header.features } : {}),
     heads: { documentation, content },
     classes: header.classes,
     classHeads,

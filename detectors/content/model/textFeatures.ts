@@ -5,7 +5,9 @@
  * UTF-16 code units is computed in place, without building substrings, because scoring speed is a goal.
  *
  * Text features are binary and scaled to unit length (a long text does not score higher for being long); signal
- * features keep weight 1 so one structural finding counts as much as a whole text's wording.
+ * features keep a fixed weight (`signalWeight`) so one structural finding counts as much as a text's wording. Which
+ * feature families a model uses is part of the model (`FeatureSpec`): character grams memorise a source's spelling
+ * habits, so leave-one-source-out measurement decides whether they are on.
  */
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -48,14 +50,26 @@ function isWordChar(code: number): boolean {
   return code >= 0xaa && !(code >= 0x2000 && code <= 0x2bff) && !(code >= 0x3000 && code <= 0x303f) && !(code >= 0xd800 && code <= 0xdfff) && code !== 0xfeff;
 }
 
-/** The featurizer of one model: the hashing width is part of the model. */
+/** The feature families of a model and the weight of a signal feature. */
+export interface FeatureSpec {
+  charGrams: boolean;
+  signalWeight: number;
+}
+
+/** What models written before FeatureSpec existed used. */
+export const LEGACY_FEATURES: FeatureSpec = { charGrams: true, signalWeight: 1 };
+
+/** The featurizer of one model: the hashing width and the feature families are part of the model. */
 export class TextFeaturizer {
   private readonly mask: number;
   private scratch = new Uint32Array(4096);
   private grams = new Uint16Array(1024);
 
   /** `bits`: log2 of the number of buckets. */
-  constructor(readonly bits: number) {
+  constructor(
+    readonly bits: number,
+    readonly spec: FeatureSpec = LEGACY_FEATURES,
+  ) {
     this.mask = (1 << bits) - 1;
   }
 
@@ -93,7 +107,7 @@ export class TextFeaturizer {
       grams[g++] = 32;
     }
     // Grams of 3, 4 and 5 characters from each position share one running hash.
-    for (let s = 0; s + MIN_GRAM <= g; s++) {
+    for (let s = 0; this.spec.charGrams && s + MIN_GRAM <= g; s++) {
       let h = (FNV_OFFSET ^ NS_CHAR) >>> 0;
       const last = Math.min(g, s + MAX_GRAM);
       for (let k = s; k < last; k++) {
@@ -106,7 +120,7 @@ export class TextFeaturizer {
     return this.finish(n, textCount);
   }
 
-  /** Sorts and de-duplicates the scratch buckets; text buckets get 1/sqrt(count), signal buckets 1. */
+  /** Sorts and de-duplicates the scratch buckets; text buckets get 1/sqrt(count), signal buckets `signalWeight`. */
   private finish(n: number, textCount: number): SparseVector {
     const textPart = this.scratch.subarray(0, textCount).sort();
     const signalPart = this.scratch.subarray(textCount, n).sort();
@@ -122,7 +136,7 @@ export class TextFeaturizer {
       return { indices, values };
     }
     for (const b of textUnique) merged.set(b, scale);
-    for (const b of signalUnique) merged.set(b, (merged.get(b) ?? 0) + 1);
+    for (const b of signalUnique) merged.set(b, (merged.get(b) ?? 0) + this.spec.signalWeight);
     const keys = [...merged.keys()].sort((a, b) => a - b);
     const out = { indices: new Uint32Array(keys), values: new Float32Array(keys.length) };
     keys.forEach((k, j) => {

@@ -67,10 +67,17 @@ export function signalAt(id: string, attack: string, text: string, start: number
   return { id, attack, start, end, evidence: span.length > EVIDENCE_CHARS ? `${span.slice(0, EVIDENCE_CHARS)}…` : span };
 }
 
-/** Signals for every match of the (global) patterns, each with its cue name. */
-export function matchCues(text: string, detector: string, attack: string, cues: readonly (readonly [string, RegExp])[]): StructuralSignal[] {
+/**
+ * A cue: its name, its (global) pattern and, for speed, an optional guard — a cheap test of words every match of the
+ * pattern contains, so the pattern runs only on the few texts that have them.
+ */
+export type Cue = readonly [name: string, pattern: RegExp, guard?: RegExp];
+
+/** Signals for every match of the cues' patterns, each with its cue name. */
+export function matchCues(text: string, detector: string, attack: string, cues: readonly Cue[]): StructuralSignal[] {
   const out: StructuralSignal[] = [];
-  for (const [cue, pattern] of cues) {
+  for (const [cue, pattern, guard] of cues) {
+    if (guard !== undefined && !guard.test(text)) continue;
     for (const m of text.matchAll(pattern)) out.push(signalAt(`${detector}.${cue}`, attack, text, m.index, m.index + m[0].length));
   }
   return out;
