@@ -35,6 +35,8 @@ const GENERATION = 'generation';
 const SERVER_COUNT = 'servers';
 /** Servers and tools per server the index keeps (the least recently listed servers go first). */
 const MAX_SERVERS = 4096;
+/** An eviction goes down to this many, so the scan it needs happens once per 512 new servers, not for each. */
+const KEPT_AFTER_EVICTION = MAX_SERVERS - MAX_SERVERS / 8;
 const MAX_TOOLS = 512;
 const MAX_SIGNALS_SHOWN = 8;
 /** Encodings that hide text from a reader (NFKC alone is ordinary typography). */
@@ -75,7 +77,7 @@ class FleetCache {
     let evicted = false;
     if (count > MAX_SERVERS) {
       const held = state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS);
-      const oldest = held.sort(([, a], [, b]) => a.at - b.at).slice(0, held.length - MAX_SERVERS);
+      const oldest = held.sort(([, a], [, b]) => a.at - b.at).slice(0, held.length - KEPT_AFTER_EVICTION);
       for (const [key] of oldest) state.delete(FLEET_PARTITION, TOOLS_NS, key);
       count = held.length - oldest.length;
       evicted = oldest.length > 0;
