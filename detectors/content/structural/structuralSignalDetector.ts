@@ -31,8 +31,12 @@ export const FLEET_PARTITION = '_content_fleet';
 const TOOLS_NS = 'content-structure.tools';
 const META_NS = 'content-structure.meta';
 const GENERATION = 'generation';
+/** How many servers the store holds listings of (kept beside them, so a new listing needs no scan). */
+const SERVER_COUNT = 'servers';
 /** Servers and tools per server the index keeps (the least recently listed servers go first). */
 const MAX_SERVERS = 4096;
+/** An eviction goes down to this many, so the scan it needs happens once per 512 new servers, not for each. */
+const KEPT_AFTER_EVICTION = MAX_SERVERS - MAX_SERVERS / 8;
 const MAX_TOOLS = 512;
 const MAX_SIGNALS_SHOWN = 8;
 /** Encodings that hide text from a reader (NFKC alone is ordinary typography). */
@@ -43,7 +47,11 @@ interface ServerTools {
   tools: { name: string; description: string }[];
 }
 
-/** The fleet index of one store, rebuilt only when a listing changed it. */
+/**
+ * The fleet index of one store. A new server's listing is added to the index in place; a changed listing or an
+ * eviction makes the next read rebuild it from the store. Both keep per-listing work independent of the fleet's
+ * size (a rebuild or a scan of every listing per new server made a fleet of thousands of servers quadratic).
+ */
 class FleetCache {
   private generation = -1;
   private index = new FleetTextIndex();
@@ -63,12 +71,23 @@ class FleetCache {
     const previous = state.get<ServerTools>(FLEET_PARTITION, TOOLS_NS, server);
     if (previous && JSON.stringify(previous.tools) === JSON.stringify(tools)) return;
     state.put(FLEET_PARTITION, TOOLS_NS, server, { at: now, tools });
-    const held = state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS);
-    if (held.length > MAX_SERVERS) {
-      const oldest = held.sort(([, a], [, b]) => a.at - b.at).slice(0, held.length - MAX_SERVERS);
+    const generation = state.get<number>(FLEET_PARTITION, META_NS, GENERATION) ?? 0;
+    let count = state.get<number>(FLEET_PARTITION, META_NS, SERVER_COUNT) ?? state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS).length - (previous ? 0 : 1);
+    if (!previous) count++;
+    let evicted = false;
+    if (count > MAX_SERVERS) {
+      const held = state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS);
+      const oldest = held.sort(([, a], [, b]) => a.at - b.at).slice(0, held.length - KEPT_AFTER_EVICTION);
       for (const [key] of oldest) state.delete(FLEET_PARTITION, TOOLS_NS, key);
+      count = held.length - oldest.length;
+      evicted = oldest.length > 0;
     }
-    state.put(FLEET_PARTITION, META_NS, GENERATION, (state.get<number>(FLEET_PARTITION, META_NS, GENERATION) ?? 0) + 1);
+    state.put(FLEET_PARTITION, META_NS, SERVER_COUNT, count);
+    state.put(FLEET_PARTITION, META_NS, GENERATION, generation + 1);
+    if (!previous && !evicted && this.generation === generation) {
+      for (const tool of tools) this.index.addTool(server, tool.name, tool.description);
+      this.generation = generation + 1;
+    }
   }
 }
 
