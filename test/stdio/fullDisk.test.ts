@@ -10,6 +10,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { untilChanged } from '../support/changeWait.js';
 import { busEvents, FIXTURES, requireBuiltCli, runCli } from '../support/tapwireCli.js';
 
 const ECHO = join(FIXTURES, 'echoServer.mjs');
@@ -68,20 +69,7 @@ function startTap(home: string): { stdin: NodeJS.WritableStream; output: { stdou
     changed.emit('data');
   });
   const closed = new Promise<number | null>((resolve) => tap.on('close', resolve));
-  // Output changes wake the wait; the bus has no change events, so a condition on it is also checked each 50 ms.
-  const until = async (ready: () => boolean | Promise<boolean>): Promise<void> => {
-    while (!(await ready())) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          changed.off('data', done);
-          resolve();
-        };
-        const timer = setTimeout(done, 50);
-        changed.once('data', done);
-      });
-    }
-  };
+  const until = (ready: () => boolean | Promise<boolean>): Promise<void> => untilChanged(changed, ready);
   return { stdin: tap.stdin, output, until, closed };
 }
 
