@@ -35,6 +35,19 @@ async function collect(on: KafkaBus, topics: string[], handled: (ConsumedRecord 
   });
 }
 
+/** Whether group `readers` has committed every record of `topic` (the cluster's name): nothing is in hand any more. */
+function allCommitted(topic: string): boolean {
+  return broker.highWatermarks(topic).every((end, partition) => end === 0 || broker.committedOffset('readers', topic, partition) === end);
+}
+
+/** (partition, offset) pairs handled more than once: a batch handled twice shows here, not only as a count. */
+function handledTwice(handled: readonly (ConsumedRecord & { partition: number })[]): string[] {
+  const seen = new Set<string>();
+  return handled.map((r) => `${r.partition}/${r.offset}`).filter((key) => seen.has(key) || !seen.add(key));
+}
+
+// Mutant checked: the subscription handing each batch to the handler twice (kafkaSubscription.ts) fails the first
+// three tests here on handledTwice, once the commits show that nothing is in hand any more.
 describe('KafkaBus', () => {
   it('creates the configured topics and keeps each key in one partition, in publish order', async () => {
     const producer = bus('collector', { topics: { events: 'fleet.events' } });
@@ -46,7 +59,9 @@ describe('KafkaBus', () => {
 
     const handled: (ConsumedRecord & { topic: string; partition: number })[] = [];
     await collect(bus('worker', { topics: { events: 'fleet.events' } }), [TOPICS.events], handled);
-    await until(() => handled.length === 200, '200 records');
+    await until(() => handled.length >= 200 && allCommitted('fleet.events'), '200 records, committed');
+    expect(handledTwice(handled)).toEqual([]);
+    expect(handled).toHaveLength(200);
     expect(new Set(handled.map((r) => r.topic))).toEqual(new Set([TOPICS.events]));
     for (let k = 0; k < 8; k++) {
       const ofKey = handled.filter((r) => r.key === `session-${k}`);
@@ -62,7 +77,8 @@ describe('KafkaBus', () => {
     let failures = 0;
     const handled: (ConsumedRecord & { topic: string; partition: number })[] = [];
     await collect(bus('worker'), [TOPICS.events], handled, () => failures++ < 2);
-    await until(() => handled.length === 30, 'the batch after two failures');
+    await until(() => handled.length >= 30 && allCommitted(TOPICS.events), 'the batch after two failures, committed');
+    expect(handledTwice(handled)).toEqual([]);
     expect(failures).toBe(3);
     expect(handled.map((r) => r.value)).toEqual(Array.from({ length: 30 }, (_, i) => `v${i}`));
     await until(() => broker.committedOffset('readers', TOPICS.events, partition) === 30, 'the commit');
@@ -81,7 +97,8 @@ describe('KafkaBus', () => {
     await a.stop();
     await until(() => broker.groupMembers('readers').length === 1, 'member a to leave');
     await producer.publish(TOPICS.events, Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: `second-${i}` })));
-    await until(() => handledB.filter((r) => r.value.startsWith('second')).length === 100, 'member b to take over');
+    await until(() => handledB.filter((r) => r.value.startsWith('second')).length >= 100 && allCommitted(TOPICS.events), 'member b to take over, committed');
+    expect(handledTwice(handledB)).toEqual([]);
     const values = [...handledA, ...handledB].map((r) => r.value);
     expect(values).toHaveLength(200);
     expect(new Set(values).size).toBe(200);

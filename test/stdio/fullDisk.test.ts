@@ -1,0 +1,127 @@
+/**
+ * A tap whose home is on a full filesystem: a real one (a small tmpfs mounted for the test, which needs root; the
+ * test says so and skips where it cannot mount). While the disk is full, traffic flows and nothing is recorded;
+ * events and counters wait in memory and in the ring, and are written when space returns. A session whose end could
+ * never be written (space did not return before its tap exited) is reported by `status` as "ended unrecorded".
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { untilChanged } from '../support/changeWait.js';
+import { busEvents, FIXTURES, requireBuiltCli, runCli } from '../support/tapwireCli.js';
+
+const ECHO = join(FIXTURES, 'echoServer.mjs');
+const calls = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: from + i, method: 'tools/call', params: { name: 'echo', arguments: { n: from + i } } })}\n`).join('');
+
+/** A 4 MiB tmpfs of this test's own, or why there is none. */
+function smallFilesystem(): { dir: string; unmount(): void } | { skip: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tapwire-full-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return { skip: `cannot mount a small tmpfs (${(mounted.stderr || mounted.error?.message || '').trim()}): needs root` };
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills the filesystem of `dir` to the last byte; the returned function gives the space back. */
+function fill(dir: string): () => void {
+  const file = join(dir, 'filler');
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(4096, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  }
+  // Smaller writes take what the last block left.
+  try {
+    for (;;) writeSync(fd, block, 0, 1);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
+  return () => rmSync(file);
+}
+
+/** A tap on the echo server, with its output gathered and a way to wait on it. */
+function startTap(home: string): { stdin: NodeJS.WritableStream; output: { stdout: string; stderr: string }; until(ready: () => boolean | Promise<boolean>): Promise<void>; closed: Promise<number | null> } {
+  const tap = spawn(process.execPath, [requireBuiltCli(), 'tap', '--name', 'echo', '--home', home, '--', process.execPath, ECHO]);
+  const output = { stdout: '', stderr: '' };
+  const changed = new EventEmitter();
+  tap.stdout.on('data', (c: Buffer) => {
+    output.stdout += c.toString();
+    changed.emit('data');
+  });
+  tap.stderr.on('data', (c: Buffer) => {
+    output.stderr += c.toString();
+    changed.emit('data');
+  });
+  const closed = new Promise<number | null>((resolve) => tap.on('close', resolve));
+  const until = (ready: () => boolean | Promise<boolean>): Promise<void> => untilChanged(changed, ready);
+  return { stdin: tap.stdin, output, until, closed };
+}
+
+const filesystem = smallFilesystem();
+
+describe.skipIf('skip' in filesystem)(`a tap whose home is on a full disk${'skip' in filesystem ? ` (skipped: ${filesystem.skip})` : ''}`, () => {
+  const root = 'dir' in filesystem ? filesystem.dir : '';
+  afterAll(() => {
+    if ('unmount' in filesystem) filesystem.unmount();
+  });
+
+  it('holds events and counters while the disk is full and records them all, with its end, when space returns', async () => {
+    const home = join(root, 'returns');
+    mkdirSync(home);
+    const tap = startTap(home);
+    tap.stdin.write(calls(0, 5));
+    await tap.until(async () => (await busEvents(home)).length === 11);
+    const free = fill(root);
+    tap.stdin.write(calls(5, 40));
+    await tap.until(() => tap.output.stderr.includes('events cannot be stored') && tap.output.stdout.split('\n').length > 40);
+    free();
+    await tap.until(async () => (await busEvents(home)).some((e) => e.event.action === 'tap.status'));
+    tap.stdin.end(calls(40, 50));
+    expect(await tap.closed).toBe(0);
+
+    expect(tap.output.stdout.trim().split('\n')).toHaveLength(50);
+    const events = await busEvents(home);
+    expect(new Set(events.map((e) => e.event.id)).size).toBe(events.length);
+    expect(events.filter((e) => e.mcp.message)).toHaveLength(100);
+    expect(events.find((e) => e.event.action === 'tap.status')?.mcp.tap).toMatchObject({ dropped: 0, reason: 'recovered' });
+    const end = events.at(-1)!;
+    expect(end.event.action).toBe('session.end');
+    expect(end.mcp.tap).toMatchObject({ dropped: 0, bytes_unobserved: 0, frames: 100 });
+  });
+
+  it('says a session ended unrecorded when its end could not be written before the tap exited', async () => {
+    const home = join(root, 'never');
+    mkdirSync(home);
+    const tap = startTap(home);
+    tap.stdin.write(calls(0, 5));
+    await tap.until(async () => (await busEvents(home)).length === 11);
+    const free = fill(root);
+    tap.stdin.end(calls(5, 20));
+    expect(await tap.closed).toBe(0);
+    expect(tap.output.stdout.trim().split('\n')).toHaveLength(20);
+    // The loss is said where it happens: the hand-off could not be written either.
+    expect(tap.output.stderr).toMatch(/hand-off could not be written .*events of this session are missing/);
+    free();
+
+    const status = await runCli(['status', '--json', '--home', home]);
+    expect(status.code, status.stderr.toString()).toBe(0);
+    const report = JSON.parse(status.stdout.toString()) as { taps: { state: string; events: number }[] };
+    expect(report.taps).toEqual([expect.objectContaining({ state: 'ended unrecorded', events: 11 })]);
+  });
+});
