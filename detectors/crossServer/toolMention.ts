@@ -27,12 +27,28 @@ function positions(text: string, pattern: RegExp): number[] {
   return [...text.matchAll(pattern)].map((m) => m.index);
 }
 
+/** Compiled mention patterns by tool name: every listing checks the same few names against many texts. */
+const mentionPatterns = new Map<string, RegExp>();
+const MAX_CACHED_PATTERNS = 4096;
+
+function mentionPattern(name: string): RegExp {
+  let pattern = mentionPatterns.get(name);
+  if (pattern === undefined) {
+    const e = escaped(name);
+    pattern = isIdentifierLike(name)
+      ? new RegExp(`${BEFORE}${e}${AFTER}`, 'giu')
+      : new RegExp(`${OPEN_QUOTE}${e}${CLOSE_QUOTE}|${BEFORE}${e}(?:\\s*\\(|\\s+tool\\b)|\\btool\\s+${e}${AFTER}`, 'giu');
+    if (mentionPatterns.size >= MAX_CACHED_PATTERNS) mentionPatterns.delete(mentionPatterns.keys().next().value!);
+    mentionPatterns.set(name, pattern);
+  }
+  return pattern;
+}
+
 /** Where `text` names the tool `name` (start offsets). */
 export function toolMentions(text: string, name: string): number[] {
   if (name === '' || name.length > MAX_NAME_LENGTH) return [];
-  const e = escaped(name);
-  if (isIdentifierLike(name)) return positions(text, new RegExp(`${BEFORE}${e}${AFTER}`, 'giu'));
-  return positions(text, new RegExp(`${OPEN_QUOTE}${e}${CLOSE_QUOTE}|${BEFORE}${e}(?:\\s*\\(|\\s+tool\\b)|\\btool\\s+${e}${AFTER}`, 'giu'));
+  // matchAll clones the pattern, so the shared global RegExp's lastIndex is never touched.
+  return positions(text, mentionPattern(name));
 }
 
 /**
