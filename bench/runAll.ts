@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'http-proxy': () => import('./httpProxy.bench.js'),
   detectors: () => import('./detectors.bench.js'),
   'kafka-path': () => import('./kafkaPath.bench.js'),
+  'content-model': () => import('./contentModel.bench.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -18,7 +18,28 @@ export function shortTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
 }
 
+/**
+ * A lone surrogate (from a `\ud800` escape on the wire) escaped by JSON.stringify: stringify writes paired
+ * surrogates as the character itself, so every `\udXXX` escape it writes (not itself after an escaped
+ * backslash) is a lone one.
+ */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/** JSON text of `item` that strict readers (jq) accept: lone surrogates become U+FFFD. */
+export function wellFormedJson(item: unknown): string {
+  return JSON.stringify(item).replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd');
+}
+
 /** Writes items as NDJSON on stdout. */
 export function writeJsonLines(items: readonly unknown[]): void {
-  for (const item of items) process.stdout.write(`${JSON.stringify(item)}\n`);
+  for (const item of items) process.stdout.write(`${wellFormedJson(item)}\n`);
+}
+
+/**
+ * Says that a list was cut at --limit: under the table for people; on stderr with --json, so the NDJSON on stdout
+ * stays one document per line.
+ */
+export function writeLimitNotice(text: string, json: boolean): void {
+  if (json) process.stderr.write(`${text}\n`);
+  else process.stdout.write(`(${text})\n`);
 }

@@ -118,8 +118,32 @@ class KibanaAuthError extends Error {
   }
 }
 
-/** Imports the shipped content, then any extra rule files (e.g. from `tapwire rules export --format kibana`). */
+/**
+ * Checks a detection-rule file before anything is imported: it must hold at least one rule, and every line must
+ * be a JSON object with a rule_id. An empty file is refused, because Kibana would "import" it as zero rules and
+ * the user would believe the export's rules are active (an export that skipped every rule writes an empty file).
+ */
+export function checkDetectionRuleFile(file: string): void {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  let rules = 0;
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new Error(`${file}:${index + 1}: not a JSON object (${(error as Error).message})`);
+    }
+    const ruleId = (value as { rule_id?: unknown } | null)?.rule_id;
+    if (typeof ruleId !== 'string' || ruleId === '') throw new Error(`${file}:${index + 1}: field 'rule_id': a detection rule needs a non-empty rule_id`);
+    rules++;
+  });
+  if (rules === 0) throw new Error(`${file}:1: holds no detection rule (the file is empty); nothing was imported. Did 'tapwire rules export' skip every rule? It lists the skipped rules and why on stderr.`);
+}
+
+/** Imports the shipped content, then any extra rule files (e.g. from `tapwire rules export --format kibana`), each checked first. */
 export async function importKibanaContent(target: KibanaTarget, extraRuleFiles: readonly string[] = [], dir = KIBANA_CONTENT_DIR): Promise<ImportOutcome[]> {
+  for (const file of extraRuleFiles) checkDetectionRuleFile(file);
   const outcomes: ImportOutcome[] = [];
   for (const name of SAVED_OBJECT_FILES) outcomes.push(await importSavedObjects(target, join(dir, name)));
   for (const file of [...DETECTION_RULE_FILES.map((name) => join(dir, name)), ...extraRuleFiles]) outcomes.push(await importDetectionRules(target, file));

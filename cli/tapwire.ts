@@ -20,8 +20,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   replay: { summary: 'replay a transcript or event NDJSON file through every detector; alerts as NDJSON', load: () => import('./commands/replayCommand.js') },
   alerts: { summary: 'list stored alerts', load: () => import('./commands/alertsCommand.js') },
   approve: { summary: "approve (or reject) a server's changed tool definitions", load: () => import('./commands/approveCommand.js') },
+  console: { summary: 'serve the local web console (alerts, sessions, inventory, tool review) on 127.0.0.1', load: () => import('./commands/consoleCommand.js') },
+  inventory: { summary: 'export the servers and tool pins observed so far as an inventory file (inventory export)', load: () => import('./commands/inventoryCommand.js') },
   es: { summary: 'set up Elasticsearch for the Tapwire store (templates, lifecycle, data streams)', load: () => import('./commands/esCommand.js') },
   kibana: { summary: 'import the Tapwire data views, dashboards and detection rule into Kibana', load: () => import('./commands/kibanaCommand.js') },
+  install: { summary: "put every MCP server of this machine's hosts (Claude, Cursor, VS Code, Windsurf) behind Tapwire", load: () => import('./commands/installCommand.js') },
+  uninstall: { summary: "undo 'tapwire install': host configs back to their original bytes", load: () => import('./commands/uninstallCommand.js') },
   eval: { summary: 'measure detection on labelled JSONL (recall, false positives, per tier, leave-one-source-out); writes DETECTION.md', load: () => import('./commands/evalCommand.js') },
   demo: { summary: 'run real MCP servers behind taps with a scripted host; show what was captured and the alerts', load: () => import('./commands/demoCommand.js') },
 };
@@ -62,6 +66,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`tapwire events --json | head`) closes the pipe: that ends the output, and is no failure.
+// The tap handles its own stdout, which is the server's channel to the host.
+if (process.argv[2] !== 'tap') {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
 process.exitCode = await main(process.argv.slice(2));
 // Output written to a pipe may still be queued: flush it, then end even if long-lived handles
 // (the tap's stdin) would keep the process alive.

@@ -21,6 +21,8 @@ export interface PublisherOptions {
   onFailure?: (error: Error) => void;
   /** Called when the bus accepts events again after failures, with the drops so far. */
   onRecover?: (dropped: number) => void;
+  /** Called when every event enqueued so far has been published (or dropped and counted). */
+  onIdle?: () => void;
 }
 
 export interface PublisherStats {
@@ -47,7 +49,7 @@ export class EventPublisher {
   private dropped = 0;
   private failing = false;
   private lastError: string | undefined;
-  private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover'>;
+  private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle'>;
 
   constructor(private readonly publish: PublishFunction, options: PublisherOptions = {}) {
     this.opts = { flushIntervalMs: 25, maxBatch: 1000, maxQueued: 50_000, retryMinMs: 100, retryMaxMs: 5000, ...options };
@@ -131,6 +133,7 @@ export class EventPublisher {
         this.opts.onRecover?.(this.dropped);
       }
     }
+    this.opts.onIdle?.();
   }
 }
 

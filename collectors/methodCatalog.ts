@@ -97,10 +97,13 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const obj = (v: unknown): JsonObject | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : undefined);
 const idString = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
 
-/** An identifier (tool or prompt name, id, token) bounded but not redacted: detectors compare these exactly. */
+/**
+ * An identifier (tool or prompt name, id, progress token), bounded and redacted like any text: a credential used as
+ * an id is still a credential. Detectors compare these exactly, which placeholders allow (one secret, one placeholder).
+ */
 function identifier(v: unknown, shaper: PayloadShaper, cut: TruncationTracker): string | undefined {
   const s = idString(v);
-  return s === undefined ? undefined : cut.keep(boundString(s, shaper.limits.maxStringBytes));
+  return s === undefined ? undefined : cut.keep(shaper.text(s));
 }
 
 /** A redacted, bounded copy that is still an object (an ECS object field), else nothing. */

@@ -57,6 +57,8 @@ export interface NormalizerOptions {
   maxExcerptBytes?: number;
   /** Default 10000. */
   maxPending?: number;
+  /** The sequence of the first event (default 0): a session recorded in two parts continues its numbering. */
+  firstSequence?: number;
 }
 
 /**
@@ -149,6 +151,7 @@ export class SessionNormalizer {
     this.#shaper = new PayloadShaper(options.redactor, limits);
     this.#maxExcerptBytes = options.maxExcerptBytes ?? 1024;
     this.#pending = new PendingRequests(options.maxPending ?? 10000);
+    this.#sequence = options.firstSequence ?? 0;
   }
 
   /** The protocol version the session negotiated (initialize result or 2026-07-28 request metadata). */
@@ -309,7 +312,8 @@ export class SessionNormalizer {
     x.cut.truncated = capped.truncated;
     event.jsonrpc = { version: '2.0' };
     if (message.kind !== 'notification' && message.id !== null) {
-      event.jsonrpc.request = { id: x.cut.keep(boundString(String(message.id), this.#shaper.limits.maxStringBytes)) };
+      // Redacted like any text: a credential used as a request id is still a credential.
+      event.jsonrpc.request = { id: x.cut.keep(this.#shaper.text(String(message.id))) };
     }
     this.#fill(message, direction, timestampMs, pending, x);
     this.#learn(x.facts);

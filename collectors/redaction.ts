@@ -9,46 +9,18 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PLACEHOLDER_PATTERN, SECRET_TYPES, type SecretType } from '../pipeline/redactionPlaceholders.js';
-
-
+import { PLACEHOLDER_PATTERN, type SecretType } from '../pipeline/redactionPlaceholders.js';
+import { SECRET_PATTERNS } from './secretPatterns.js';
 
 const WHOLE_PLACEHOLDER = new RegExp(`^${PLACEHOLDER_PATTERN.source}$`);
 
 const KEY_BYTES = 32;
 const MAX_VALUE_DEPTH = 512;
 const RECENT_PLACEHOLDERS = 1024;
-/** Keys shorter than this cannot hold any of the token formats below, so they skip the text scan. */
+/** Keys shorter than this cannot hold any of the token formats, so they skip the text scan. */
 const MIN_SCANNED_KEY_LENGTH = 12;
-
-/**
- * A pattern whose `secret` group (or whole match) is replaced. Order matters: the multi-line and
- * contextual forms run before the bare token formats that could match inside them.
- */
-interface SecretPattern {
-  type: SecretType;
-  regex: RegExp;
-}
-
-const SECRET_PATTERNS: readonly SecretPattern[] = [
-  {
-    type: 'private_key',
-    // The body stops at the next "-----", so a BEGIN without END redacts what follows it and no more.
-    // Backslashes belong to the body: inside JSON text (an excerpt) its line breaks are written \n.
-    regex:
-      /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?:[A-Za-z0-9+/=\s:,.()\\]|-(?!----))*(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?/g,
-  },
-  { type: 'jwt', regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g },
-  // A token has a digit or symbol somewhere, which keeps prose ("bearer instruments") out.
-  { type: 'bearer_token', regex: /(?<![A-Za-z0-9_])(?<scheme>[Bb]earer|BEARER)\s{1,8}(?=[A-Za-z]*[0-9._~+/=-])(?<secret>[A-Za-z0-9._~+/=-]{8,})/g },
-  { type: 'anthropic_key', regex: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,}/g },
-  { type: 'openai_key', regex: /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}/g },
-  { type: 'github_token', regex: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g },
-  { type: 'slack_token', regex: /(?<![A-Za-z0-9_-])xox[a-z]-[A-Za-z0-9-]{10,}/g },
-  { type: 'stripe_key', regex: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}/g },
-  { type: 'aws_access_key_id', regex: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/g },
-  { type: 'google_api_key', regex: /(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}/g },
-];
+/** Strings shorter than this hold no secret worth a scan ("a=bcdefgh" is the shortest assignment that redacts). */
+const MIN_SCANNED_LENGTH = 6;
 
 /**
  * `NAME=value`, `NAME: value`, `"NAME": "value"`, `--name=value`, `--name value`: the value is redacted
@@ -62,19 +34,45 @@ const ASSIGNMENT_VALUE = /"(?<dq>(?:[^"\\\r\n]|\\.){1,4096})"|'(?<sq>[^'\r\n]{1,
 /** The credential after an auth scheme word (`Authorization: Basic <credential>`). */
 const SCHEME_CREDENTIAL = /[ \t]{1,8}(?<credential>[^\s"',;&{}[\]()<>]{1,4096})/y;
 
-const SECRET_NAME_PARTS = /token|secret|passw(?:or)?d|authorization|cookie|credential|api_?key|private_?key|access_?key/i;
-/** Counts and limits that merely mention tokens (maxTokens, input_tokens, progressToken). */
-const COUNT_NAME = /^(?:max|min|input|output|total|prompt|completion|cached|reasoning|num|used)_?tokens?$|tokens?_?(?:count|limit|used|usage|budget|type)$|^progress_?token$/i;
+/** Words that make a key name secret on their own (`refresh_token`, `x-api-key`'s apikey, `Cookie`). */
+const SECRET_WORDS = new Set(['token', 'secret', 'password', 'passwd', 'passphrase', 'authorization', 'cookie', 'credential', 'credentials', 'apikey', 'privatekey', 'accesskey', 'secretkey', 'auth', 'pass', 'sessionid', 'dsn', 'webhook']);
+/** Words that make a following `key` secret (`api_key`, `access-key`, `private_key`), where `sort_key` and `public_key` are not. */
+const KEY_QUALIFIERS = new Set(['api', 'access', 'private', 'secret', 'signing', 'encryption', 'master', 'account', 'auth', 'client', 'license', 'service', 'app', 'subscription', 'admin', 'write', 'deploy', 'storage', 'shared', 'hmac', 'session', 'ssh', 'gpg', 'pgp', 'rsa', 'ed25519', 'ecdsa']);
+/** A last word that makes the name about a secret rather than the secret (`token_count`, `password_url`, `progressToken`). */
+const ABOUT_WORDS = new Set(['count', 'counts', 'limit', 'limits', 'used', 'usage', 'budget', 'type', 'types', 'length', 'size', 'index', 'name', 'url', 'uri', 'endpoint', 'expiry', 'expires', 'expiration', 'ttl', 'file', 'path', 'id', 'ids', 'hint', 'policy', 'required', 'set', 'enabled', 'header', 'field', 'param', 'prefix', 'format', 'kind', 'scope', 'scopes']);
+/** Token counts and progress tokens: `max_tokens`, `input_tokens`, `progressToken`. */
+const COUNT_FIRST_WORDS = new Set(['max', 'min', 'input', 'output', 'total', 'prompt', 'completion', 'cached', 'reasoning', 'num', 'progress', 'next', 'page', 'continuation', 'cancellation', 'csrf', 'xsrf']);
 const NOT_SECRET_VALUES = new Set(['true', 'false', 'null', 'undefined', 'none', '']);
 const AUTH_SCHEMES = /^(?:bearer|basic|digest|token|negotiate)$/i;
 
-/** Whether a key or variable name is one whose string value is a secret (API_KEY, apiKey, password, Cookie …). */
+/** The lower-case words of a key: camelCase, snake_case, kebab-case, dotted and spaced names alike. */
+function keyWords(name: string): string[] {
+  return name
+    .replace(/^-{1,2}/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+/**
+ * Whether a key or variable name is one whose string value is a secret (API_KEY, apiKey, x-api-key, password, Cookie …).
+ * Whole words decide, never substrings: `sort_key`, `public_key`, `tokenizer`, `secretary` and `max_tokens` are not.
+ */
 export function isSecretName(name: string): boolean {
-  const bare = name.replace(/^-{1,2}/, '').replace(/[-. ]/g, '_');
-  if (COUNT_NAME.test(bare)) return false;
-  if (SECRET_NAME_PARTS.test(bare)) return true;
-  // *_KEY and *KEY (apiKey, APIKEY), but not "monkey" or "keyboard".
-  return /_key$/i.test(bare) || /[a-z0-9]Key$/.test(bare) || /^[A-Z0-9_]*[A-Z0-9]KEY$/.test(bare) || /^(?:auth|passwd|pass)$/i.test(bare);
+  const words = keyWords(name);
+  if (words.length === 0) return false;
+  const last = words.at(-1)!;
+  if (words.length > 1 && ABOUT_WORDS.has(last)) return false;
+  if (COUNT_FIRST_WORDS.has(words[0]!) && /^tokens?$/.test(last)) return false;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (SECRET_WORDS.has(word)) return true;
+    if ((word === 'key' || word === 'keys') && i > 0 && KEY_QUALIFIERS.has(words[i - 1]!)) return true;
+  }
+  // APIKEY, OPENAI_APIKEY, SECRETKEY written as one word.
+  return /(?:api|access|secret|private)key$/.test(last);
 }
 
 /** Replaces secrets in text and JSON values with keyed placeholders. */
@@ -124,17 +122,48 @@ export class Redactor {
     return placeholder;
   }
 
-  /** Replaces secret-shaped substrings with placeholders. */
+  /**
+   * Replaces secrets in text with placeholders: known token shapes, URL passwords, AWS secret keys beside AWS
+   * context, secret-looking values after a cue word, the values of secret-named assignments, and base64 or
+   * URL-encoded runs that decode to any of these.
+   */
   text(s: string): string {
+    if (s.length < MIN_SCANNED_LENGTH) return s;
+    const out = this.#scan(s);
+    return this.#encodedRuns(out);
+  }
+
+  #scan(s: string): string {
     let out = s;
     for (const { type, regex } of SECRET_PATTERNS) {
       out = out.replace(regex, (match: string, ...rest: unknown[]) => {
         const groups = namedGroups(rest);
         if (groups.secret === undefined) return this.placeholder(type, match);
-        return `${groups.scheme ?? ''} ${this.placeholder(type, groups.secret)}`;
+        return `${groups.scheme === undefined ? '' : `${groups.scheme} `}${this.placeholder(type, groups.secret)}`;
       });
     }
+    if (AWS_CONTEXT.test(out)) out = out.replace(AWS_SECRET_KEY, (match) => (hasMixedClasses(match, 3) ? this.placeholder('aws_secret_key', match) : match));
+    out = out.replace(CUED_VALUE, (match: string, ...rest: unknown[]) => {
+      const { cue, value } = namedGroups(rest);
+      if (value === undefined || cue === undefined || !looksLikeSecret(value)) return match;
+      return `${match.slice(0, match.length - value.length)}${this.placeholder(/bearer/i.test(cue) ? 'bearer_token' : 'secret', value)}`;
+    });
     return this.#assignments(out);
+  }
+
+  /** A base64 or URL-encoded run whose decoded text holds a secret becomes one placeholder. */
+  #encodedRuns(s: string): string {
+    let out = s.replace(BASE64_RUN, (run) => {
+      const decoded = decodeBase64Text(run);
+      return decoded !== undefined && this.#scan(decoded) !== decoded ? this.placeholder('encoded_secret', run) : run;
+    });
+    if (out.includes('%')) {
+      out = out.replace(URL_ENCODED_RUN, (run) => {
+        const decoded = decodePercent(run);
+        return decoded !== undefined && decoded !== run && this.#scan(decoded) !== decoded ? this.placeholder('encoded_secret', run) : run;
+      });
+    }
+    return out;
   }
 
   #assignments(s: string): string {
@@ -161,6 +190,8 @@ export class Redactor {
         value = credential.groups.credential;
       }
       if (NOT_SECRET_VALUES.has(value.toLowerCase()) || value.includes('[REDACTED:')) continue;
+      // Prose ("token: alpha"): a lower-case cue word, unquoted, before one plain word is not an assignment of a secret.
+      if (candidate.groups?.quote === '' && /^[a-z]+$/.test(name ?? '') && found?.bare !== undefined && /^[A-Za-z]+$/.test(value)) continue;
       out += s.slice(done, start) + this.placeholder(type, value);
       done = start + value.length;
     }
@@ -204,6 +235,56 @@ export class Redactor {
         this.#value(item, isSecretName(k) || (namedSecret && k === 'value'), depth + 1),
       ]),
     );
+  }
+}
+
+/** Text that puts a bare 40-character base64 run in AWS context. */
+const AWS_CONTEXT = /aws|amazon|\[REDACTED:aws_access_key_id:|AKIA|ASIA/i;
+const AWS_SECRET_KEY = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+/**
+ * A cue word, then (after `:`, `=`, `is` or only spaces) one run without spaces: redacted only when it looks like a
+ * secret, so "token limit reached" and "password reset" stay readable.
+ */
+const CUED_VALUE =
+  /(?<![A-Za-z0-9_])(?<cue>bearer|token|api[ _-]?key|apikey|secret|password|passwd|passphrase|credentials?|access[ _-]?key|auth)s?(?:[ \t]{0,3}(?:[:=]|\bis\b|\bwas\b)[ \t]{0,3}|[ \t]{1,3})(?<value>[^\s"'<>,;()[\]{}]{8,512})/gi;
+const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,8192}={0,2}(?![A-Za-z0-9+/=_-])/g;
+const URL_ENCODED_RUN = /[^\s"'<>]{0,2048}%[0-9A-Fa-f]{2}[^\s"'<>]{0,2048}/g;
+
+/** Whether a run has at least `classes` of: lower case, upper case, digits, symbols. */
+function hasMixedClasses(s: string, classes: number): boolean {
+  return [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(s)).length >= classes;
+}
+
+/** Shannon entropy in bits per character. */
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / s.length) * Math.log2(n / s.length);
+  return bits;
+}
+
+/** A value after a cue word that is shaped like a credential: mixed characters, high entropy, not a path, URL, number or placeholder. */
+function looksLikeSecret(value: string): boolean {
+  if (value.includes('[REDACTED:') || /^(?:[./~]|[A-Za-z]:\\|[a-z][a-z0-9+.-]*:\/\/)/.test(value) || /^[\d.,:-]+$/.test(value)) return false;
+  if (/^[a-z]+(?:[-_][a-z]+)*$/i.test(value) && !hasMixedClasses(value, 2)) return false;
+  return hasMixedClasses(value, 2) && entropy(value) >= 3;
+}
+
+/** The text a base64 (or base64url) run decodes to, if it is text; undefined for binary. */
+function decodeBase64Text(run: string): string | undefined {
+  const bytes = Buffer.from(run, run.includes('-') || run.includes('_') ? 'base64url' : 'base64');
+  if (bytes.length < 12) return undefined;
+  let printable = 0;
+  for (const b of bytes) if ((b >= 0x20 && b < 0x7f) || b === 0x0a || b === 0x0d || b === 0x09) printable++;
+  return printable / bytes.length >= 0.95 ? bytes.toString('latin1') : undefined;
+}
+
+function decodePercent(run: string): string | undefined {
+  try {
+    return decodeURIComponent(run.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
   }
 }
 

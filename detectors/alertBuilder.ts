@@ -134,6 +134,20 @@ function defaultMessage(rule: AlertRuleInfo, context: AlertContext, sourceCount:
   return `${rule.name} (${rule.level}) ${where.length > 0 ? `${where.join(', ')} ` : ''}from ${events}.`;
 }
 
+/** The matched entries, values bounded, each field and value once (several selections can match the same value). */
+function distinctMatched(matched: readonly { field: string; value?: string }[]): NonNullable<McpAlert['alert']['matched']> {
+  const seen = new Set<string>();
+  const distinct: NonNullable<McpAlert['alert']['matched']> = [];
+  for (const m of matched) {
+    const entry = m.value === undefined ? { field: m.field } : { field: m.field, value: m.value.slice(0, MAX_MATCHED_VALUE) };
+    const key = JSON.stringify([entry.field, entry.value]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    distinct.push(entry);
+  }
+  return distinct;
+}
+
 /** Builds the alert document; throws when there is no source event. */
 export function buildAlert(input: AlertInput): McpAlert {
   const { rule, context, sources } = input;
@@ -163,7 +177,7 @@ export function buildAlert(input: AlertInput): McpAlert {
   if (rule.author !== undefined && rule.author.length > 0) alert.rule.author = [...rule.author];
   if (rule.ruleset !== undefined) alert.rule.ruleset = rule.ruleset;
   if (input.matched && input.matched.length > 0) {
-    alert.alert.matched = input.matched.map((m) => (m.value === undefined ? { field: m.field } : { field: m.field, value: m.value.slice(0, MAX_MATCHED_VALUE) }));
+    alert.alert.matched = distinctMatched(input.matched);
   }
   if (input.details) alert.alert.details = input.details;
   const threat = threatFromTags(rule.tags ?? []);

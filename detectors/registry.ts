@@ -4,6 +4,7 @@
  */
 import type { ContentModel } from './content/model/contentModel.js';
 import { ContentModelDetector } from './content/model/contentModelDetector.js';
+import { StructuralSignalDetector } from './content/structural/structuralSignalDetector.js';
 import { shippedModel } from './content/model/modelArtifact.js';
 import { createDetectors as createCrossServerDetectors } from './crossServer/index.js';
 import type { Detector } from './detector.js';
@@ -39,6 +40,7 @@ const DETECTORS: readonly DetectorFactory[] = [
   (s) => createUsageDetectors(s.usage),
   (s) => createCrossServerDetectors(s.crossServer),
   (s) => createPostureDetectors(s.posture),
+  () => new StructuralSignalDetector(),
   (s) => new ContentModelDetector(s.contentModel ?? shippedModel()),
 ];
 

@@ -48,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
     writeAlertSummary(await store.alerts({ limit: 1000 }), out);
   });
   out(
-    `\nExplore it:\n  tapwire alerts --home ${home}\n  tapwire approve --list --home ${home}\n  tapwire events --home ${home}\n` +
+    `\nExplore it:\n  tapwire alerts --home ${home}\n  tapwire alerts show ID --home ${home}     # ID: the short id after an alert above\n` +
+      `  tapwire approve --list --home ${home}\n  tapwire events --home ${home}\n` +
       `  tapwire servers --tools --home ${home}\n  tapwire replay <(tapwire events --json --limit 100000 --home ${home}) --inventory ${inventory}\n`,
   );
   return 0;

@@ -1,9 +1,11 @@
 /** `tapwire detect`: the detector worker — bus events through the rule pack and stateful detectors into alerts. */
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { createLogger } from '../../pipeline/logger.js';
 import { openHomeDetector } from '../detectionSetup.js';
 import { runGroupDetectorIfConfigured } from '../groupDetector.js';
 import { StopSignal } from '../stopSignal.js';
 import { RuleWatcher } from '../../detectors/sigma/ruleWatcher.js';
+import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 
 const spec = {
@@ -13,7 +15,7 @@ const spec = {
     'Sigma rule pack and the stateful detectors, and writes alerts to the store (and the alerts topic). State and\n' +
     "position live in the home's state.sqlite: a restart resumes where the last committed batch ended, without\n" +
     'missing or repeating alerts. Stops on Ctrl-C / SIGTERM after the batch in hand.',
-  usage: 'tapwire detect [--home DIR] [--config FILE] [--rules DIR] [--inventory FILE] [--once] [--batch N]',
+  usage: 'tapwire detect [--home DIR] [--config FILE] [--rules DIR] [--inventory FILE] [--once] [--batch N] [--allow-empty]',
   details: `Options:
   --home DIR         Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
   --config FILE      tapwire.yaml (default: $TAPWIRE_CONFIG, else <home>/tapwire.yaml); with a Kafka bus or an
@@ -21,7 +23,8 @@ const spec = {
   --rules DIR        Sigma rule directory (default: the shipped pack); reloaded when files change
   --inventory FILE   approved-server inventory (YAML); without it servers are trusted on first use
   --once             process what the bus holds, then exit
-  --batch N          events per batch (default 500)`,
+  --batch N          events per batch (default 500)
+${ALLOW_EMPTY_HELP}`,
   options: {
     home: { type: 'string' },
     config: { type: 'string' },
@@ -29,6 +32,7 @@ const spec = {
     inventory: { type: 'string' },
     once: { type: 'boolean' },
     batch: { type: 'string' },
+    ...ALLOW_EMPTY_OPTION,
   },
 } as const;
 
@@ -41,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.values;
   const logger = createLogger('tapwire-detect');
   const stop = new StopSignal();
+  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
   const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, {
@@ -49,6 +54,12 @@ export async function run(argv: string[]): Promise<number> {
     batchSize: positiveInteger(o.batch, '--batch', 500),
     logger,
   });
+  try {
+    requireRules(detector.detection.ruleSet, o.rules, o['allow-empty']);
+  } catch (error) {
+    await detector.close();
+    throw error;
+  }
   const watcher = o.once ? undefined : new RuleWatcher(detector.detection.ruleSet, { logger });
   try {
     watcher?.start();

@@ -15,6 +15,7 @@ import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { loadDetection } from '../detectionSetup.js';
 import { ProgressLine } from '../progressLine.js';
+import { ALLOW_EMPTY_HELP, ALLOW_EMPTY_OPTION, requireRules } from '../ruleGuard.js';
 import { parseCommand, UsageError } from '../usage.js';
 
 const spec = {
@@ -22,13 +23,14 @@ const spec = {
   summary:
     'Replays a transcript or event NDJSON file through the Sigma rule pack and every stateful detector, exactly as\n' +
     'live. Alerts go to stdout as NDJSON, a summary to stderr; a bad line is reported as FILE:LINE and skipped.',
-  usage: 'tapwire replay FILE [--state DIR] [--inventory FILE] [--rules DIR] [--home DIR]',
+  usage: 'tapwire replay FILE [--state DIR] [--inventory FILE] [--rules DIR] [--home DIR] [--allow-empty]',
   details: `Options:
   --state DIR        keep detector state in DIR/state.sqlite (default: fresh, in memory)
   --inventory FILE   approved-server inventory (YAML)
   --rules DIR        Sigma rule directory (default: the shipped pack)
   --home DIR         whose redaction key to redact transcripts with (default: $TAPWIRE_HOME or ~/.tapwire;
                      a one-off key when that home has none)
+${ALLOW_EMPTY_HELP}
 
 Exit status: 0, or 1 when a line of FILE could not be used.`,
   options: {
@@ -36,6 +38,7 @@ Exit status: 0, or 1 when a line of FILE could not be used.`,
     inventory: { type: 'string' },
     rules: { type: 'string' },
     home: { type: 'string' },
+    ...ALLOW_EMPTY_OPTION,
   },
   positionals: { min: 1, max: 1 },
 } as const;
@@ -65,11 +68,12 @@ export async function run(argv: string[]): Promise<number> {
   if (o.state) mkdirSync(o.state, { recursive: true });
   const state = new EmbeddedStateStore(o.state ? join(o.state, 'state.sqlite') : ':memory:');
   try {
-    const { runtime } = loadDetection(state, {
+    const { runtime, ruleSet } = loadDetection(state, {
       ...(o.rules ? { rules: o.rules } : {}),
       ...(o.inventory ? { inventory: o.inventory } : {}),
       onRuleError: (message) => process.stderr.write(`rule not loaded: ${message}\n`),
     });
+    requireRules(ruleSet, o.rules, o['allow-empty']);
     const summary: ReplaySummary = { lines: 0, events: 0, badLines: 0, alerts: new Map() };
     const emit = (alerts: readonly McpAlert[]): void => {
       for (const alert of alerts) {

@@ -1,6 +1,7 @@
 /** `tapwire servers`: the inventory of MCP servers seen, with their tools and tool hashes. */
 import { withEmbeddedPipeline } from '../embeddedPipeline.js';
 import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
+import { jsonShape } from '../jsonShape.js';
 import { parseCommand } from '../usage.js';
 
 const spec = {
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   return withEmbeddedPipeline(o.home, async ({ store }) => {
     const servers = await store.servers({});
     const tools = o.tools ? await store.tools({}) : [];
-    if (o.json) return writeJsonLines(o.tools ? servers.map((s) => ({ ...s, tools: tools.filter((t) => t.serverId === s.id) })) : servers);
+    if (o.json) return writeJsonLines(jsonShape(o.tools ? servers.map((s) => ({ ...s, tools: tools.filter((t) => t.serverId === s.id) })) : servers) as unknown[]);
     const rows = servers.map((s) => [s.name, s.reportedName, s.version, s.transport, s.sessions, s.events, shortTime(s.firstSeen), shortTime(s.lastSeen), s.hosts.join(','), s.id]);
     process.stdout.write(rows.length ? renderTable(['server', 'reports as', 'version', 'transport', 'sessions', 'events', 'first seen', 'last seen', 'hosts', 'identity'], rows) : 'no servers\n');
     if (o.tools && tools.length) {

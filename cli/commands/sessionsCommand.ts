@@ -1,7 +1,8 @@
 /** `tapwire sessions`: list MCP sessions (one per tapped server process or HTTP session). */
 import { STORE_CHOICE_OPTIONS, storeChoiceHelp, withConfiguredStore } from '../configuredStore.js';
-import { renderTable, shortTime, writeJsonLines } from '../commandOutput.js';
+import { renderTable, shortTime, writeJsonLines, writeLimitNotice } from '../commandOutput.js';
 import { parseTimeSpec } from '../timeSpec.js';
+import { jsonShape } from '../jsonShape.js';
 import { parseCommand, positiveInteger } from '../usage.js';
 
 const spec = {
@@ -24,12 +25,20 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const o = parsed.values;
   return withConfiguredStore(o, async ({ store }) => {
-    const sessions = await store.sessions({
+    const limit = positiveInteger(o.limit, '--limit', 100);
+    const found = await store.sessions({
       ...(o.server ? { server: o.server } : {}),
       ...(o.since ? { since: parseTimeSpec(o.since, '--since') } : {}),
-      limit: positiveInteger(o.limit, '--limit', 100),
+      limit: limit + 1,
     });
-    if (o.json) return writeJsonLines(sessions);
+    const sessions = found.slice(0, limit);
+    const notice = (): void => {
+      if (found.length > limit) writeLimitNotice(`sessions: showing the ${limit} most recently active; more match (raise --limit or narrow with --since/--server)`, Boolean(o.json));
+    };
+    if (o.json) {
+      writeJsonLines(jsonShape(sessions) as unknown[]);
+      return notice();
+    }
     const rows = sessions.map((s) => [
       s.id,
       s.serverName,
@@ -43,5 +52,6 @@ export async function run(argv: string[]): Promise<number> {
       s.hostSessionId,
     ]);
     process.stdout.write(rows.length ? renderTable(['session', 'server', 'version', 'transport', 'client', 'protocol', 'events', 'started', 'state', 'host session'], rows) : 'no sessions\n');
+    notice();
   });
 }

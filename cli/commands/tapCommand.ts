@@ -14,10 +14,14 @@ const spec = {
                 with a Kafka bus, events wait in the home's spool while Kafka is unreachable
 
 Environment:
-  TAPWIRE_TAP_MAX_QUEUED   events held while the bus cannot be written (default 10000); older ones are
-                           dropped past it, counted, and reported
-  TAPWIRE_TAP_RING_BYTES   memory for chunks the observer has not read yet (default 8 MiB); when it
-                           is full, observation skips bytes (counted) and traffic goes on
+  TAPWIRE_TAP_MAX_QUEUED   events held in memory before the observer lets chunks wait in the ring
+                           (default and most 1000): a slow or locked bus delays recording, never drops
+  TAPWIRE_TAP_RING_BYTES   memory for chunks the observer has not recorded yet (default 8 MiB); when
+                           it is full, chunks go to a spill file in <home>/handoff (up to 256 MiB; past
+                           that, observation skips bytes, counted) and traffic goes on
+  TAPWIRE_TAP_HANDOFF_MS   how long the tap lets the observer finish after the server exits (default
+                           1000) before handing the unrecorded frames to <home>/handoff, where the next
+                           tap, detect, up or status records them
   TAPWIRE_HOST_SESSION     the host session id, for launchers that start several taps for one host
 
 Example (claude_desktop_config.json):
@@ -59,14 +63,15 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...args] = parsed.command;
-  const { TAPWIRE_TAP_MAX_QUEUED: maxQueued, TAPWIRE_TAP_RING_BYTES: ringBytes } = process.env;
+  const { TAPWIRE_TAP_MAX_QUEUED: maxQueued, TAPWIRE_TAP_RING_BYTES: ringBytes, TAPWIRE_TAP_HANDOFF_MS: handoffMs } = process.env;
   return runStdioTap({
     command: command!,
     args,
     ...(parsed.name ? { name: parsed.name } : {}),
     ...(parsed.home ? { home: parsed.home } : {}),
     ...(parsed.config ? { configFile: parsed.config } : {}),
-    ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 10_000) } : {}),
+    ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 1000) } : {}),
     ...(ringBytes ? { ringBytes: positiveInteger(ringBytes, 'TAPWIRE_TAP_RING_BYTES', 8 << 20) } : {}),
+    ...(handoffMs ? { handoffAfterMs: handoffMs === '0' ? 0 : positiveInteger(handoffMs, 'TAPWIRE_TAP_HANDOFF_MS', 1000) } : {}),
   });
 }

@@ -3,7 +3,7 @@
  * and, for changed definitions (the rug pull), the unified diff the drift detector attached.
  */
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
-import { severityName } from '../commands/alertsCommand.js';
+import { SHORT_ID, severityName } from '../alertView/alertView.js';
 
 const WIDTH = 100;
 const INDENT = ' '.repeat(11);
@@ -28,7 +28,7 @@ export function writeAlertSummary(alerts: readonly McpAlert[], out: (text: strin
   out(`\nAlerts (${sorted.length}): what the Sigma rule pack and the stateful detectors raised, most severe first\n`);
   for (const alert of sorted) {
     const severity = severityName(alert.event.severity).toUpperCase().padEnd(INDENT.length - 2);
-    out(`\n  ${severity}${alert.rule.name}  [${alert.rule.category}${alert.mcp?.server?.name ? ` · ${alert.mcp.server.name}` : ''}]\n`);
+    out(`\n  ${severity}${alert.rule.name}  [${alert.rule.category}${alert.mcp?.server?.name ? ` · ${alert.mcp.server.name}` : ''}]  ${alert.alert.fingerprint.slice(0, SHORT_ID)}\n`);
     for (const line of wrap(alert.message, WIDTH - INDENT.length)) out(`${INDENT}${line}\n`);
     const diff = (alert.alert.details as { diff?: unknown } | undefined)?.diff;
     if (typeof diff === 'string' && diff !== '') {

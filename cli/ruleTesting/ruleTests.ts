@@ -56,6 +56,22 @@ const describeAlert = (alert: McpAlert): string => {
 
 const describeEvents = (events: readonly McpEvent[]): string => events.map((e) => `${e.event.action}/${e.mcp.message?.kind ?? 'lifecycle'}`).join(', ');
 
+/** The rules of a file a case is about: the one it names, else all of them. */
+export function ruleTestTargets(rules: readonly CompiledRule[], testCase: RuleTestCase): CompiledRule[] {
+  return testCase.rule === undefined ? [...rules] : rules.filter((r) => r.meta.id === testCase.rule || r.meta.name === testCase.rule);
+}
+
+/**
+ * A case's events, and the alerts of `targets` that an engine holding `rules` (the rule file's) raises on them.
+ * Throws TranscriptError for a transcript line that is not a valid record.
+ */
+export function runRuleTestCase(testFile: string, testCase: RuleTestCase, rules: readonly CompiledRule[], targets: readonly CompiledRule[]): { events: McpEvent[]; alerts: McpAlert[] } {
+  const events = transcriptEvents(testFile, testCase.transcript, { redact: testCase.redact });
+  const engine = new RuleEngine(rules);
+  const ids = new Set(targets.map((r) => r.meta.id));
+  return { events, alerts: [...events.flatMap((e) => engine.evaluate(e)), ...engine.flush()].filter((a) => ids.has(a.rule.id)) };
+}
+
 /** Runs the cases of one rule file against its rules. */
 class RuleFileTester {
   readonly failures: RuleTestFailure[] = [];
@@ -74,22 +90,20 @@ class RuleFileTester {
 
   /** Runs one case; records failures and which rules it exercised. */
   run(testFile: string, testCase: RuleTestCase): void {
-    const targets = testCase.rule === undefined ? this.rules : this.rules.filter((r) => r.meta.id === testCase.rule || r.meta.name === testCase.rule);
+    const targets = ruleTestTargets(this.rules, testCase);
     if (targets.length === 0) {
       this.fail(testFile, testCase.line, `test '${testCase.name}': rule '${testCase.rule}' is not a rule of ${this.ruleFile}`);
       return;
     }
     let events: McpEvent[];
+    let alerts: McpAlert[];
     try {
-      events = transcriptEvents(testFile, testCase.transcript, { redact: testCase.redact });
+      ({ events, alerts } = runRuleTestCase(testFile, testCase, this.rules, targets));
     } catch (error) {
       if (!(error instanceof TranscriptError)) throw error;
       this.fail(error.file, error.line, `test '${testCase.name}': ${error.field === '' ? error.detail : `field '${error.field}': ${error.detail}`}`);
       return;
     }
-    const engine = new RuleEngine(this.rules);
-    const ids = new Set(targets.map((r) => r.meta.id));
-    const alerts = [...events.flatMap((e) => engine.evaluate(e)), ...engine.flush()].filter((a) => ids.has(a.rule.id));
     if (testCase.expect === 'no_match') {
       if (alerts.length > 0) this.fail(testFile, testCase.line, `test '${testCase.name}': expected no match, but ${describeAlert(alerts[0] as McpAlert)} matched`);
       else for (const rule of targets) this.unmatched.add(rule);

@@ -5,7 +5,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
@@ -45,8 +45,24 @@ export interface HttpTapSummary {
 }
 
 function clientAddress(req: IncomingMessage): { ip: string; port: number } {
-  return { ip: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: req.socket.remotePort ?? 0 };
+  return socketAddress(req.socket);
 }
+
+function socketAddress(socket: Socket): { ip: string; port: number } {
+  return { ip: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''), port: socket.remotePort ?? 0 };
+}
+
+/** A request Node's HTTP parser refused before any handler saw it: request smuggling shapes, bad chunking, huge headers. */
+interface ParserError extends Error {
+  code?: string;
+  rawPacket?: Buffer;
+}
+
+/** The status a parser refusal is answered with: 431 for headers past the limit, 408 for a request too slow to arrive, else 400. */
+function parserRefusalStatus(code: string): 400 | 408 | 431 {
+  return code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+}
+const STATUS_TEXT = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' } as const;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -122,8 +138,14 @@ export class HttpTap {
     handlers.request = (req, res) => tap.#handle(req, res);
     server.on('connect', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 405, 'CONNECT is not served: this is a reverse proxy, not an open proxy'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 501, 'protocol upgrades are not proxied'));
-    server.on('clientError', (_error, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    server.on('clientError', (error: ParserError, socket: Duplex) => {
+      const code = error.code ?? '';
+      // A client that went away is no refusal; everything the parser refused is recorded, like the route table's refusals.
+      if (!code.startsWith('HPE_') && code !== 'ERR_HTTP_REQUEST_TIMEOUT') return socket.destroy();
+      const status = parserRefusalStatus(code);
+      tap.#recordParserRefusal(error, code, socket as Socket, status);
+      socket.on('error', () => undefined);
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy();
     });
     return tap;
@@ -188,6 +210,22 @@ export class HttpTap {
       ...(host !== undefined ? { host } : {}),
       ...(userAgent !== undefined ? { userAgent } : {}),
       client: clientAddress(req),
+      tls: this.#tls,
+    });
+  }
+
+  #recordParserRefusal(error: ParserError, code: string, socket: Socket, status: number): void {
+    this.#rejected++;
+    // What the parser had read: the request line, if it got that far.
+    const line = /^([A-Za-z]{1,20}) (\S{1,2048})/.exec(error.rawPacket?.subarray(0, 2100).toString('latin1') ?? '');
+    this.#channel.send({
+      type: 'rejected',
+      t: now(),
+      status,
+      reason: `the HTTP parser refused the request (${code}: ${error.message.slice(0, 200)})`,
+      method: line?.[1] ?? '',
+      target: line?.[2] ?? '',
+      client: socketAddress(socket),
       tls: this.#tls,
     });
   }

@@ -58,6 +58,11 @@ export class LineFramer {
     this.resyncing = true;
   }
 
+  /** Bytes of the line in progress seen so far (held, or counted while skipping an oversized one): none of it is recorded yet. */
+  lineBytes(): number {
+    return this.skipping ? this.skipping.size : this.pendingBytes;
+  }
+
   /** Ends the stream: an unterminated last line is still a frame. */
   end(timestampMs: number): void {
     if (this.pendingBytes > 0 || this.skipping) this.completeLine(timestampMs);

@@ -13,7 +13,7 @@ export interface ObserverConfig {
   args: string[];
   maxFrameBytes: number;
   flushTimeoutMs: number;
-  /** Events held while the bus cannot be written; older ones are dropped (and counted) past this. */
+  /** Events held in memory (at most 1,000) before the observer lets chunks wait in the ring instead. */
   maxQueuedEvents: number;
   /** The process that started the tap: the host, or a launcher in front of it. */
   parentPid: number;
@@ -25,7 +25,8 @@ export type ToObserver =
   | { type: 'start'; t: number; pid: number | undefined }
   /**
    * Sent after the last chunk is in the ring: `forwarded` counts each direction's bytes, `unobserved`
-   * those that never got into the ring, and `lostAtEnd` the losses no later chunk reported.
+   * those neither in the ring nor spilled. With `handOff`, chunks were spilled after the ring's: the
+   * observer records what the ring holds and leaves the session's end to whoever records the hand-off.
    */
   | {
       type: 'end';
@@ -35,7 +36,7 @@ export type ToObserver =
       error?: string;
       forwarded: [number, number];
       unobserved: number;
-      lostAtEnd: [number, number];
+      handOff: boolean;
     };
 
 export interface ObserverSummary {

@@ -3,28 +3,35 @@
  * frame into events and publishes them to the configured bus. Nothing here can slow the forwarding
  * thread; when this worker falls behind, the forwarding thread skips observation instead.
  */
-import { hostname, userInfo } from 'node:os';
-import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { tapwireVersion } from '../../pipeline/packagePaths.js';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
 import { homeRedactor, lowerThreadPriority } from '../observerThread.js';
-import { type Direction, SessionNormalizer } from '../normalizer.js';
+import type { Direction } from '../normalizer.js';
 import { openCollectorBus } from '../spool/collectorBus.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChunkRing, type RingChunk } from './chunkRing.js';
+import { recoverHandoffs } from './handoffRecovery.js';
 import { LineFramer } from './lineFramer.js';
 import type { FromObserver, ObserverConfig, ToObserver } from './observerProtocol.js';
+import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const config = workerData as ObserverConfig;
 const port = parentPort!;
 // The lowest priority: the forwarding thread shares this process and must never wait for it.
 lowerThreadPriority(19);
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
-const ring = ChunkRing.attach(config.ring);
+// Chunks stay in the ring until what was made of them is on the bus: the tap hands them off if it must exit first.
+const ring = ChunkRing.attach(config.ring, { retain: true });
 const OBSERVE_INTERVAL_MS = 5;
+const RETRY_CHECK_MS = 25;
+/**
+ * Events held in memory before the observer waits for the bus, leaving further chunks in the ring (then the
+ * tap's spill): memory stays bounded by this and one chunk's events, and nothing is dropped while the bus is slow
+ * or refuses writes.
+ */
+const PUBLISH_AT = Math.min(1000, config.maxQueuedEvents);
 
 const redactor = homeRedactor(config.home, (message) => process.stderr.write(`tapwire tap: ${message}\n`));
 
@@ -38,9 +45,11 @@ const bus = openCollectorBus({
 let eventsEmitted = 0;
 let ended = false;
 const publisher = new EventPublisher(
-  (topic, records) => bus.publish(topic, records),
+  // Once the tap has handed the ring off, what is left is recorded from the hand-off file, not from here.
+  (topic, records) => (ring.handedOff() ? undefined : bus.publish(topic, records)),
   {
-    maxQueued: config.maxQueuedEvents,
+    maxQueued: Infinity,
+    onIdle: () => releaseRecorded(),
     onFailure: (error) => process.stderr.write(`tapwire tap: events cannot be stored (${error.message}); traffic continues, losses will be counted\n`),
     // After the session has ended, its session.end event carries the final counters.
     onRecover: (dropped) => {
@@ -50,24 +59,7 @@ const publisher = new EventPublisher(
 );
 
 const host = currentHostSession(config.parentPid);
-const commandLine = redactor.args([config.command, ...config.args]);
-const normalizer = new SessionNormalizer(
-  {
-    sessionId: config.sessionId,
-    hostSessionId: host.id,
-    transport: 'stdio',
-    serverId: `stdio:${commandLine.join(' ')}`,
-    ...(config.name ? { serverName: config.name } : {}),
-    context: {
-      host: { hostname: hostname(), name: hostname() },
-      observer: { type: 'stdio_tap', product: 'tapwire', vendor: 'Tapwire', version: tapwireVersion(), hostname: hostname() },
-      network: { transport: 'pipe', protocol: 'mcp' },
-      user: { name: safeUserName() },
-    },
-  },
-  { redactor },
-);
-
+const { normalizer, processFields } = stdioSession(config, host, redactor);
 const bytes = { client_to_server: 0, server_to_client: 0 };
 let frames = 0;
 let unobserved = 0;
@@ -98,27 +90,32 @@ function counters(reason?: string): NonNullable<McpEvent['mcp']['tap']> {
   return { frames, events: eventsEmitted, dropped: stats.dropped, bytes_unobserved: unobserved, bytes: { ...bytes }, ...(reason ? { reason } : {}) };
 }
 
-function processFields(pid: number | undefined): NonNullable<McpEvent['process']> {
-  return {
-    ...(pid ? { pid } : {}),
-    name: basename(config.command),
-    executable: commandLine[0]!,
-    args: commandLine,
-    command_line: commandLine.join(' '),
-    parent: { pid: host.hostPid, ...(host.hostStart ? { start: host.hostStart } : {}) },
-  };
-}
-
 type EndMessage = Extract<ToObserver, { type: 'end' }>;
 
+/** Bytes of each direction read from the ring, and the records read but not yet released, oldest first. */
+const consumed: [number, number] = [0, 0];
+const unreleased: { end: number; dir: 0 | 1; consumedAfter: number }[] = [];
+let releasedAt = 0;
+
 function visit(chunk: RingChunk): void {
-  const framer = framers[chunk.dir]!;
-  bytes[DIRECTIONS[chunk.dir]] += chunk.bytes.length + chunk.lostBefore;
-  if (chunk.lostBefore > 0) {
-    unobserved += chunk.lostBefore;
-    framer.gap();
-  }
-  framer.push(chunk.bytes, chunk.timestampMs);
+  bytes[DIRECTIONS[chunk.dir]] += chunk.bytes.length;
+  consumed[chunk.dir] += chunk.bytes.length;
+  unreleased.push({ end: chunk.end, dir: chunk.dir, consumedAfter: consumed[chunk.dir] });
+  framers[chunk.dir]!.push(chunk.bytes, chunk.timestampMs);
+}
+
+/**
+ * Every event made so far is on the bus: frees the ring's records whose bytes all belong to recorded frames.
+ * A line still in progress keeps the records it started in, so a hand-off can record it whole.
+ */
+function releaseRecorded(): void {
+  if (ring.handedOff()) return;
+  const offsets: [number, number] = [consumed[0] - framers[0]!.lineBytes(), consumed[1] - framers[1]!.lineBytes()];
+  let released = 0;
+  while (released < unreleased.length && unreleased[released]!.consumedAfter <= offsets[unreleased[released]!.dir]) released++;
+  if (released > 0) releasedAt = unreleased[released - 1]!.end;
+  unreleased.splice(0, released);
+  ring.release(releasedAt, { offsets, frames, events: eventsEmitted, dropped: publisher.stats().dropped });
 }
 
 /** Reads the ring until the tap says the server is gone and the ring is empty. */
@@ -126,31 +123,38 @@ async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage> {
   let end: EndMessage | undefined;
   void endSignal.then((message) => (end = message));
   for (;;) {
-    // Bounded batches, so the publisher's timers run even under a firehose.
-    if (ring.read(visit, 1000) === 1000) {
-      await nextTurn();
+    if (ring.handedOff()) return end ?? (await endSignal);
+    const stats = publisher.stats();
+    // While the bus refuses events, chunks wait in the ring rather than as events in memory; the publisher retries.
+    if (stats.failing) {
+      await sleep(RETRY_CHECK_MS);
+      continue;
+    }
+    let read = 0;
+    while (eventsEmitted - stats.published - stats.dropped < PUBLISH_AT && ring.read(visit, 1) === 1) read++;
+    if (read > 0) {
+      if (publisher.stats().queued >= PUBLISH_AT) await publisher.flush();
+      else await nextTurn();
       continue;
     }
     if (end) return end;
-    // Observation may lag traffic by a few milliseconds; in exchange it wakes at most this often.
-    await Promise.race([ring.waitForData(OBSERVE_INTERVAL_MS), endSignal]);
+    // Observation may lag traffic by a few milliseconds; in exchange it wakes at most this often. (The end
+    // message is seen within this interval too: racing a promise that stays pending would leak a reaction per turn.)
+    await ring.waitForData(OBSERVE_INTERVAL_MS);
   }
 }
 
 async function finish(message: EndMessage): Promise<void> {
   ended = true;
-  message.lostAtEnd.forEach((lost, dir) => {
-    if (lost > 0) framers[dir]!.gap();
-  });
-  for (const framer of framers) framer.end(message.t);
-  // The tap's own totals are exact, including losses no chunk reported.
-  unobserved = message.unobserved;
-  bytes.client_to_server = message.forwarded[0];
-  bytes.server_to_client = message.forwarded[1];
-  const outcome = message.error ? 'failure' : 'success';
-  const how = message.error ?? (message.signal ? `killed by ${message.signal}` : `exited with code ${message.exitCode}`);
-  const processInfo = { ...processFields(undefined), ...(message.exitCode !== null ? { exit_code: message.exitCode } : {}) };
-  emit(normalizer.lifecycle('session.end', message.t, { message: `MCP server ${config.name ?? config.command} ${how}`, outcome, process: processInfo, tap: counters() }));
+  // With a hand-off, the rest of the session (its last line, its end) is recorded from the hand-off file.
+  if (!message.handOff && !ring.handedOff()) {
+    for (const framer of framers) framer.end(message.t);
+    // The tap's own totals are exact, including losses no chunk reported.
+    unobserved = message.unobserved;
+    bytes.client_to_server = message.forwarded[0];
+    bytes.server_to_client = message.forwarded[1];
+    emit(normalizer.lifecycle('session.end', message.t, { ...sessionEndFields(config, message), process: processFields(undefined, message.exitCode), tap: counters() }));
+  }
   const stats = await publisher.close(config.flushTimeoutMs);
   await bus.close(config.flushTimeoutMs);
   port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
@@ -163,15 +167,9 @@ const endSignal = new Promise<EndMessage>((resolve) => {
     if (message.type === 'end') return resolve(message);
     emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
     markSpawned();
+    // What earlier taps of this home handed off is recorded now, beside this session.
+    void recoverHandoffs(bus, { ...(config.home ? { home: config.home } : {}), ...(config.configFile ? { configFile: config.configFile } : {}), warn: (m) => process.stderr.write(`tapwire tap: ${m}\n`) });
   });
 });
 // session.start comes first in the session, so chunks wait until the server has been spawned (or failed to be).
 void Promise.race([spawned, endSignal]).then(async () => finish(await observe(endSignal)));
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
-}

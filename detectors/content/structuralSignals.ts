@@ -20,6 +20,6 @@ export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowin
 /** The signals of every tier-1 detector that reads `kind` text, in detector order. `text` should be normalized. */
 export function structuralSignals(text: string, kind: 'documentation' | 'content', context: SignalContext = {}): StructuralSignal[] {
   const out: StructuralSignal[] = [];
-  for (const detector of STRUCTURAL_DETECTORS) if (detector.kinds.includes(kind)) out.push(...detector.find(text, context));
+  for (const detector of STRUCTURAL_DETECTORS) if (detector.kinds.includes(kind)) out.push(...detector.find(text, context, kind));
   return out;
 }

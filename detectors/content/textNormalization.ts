@@ -140,9 +140,11 @@ function foldHomoglyphs(text: string, findings: Findings): string {
   return out;
 }
 
-/** Whether decoded text reads as text: valid, mostly printable, with letters. */
-function isPrintableText(text: string): boolean {
-  if (text.length < 4 || text.includes('\ufffd')) return false;
+const asciiAlnum = (text: string): number => (text.match(/[A-Za-z0-9]/g) ?? []).length;
+
+/** Whether decoded text reads as text: valid, printable, a third letters, and (for base64, whose alphabet any identifier matches) more than one word. */
+function isPrintableText(text: string, words: 'one' | 'several'): boolean {
+  if (text.length < 3 || text.includes('\ufffd')) return false;
   let printable = 0;
   let letters = 0;
   for (const char of text) {
@@ -150,7 +152,7 @@ function isPrintableText(text: string): boolean {
     if (code === 9 || code === 10 || code === 13 || (code >= 0x20 && code !== 0x7f && !(code >= 0x80 && code < 0xa0))) printable++;
     if (/\p{L}/u.test(char)) letters++;
   }
-  return printable === [...text].length && letters >= text.length / 3 && /\s/.test(text.trim());
+  return printable === [...text].length && letters >= text.length / 3 && (words === 'one' || /\s/.test(text.trim()));
 }
 
 function decodePercent(text: string, findings: Findings, depth: number): string {
@@ -162,7 +164,7 @@ function decodePercent(text: string, findings: Findings, depth: number): string 
     } catch {
       return run;
     }
-    if (!isPrintableText(decoded)) return run;
+    if (!isPrintableText(decoded, 'one')) return run;
     const inner = normalizeDepth(decoded, findings, depth + 1);
     // Links escape spaces and punctuation as a matter of course; escaping letters and digits only hides words.
     if (/%(?:3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])/.test(run)) findings.add('url_encoded', 1, inner);
@@ -176,7 +178,7 @@ function decodeBase64(text: string, findings: Findings, depth: number): string {
     // Identifiers, hashes and hex strings match the alphabet too; text encodes to a mix of cases and digits.
     if (!/[a-z]/.test(run) || !/[A-Z]/.test(run) || /^[0-9a-fA-F]+$/.test(run)) return run;
     const decoded = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
-    if (!isPrintableText(decoded)) return run;
+    if (!isPrintableText(decoded, 'several')) return run;
     const inner = normalizeDepth(decoded, findings, depth + 1);
     findings.add('base64', 1, inner);
     return ` ${inner} `;
@@ -191,8 +193,9 @@ function normalizeDepth(raw: string, findings: Findings, depth: number): string 
     text = removeControls(text, BIDI, 'bidi_control', findings);
     const nfkc = text.normalize('NFKC');
     if (nfkc !== text) {
-      // Only compatibility forms count as a finding: composing é from e + ◌́ is ordinary text.
-      if (nfkc !== text.normalize('NFC')) findings.add('nfkc', 1, nfkc.slice(0, EVIDENCE_CHARS));
+      // Only letters and digits made from compatibility forms (ｉｇｎｏｒｅ, 𝐩𝐫𝐞𝐯) count as a finding: composed
+      // accents and full-width CJK punctuation are ordinary typography.
+      if (asciiAlnum(nfkc) > asciiAlnum(text)) findings.add('nfkc', 1, nfkc.slice(0, EVIDENCE_CHARS));
       text = nfkc;
     }
     text = foldHomoglyphs(text, findings);

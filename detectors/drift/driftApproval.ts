@@ -1,10 +1,11 @@
 /**
  * `tapwire approve`'s side of drift: find a server's pending changes by server name or identity (and optionally one
- * item), and record an approval or rejection of exactly the definition each change presented. The detector applies
- * the decision when the server next presents that definition: approved, it becomes the pin; either way the change
- * stops alerting.
+ * item), show the reviewer what changed, and record an approval or rejection of exactly the definition each change
+ * presented. The detector applies the decision when the server next presents that definition: approved, it becomes
+ * the pin and stops alerting; rejected, the old pin stays and each serving of the definition alerts as known-bad.
  */
 import type { StateStore } from '../stateStore.js';
+import { diffDefinitions, type DefinitionDiff } from './definitionDiff.js';
 import { DriftLedger, type DecisionKind, type PendingChange } from './driftLedger.js';
 import { approvalItem } from './toolDriftDetector.js';
 
@@ -53,4 +54,9 @@ export function decideChanges(state: StateStore, servers: readonly ServerChanges
     }
     return count;
   });
+}
+
+/** The diff between a pending change's pinned definition and the one the server presented, for review. */
+export function pendingChangeDiff(state: StateStore, serverId: string, change: PendingChange): DefinitionDiff {
+  return diffDefinitions(change.name, new DriftLedger(state, serverId).pin(change.key), change.presented);
 }

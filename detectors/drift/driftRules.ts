@@ -14,6 +14,7 @@ export const DRIFT_RULES = {
   toolRemoved: driftRule('tool-removed', 'Pinned tool removed', 'low', 'A complete tool listing no longer contains a pinned tool.'),
   instructionsChanged: driftRule('instructions-changed', 'Server instructions changed', 'high', "The server's initialize instructions, which go into the model's context, differ from the pinned text."),
   descriptionChanged: driftRule('description-changed', 'Prompt or resource description changed', 'medium', "A prompt's or resource's description differs from its pinned text."),
+  rejectedServed: driftRule('rejected-served', 'Rejected definition served again', 'high', 'A server presents a definition (tool, instructions, prompt or resource description) that a reviewer rejected with `tapwire approve --reject`; it alerts every time it is served.'),
   renameEvasion: driftRule('rename-evasion', 'Tool renamed with a similar description', 'high', 'A pinned tool disappeared and a new one with a similar description appeared: a changed tool presented under a new name to dodge its pin.'),
   listChangedStorm: driftRule('list-changed-storm', 'list_changed notification storm', 'medium', 'A server sent many notifications/*/list_changed in a short window: it keeps changing what the model is offered, or tries to wear down review.'),
   fleetMismatch: driftRule('fleet-mismatch', 'Same server, different tools across the fleet', 'high', 'One server identity presents different definitions of a tool to different hosts or clients at the same time: targeted tool poisoning.'),

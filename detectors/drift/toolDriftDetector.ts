@@ -173,11 +173,14 @@ export class ToolDriftDetector implements Detector {
   private settle(ledger: DriftLedger, changes: Change[], event: McpEvent): McpAlert[] {
     const session = event.mcp.session.id;
     const alerted = new Set<Change>();
+    const rejected: { change: Change; at: string }[] = [];
     for (const change of changes) {
       const hash = hashOf(change);
-      const decision = ledger.decision(change.key, hash)?.decision;
+      const decision = ledger.decision(change.key, hash);
       if (decision !== undefined) {
-        if (decision === 'approve') this.apply(ledger, change, event);
+        if (decision.decision === 'approve') this.apply(ledger, change, event);
+        // A rejection is no silence: the known-bad definition alerts every time it is served.
+        else rejected.push({ change, at: decision.at });
         ledger.clearPending(change.key);
         continue;
       }
@@ -199,7 +202,27 @@ export class ToolDriftDetector implements Detector {
     const renamed = new Set(renames.flatMap((r) => [r.removed, r.added]));
     for (const change of changes) if (alerted.has(change) && !renamed.has(change)) alerts.push(this.changeAlert(change, event));
     for (const rename of renames) alerts.push(this.renameAlert(rename, event));
+    for (const { change, at } of rejected) alerts.push(this.rejectedAlert(change, at, event));
     return alerts;
+  }
+
+  private rejectedAlert(change: Change, rejectedAt: string, event: McpEvent): McpAlert {
+    const server = event.mcp.server.name;
+    const what = change.kind === 'tool' ? `tool "${change.name}"` : change.kind === 'instructions' ? 'instructions' : `${change.kind} "${change.name}"`;
+    const diff = change.change === 'removed' ? undefined : diffDefinitions(change.name, change.pin, change.presented);
+    const details: Record<string, unknown> = {
+      drift: { item: change.kind, name: change.name, change: change.change, pinned_hash: change.pinnedHash ?? null, presented_hash: change.presented?.hash ?? null, rejected_at: rejectedAt },
+    };
+    if (diff && diff.unified !== '') details.diff = diff.unified;
+    const context = change.kind === 'tool' ? { ...alertContextOf(event), toolName: change.name } : alertContextOf(event);
+    return buildAlert({
+      rule: DRIFT_RULES.rejectedServed,
+      context,
+      sources: this.sources(event, change.pin),
+      discriminator: `${change.key}@${hashOf(change)}#rejected`,
+      message: `MCP server "${server}" ${change.change === 'removed' ? `still lacks its pinned ${what}, a removal` : `serves ${what} in a definition`} rejected on ${rejectedAt}${diff ? `: ${summarizeDiff(diff)}` : ''}; the server keeps presenting known-bad content`,
+      details,
+    });
   }
 
   private apply(ledger: DriftLedger, change: Change, event: McpEvent): void {

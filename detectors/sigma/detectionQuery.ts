@@ -1,8 +1,9 @@
 /**
  * A Sigma detection rule as a query tree that Elasticsearch query languages can be written from: boolean
  * operators over field comparisons, with values already transformed by their modifiers exactly as the engine
- * transforms them. What no Elasticsearch query can express (regexes, field references, keyword search,
- * derived fields) is refused here with the reason; what only one language lacks is refused by its writer.
+ * transforms them, and regexes kept as RE2 patterns for the writer to translate. What no Elasticsearch query can
+ * express (field references, keyword search, derived fields Elasticsearch does not store) is refused here with
+ * the reason; what only one language lacks is refused by its writer.
  */
 import { identifiersReadBy } from './conditionReferences.js';
 import { applyStep } from './detectionItem.js';
@@ -10,6 +11,7 @@ import { elasticFieldsOf, type ElasticFieldType } from './elasticFieldTypes.js';
 import { mcpLogsourceCategory } from './mcpLogsource.js';
 import { planModifiers, type Comparison, type ModifierPlan } from './modifierPlan.js';
 import type { ConditionNode, DetectionItem, SearchIdentifier, SigmaDetectionRule } from './ruleModel.js';
+import type { RegexFlags } from './safeRegex.js';
 import { parseSigmaString, sigmaStringOf, type PlaceholderValues, type SigmaString } from './sigmaString.js';
 
 /** A field as the query uses it. */
@@ -25,7 +27,9 @@ export type QueryNode =
   | { kind: 'string'; field: QueryField; value: SigmaString; cased: boolean }
   | { kind: 'exists'; field: QueryField }
   | { kind: 'range'; field: QueryField; comparison: Comparison; value: number }
-  | { kind: 'cidr'; field: QueryField; network: string };
+  | { kind: 'cidr'; field: QueryField; network: string }
+  /** The field has a value in which the RE2 pattern finds a match (the `re` modifier). */
+  | { kind: 'regex'; field: QueryField; pattern: string; flags: RegexFlags; line: number };
 
 /** Why a rule has no form in an Elasticsearch query language. */
 export class UntranslatableRuleError extends Error {
@@ -92,7 +96,7 @@ class DetectionTranslator {
     };
     switch (plan.kind) {
       case 're':
-        throw new UntranslatableRuleError(`'${item.field}|re': KQL has no regular expressions and Elasticsearch's regex dialect is not RE2`, item.line);
+        return this.values(plan, fields, item.values.flatMap(({ value, line }) => fields.map((field): QueryNode => ({ kind: 'regex', field, pattern: String(value), flags: plan.regexFlags, line }))));
       case 'fieldref':
         throw new UntranslatableRuleError(`'${item.field}|fieldref' compares two fields of one event, which a query cannot`, item.line);
       case 'time':

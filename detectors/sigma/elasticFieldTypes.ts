@@ -2,9 +2,9 @@
  * How event fields are typed in Elasticsearch (logs-mcp.messages-*), which decides what a translated query may
  * do with them. Declared scalars follow the event schema (strings are keyword, date-time strings are date);
  * objects the schema leaves open are flattened (as ECS 9.1 maps gen_ai.tool.call.arguments and .result),
- * except the ECS url.*, http.*, source.* and user_agent.* sets, whose sub-fields have ECS types. The derived text
- * fields the Elasticsearch store indexes (pipeline/elasticsearch/esMappings.ts) are wildcard fields, which match
- * like keywords; the other derived fields exist only in Tapwire's engine.
+ * except the ECS url.*, http.*, source.* and user_agent.* sets, whose sub-fields have ECS types. The derived
+ * fields the Elasticsearch store indexes (pipeline/elasticsearch/esMappings.ts) are wildcard fields (mcp.text.*) or
+ * keywords (mcp.schema.property_names), which match alike; the other derived fields exist only in Tapwire's engine.
  */
 import { INDEXED_TEXT_FIELDS } from '../../pipeline/elasticsearch/esMappings.js';
 import { declaredChildren, lookupEventField } from './eventFieldCatalog.js';
@@ -33,7 +33,7 @@ export function elasticFieldOf(name: string): ElasticField {
   const lookup = lookupEventField(name);
   switch (lookup.status) {
     case 'derived':
-      if ((INDEXED_TEXT_FIELDS as readonly string[]).includes(name)) return { name, type: 'wildcard' };
+      if ((INDEXED_TEXT_FIELDS as readonly string[]).includes(name)) return { name, type: name.startsWith('mcp.text.') ? 'wildcard' : 'keyword' };
       return { name, missing: `'${name}' is computed by Tapwire's engine and is not stored in Elasticsearch` };
     case 'unknown':
       return { name, missing: `'${name}' is not a field of the event schema` };
@@ -48,6 +48,12 @@ export function elasticFieldOf(name: string): ElasticField {
       return { name, type: info.type === 'number' ? 'double' : 'boolean' };
     }
   }
+}
+
+/** Whether the field is a key inside a flattened object (Elasticsearch's "keyed" flattened field). */
+export function isFlattenedSubField(name: string): boolean {
+  const lookup = lookupEventField(name);
+  return lookup.status === 'open' && !ECS_OBJECT_ROOTS.has(lookup.root.split('.')[0] as string);
 }
 
 /**

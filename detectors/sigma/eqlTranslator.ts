@@ -57,6 +57,7 @@ class EqlWriter extends QueryWriter<EqlLeft> {
   protected comparison(node: StringNode): WrittenComparison<EqlLeft> {
     const field = this.field(node);
     const make = (operator: EqlLeft['operator'], value: string): WrittenComparison<EqlLeft> => ({ left: { key: `${field} ${operator}`, field, operator }, value });
+    if (node.kind === 'regex') throw new UntranslatableRuleError(`'${node.field.name}|re': EQL sequences are written without regular expressions`);
     const scalar = this.scalarLiteral(node);
     if (scalar !== undefined) return make('==', scalar);
     const { value } = node;

@@ -2,10 +2,11 @@
  * `tapwire rules export --format kibana`: Sigma rules as Kibana detection-engine rules, NDJSON for
  * `POST /api/detection_engine/rules/_import`, querying the MCP event data streams.
  *
- * - A detection rule becomes a query rule in KQL when KQL can say it exactly, else an EQL rule (`any where`),
- *   whose `:` operator folds case as Sigma does.
- * - event_count and value_count correlations over one rule become threshold rules (with a cardinality for
- *   value_count); Kibana counts per run over a window of the timespan, not a sliding window.
+ * - A detection rule becomes a query rule in Lucene syntax (luceneTranslator.ts), the language every
+ *   Elasticsearch distribution runs, with regular expressions that match exactly what the engine matches
+ *   (case folding, wildcards, RE2 regexes with their assertions). rules/EXPORT.md compares it with pySigma.
+ * - event_count and value_count correlations over one rule become threshold rules on that Lucene query (with a
+ *   cardinality for value_count); Kibana counts per run over a window of the timespan, not a sliding window.
  * - temporal_ordered correlations become EQL sequences with maxspan = timespan.
  * - Everything else is skipped with the reason. Rules that only feed correlations raise no alert, so they are
  *   skipped too.
@@ -19,7 +20,7 @@ import { detectionQueryOf, queryFields, UntranslatableRuleError, type QueryField
 import { elasticFieldOf } from './elasticFieldTypes.js';
 import { eqlField, toEql } from './eqlTranslator.js';
 import { kibanaThreatOf, type KibanaThreat } from './kibanaThreat.js';
-import { toKql } from './kqlTranslator.js';
+import { toLucene } from './luceneTranslator.js';
 import { parseYamlDocuments, type YamlMapNode } from './positionedYaml.js';
 import { compileRules, type RuleSource, type SigmaCompileOptions } from './ruleCompiler.js';
 import { SigmaRuleError } from './ruleError.js';
@@ -32,8 +33,6 @@ export const MCP_EVENTS_INDEX = 'logs-mcp.messages-*';
 export interface KibanaExportOptions extends SigmaCompileOptions {
   /** Index patterns the rules query; default logs-mcp.messages-*. */
   index?: readonly string[];
-  /** Export case-insensitive comparisons KQL cannot fold as exact ones, instead of skipping those rules. */
-  caseSensitiveMatching?: boolean;
 }
 
 /** A Kibana detection rule in the import format. */
@@ -42,7 +41,7 @@ export interface KibanaRule {
   name: string;
   description: string;
   type: 'query' | 'eql' | 'threshold';
-  language: 'kuery' | 'eql';
+  language: 'lucene' | 'eql';
   query: string;
   index: string[];
   severity: 'low' | 'medium' | 'high' | 'critical';
@@ -181,21 +180,10 @@ class KibanaExporter {
     return parsed;
   }
 
-  /** KQL when it can say the detection exactly, else EQL; the reasons of both when neither can. */
+  /** The detection as a Lucene query. */
   private singleEvent(rule: SigmaDetectionRule): RuleQuery {
     const tree = detectionQueryOf(rule, this.options);
-    const fields = queryFields(tree);
-    try {
-      return { type: 'query', language: 'kuery', query: toKql(tree, this.options), fields };
-    } catch (kqlError) {
-      if (!(kqlError instanceof UntranslatableRuleError)) throw kqlError;
-      try {
-        return { type: 'eql', language: 'eql', query: `any where ${toEql(tree)}`, fields };
-      } catch (eqlError) {
-        if (!(eqlError instanceof UntranslatableRuleError)) throw eqlError;
-        throw new UntranslatableRuleError(`KQL: ${kqlError.reason}; EQL: ${eqlError.reason}`);
-      }
-    }
+    return { type: 'query', language: 'lucene', query: toLucene(tree), fields: queryFields(tree) };
   }
 
   private correlation(rule: CompiledCorrelationRule): KibanaRule {
@@ -219,7 +207,6 @@ class KibanaExporter {
     const [target, ...others] = rule.rules;
     if (!target || others.length > 0) throw new UntranslatableRuleError(`${definition.type} over ${rule.rules.length} rules: a threshold rule counts the matches of one query`);
     const single = this.singleEvent(this.detectionOf(target.meta.id));
-    if (single.language !== 'kuery') throw new UntranslatableRuleError(`threshold rules take KQL, and the referenced rule '${target.meta.title}' needs EQL`);
     const groupBy = definition.groupBy.map((name) => this.correlationField(rule, name, target).name);
     const threshold: NonNullable<KibanaRule['threshold']> =
       definition.type === 'value_count'

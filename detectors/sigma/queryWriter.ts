@@ -1,11 +1,12 @@
 /**
- * What writing a query tree as KQL and as EQL share: both spell the boolean operators and, or, not with the
- * same precedence, and both can list several values of one comparison (KQL `f: (a or b)`, EQL `f : ("a", "b")`),
- * which keeps exported queries short. Each language writes its own comparisons.
+ * What writing a query tree as Lucene and as EQL share: both have the boolean operators and, or, not (each
+ * spelling them its own way), and both can list several values of one comparison (Lucene `f:(a OR b)`, EQL
+ * `f : ("a", "b")`), which keeps exported queries short. Each language writes its own comparisons.
  */
 import { describeSigmaValue, UntranslatableRuleError, type QueryNode } from './detectionQuery.js';
 
-export type StringNode = Extract<QueryNode, { kind: 'string' }>;
+/** A comparison of a field with a value (a Sigma string or an RE2 pattern), which lists may group. */
+export type StringNode = Extract<QueryNode, { kind: 'string' | 'regex' }>;
 export type LeafNode = Extract<QueryNode, { kind: 'exists' | 'range' | 'cidr' }>;
 
 /** The left side of a string comparison (its `key` groups comparisons in an or), and its written value. */
@@ -25,17 +26,18 @@ export abstract class QueryWriter<Left extends { key: string }> {
       case 'and':
       case 'or': {
         const parts = this.junction(node.kind, node.operands);
-        const text = parts.join(` ${node.kind} `);
+        const text = parts.join(` ${this.operators[node.kind]} `);
         return parent === undefined || parts.length === 1 ? text : `(${text})`;
       }
       case 'not':
-        return `not ${this.write(node.operand, 'not')}`;
-      case 'string': {
+        return this.negation(this.write(node.operand, 'not'));
+      case 'string':
+      case 'regex': {
         const { left, value } = this.comparison(node);
         return this.single(left, value);
       }
       case 'range':
-        return `${this.field(node)} ${RANGE_OPERATORS[node.comparison]} ${node.value}`;
+        return this.range(node);
       default:
         return this.leaf(node);
     }
@@ -46,7 +48,7 @@ export abstract class QueryWriter<Left extends { key: string }> {
     const entries: ({ text: string } | { left: Left; values: string[] })[] = [];
     const groups = new Map<string, { left: Left; values: string[] }>();
     for (const operand of operands) {
-      if (kind !== 'or' || operand.kind !== 'string') {
+      if (kind !== 'or' || (operand.kind !== 'string' && operand.kind !== 'regex')) {
         entries.push({ text: this.write(operand, kind) });
         continue;
       }
@@ -63,8 +65,21 @@ export abstract class QueryWriter<Left extends { key: string }> {
     return entries.map((e) => ('text' in e ? e.text : e.values.length === 1 ? this.single(e.left, e.values[0] as string) : this.list(e.left, e.values)));
   }
 
+  /** How the language spells and / or. */
+  protected readonly operators: Record<'and' | 'or', string> = { and: 'and', or: 'or' };
+
+  /** A numeric comparison. */
+  protected range(node: Extract<LeafNode, { kind: 'range' }>): string {
+    return `${this.field(node)} ${RANGE_OPERATORS[node.comparison]} ${node.value}`;
+  }
+
+  /** The negation of an already written operand. */
+  protected negation(operand: string): string {
+    return `not ${operand}`;
+  }
+
   /** The literal of a comparison with a numeric or boolean field; undefined for the other field types. */
-  protected scalarLiteral(node: StringNode): string | undefined {
+  protected scalarLiteral(node: Extract<QueryNode, { kind: 'string' }>): string | undefined {
     const { field, value } = node;
     if (field.type !== 'long' && field.type !== 'double' && field.type !== 'boolean') return undefined;
     const text = describeSigmaValue(value);

@@ -1,37 +1,43 @@
 /**
  * Events and alerts as Elasticsearch documents, and back. A document is the event or alert itself, placed in the
- * store's namespace (data_stream.namespace is a constant of each data stream), with the indexed derived text fields
- * added under mcp.text; reading removes them again, so readers return what was written.
+ * store's namespace (data_stream.namespace is a constant of each data stream), with the indexed derived fields
+ * added under mcp.text and mcp.schema; reading removes them again, so readers return what was written.
  */
 import type { McpAlert } from '../types/mcpAlert.js';
 import type { McpEvent } from '../types/mcpEvent.js';
-import type { IndexedTextField } from './esMappings.js';
+import { INDEXED_TEXT_FIELDS, type IndexedTextField } from './esMappings.js';
 
 /** Computes the derived text fields of an event (e.g. with detectors/sigma/derivedFields.ts). */
 export type TextFieldsOf = (event: McpEvent) => Partial<Record<IndexedTextField, readonly string[]>>;
 
-/** The leaf name under mcp.text of an indexed text field ('mcp.text.descriptions' → 'descriptions'). */
-function textLeaf(field: IndexedTextField): string {
-  return field.slice('mcp.text.'.length);
+/** The derived fields' path under mcp ('mcp.schema.property_names' → ['schema', 'property_names']). */
+function pathUnderMcp(field: IndexedTextField): [string, string] {
+  const [, group, leaf] = field.split('.') as [string, string, string];
+  return [group, leaf];
 }
+
+/** The objects under mcp that hold derived fields (text, schema), which events never carry themselves. */
+const DERIVED_GROUPS = new Set(INDEXED_TEXT_FIELDS.map((field) => pathUnderMcp(field)[0]));
 
 /** The messages data stream document of an event. */
 export function eventDocument(event: McpEvent, namespace: string, textFieldsOf?: TextFieldsOf): Record<string, unknown> {
   const document: Record<string, unknown> = { ...event, data_stream: { ...event.data_stream, namespace } };
   if (!textFieldsOf) return document;
-  const text: Record<string, readonly string[]> = {};
+  const derived: Record<string, Record<string, readonly string[]>> = {};
   for (const [field, values] of Object.entries(textFieldsOf(event)) as [IndexedTextField, readonly string[] | undefined][]) {
-    if (values && values.length > 0) text[textLeaf(field)] = values;
+    if (!values || values.length === 0) continue;
+    const [group, leaf] = pathUnderMcp(field);
+    derived[group] = { ...derived[group], [leaf]: values };
   }
-  if (Object.keys(text).length > 0) document.mcp = { ...event.mcp, text };
+  if (Object.keys(derived).length > 0) document.mcp = { ...event.mcp, ...derived };
   return document;
 }
 
 /** The event a messages document holds, without the fields the store added. */
 export function eventFromDocument(source: Record<string, unknown>): McpEvent {
   const mcp = source.mcp as Record<string, unknown> | undefined;
-  if (mcp === undefined || !('text' in mcp)) return source as unknown as McpEvent;
-  const { text: _derived, ...rest } = mcp;
+  if (mcp === undefined || !Object.keys(mcp).some((key) => DERIVED_GROUPS.has(key))) return source as unknown as McpEvent;
+  const rest = Object.fromEntries(Object.entries(mcp).filter(([key]) => !DERIVED_GROUPS.has(key)));
   return { ...source, mcp: rest } as unknown as McpEvent;
 }
 

@@ -78,9 +78,6 @@ export async function searchSessions(client: Client, names: EsNames, query: { si
     ended: { filter: { term: { 'event.action': 'session.end' } } },
     latest: latest(['mcp.server.id', 'mcp.server.name', 'mcp.transport', 'host.hostname']),
     ...latestPresent(SESSION_OPTIONAL),
-    ...(query.since === undefined
-      ? {}
-      : { active: { bucket_selector: { buckets_path: { last: 'last_seen' }, script: { source: 'params.last >= params.since', params: { since: query.since } } } } }),
   };
   const response = await client.search<Source, { sessions: { buckets: Bucket[] } }>({
     index: names.messages,
@@ -94,7 +91,10 @@ export async function searchSessions(client: Client, names: EsNames, query: { si
       },
     },
   });
-  return (response.aggregations?.sessions.buckets ?? []).map((bucket) => {
+  // `since` filters here, not with a bucket_selector: that needs the scripting and aggregations modules, which a
+  // stripped distribution lacks. Buckets come newest first, so the ones kept are exactly the ones it would keep.
+  const buckets = (response.aggregations?.sessions.buckets ?? []).filter((bucket) => query.since === undefined || (bucket.last_seen.value ?? 0) >= query.since);
+  return buckets.map((bucket) => {
     const source = latestSource(bucket);
     const pid = present(bucket, 'pid', SESSION_OPTIONAL.pid);
     return {

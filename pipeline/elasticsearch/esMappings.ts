@@ -35,10 +35,17 @@ const object = (properties: Properties): estypes.MappingObjectProperty => ({ typ
 const keywords = (...names: string[]): Properties => Object.fromEntries(names.map((name) => [name, KEYWORD]));
 
 /**
- * Derived text fields the messages data stream indexes, computed per event by the caller's `textFields` option
- * (the CLI wires detectors/sigma/derivedFields.ts), so Kibana rules can target them as Tapwire's rules do.
+ * index.max_regex_length of Tapwire's indices (Elasticsearch's default is 1000): the exported Kibana rules spell
+ * Sigma's case-insensitive regexes with explicit classes, which makes them several times longer than the rule's.
  */
-export const INDEXED_TEXT_FIELDS = ['mcp.text.descriptions', 'mcp.text.result'] as const;
+export const INDEX_MAX_REGEX_LENGTH = 10_000;
+
+/**
+ * Derived fields the messages data stream indexes, computed per event by the caller's `textFields` option
+ * (the CLI wires detectors/sigma/derivedFields.ts), so Kibana rules can target them as Tapwire's rules do. They
+ * live under mcp.text and mcp.schema, which events themselves never carry.
+ */
+export const INDEXED_TEXT_FIELDS = ['mcp.text.descriptions', 'mcp.text.result', 'mcp.text.hidden_tags', 'mcp.schema.property_names'] as const;
 export type IndexedTextField = (typeof INDEXED_TEXT_FIELDS)[number];
 
 /** Fields both data streams carry: the ECS base, the data stream, the observer, the host and the MCP context. */
@@ -169,7 +176,8 @@ export const MESSAGES_MAPPINGS: estypes.MappingTypeMapping = {
         metadata: object(keywords('kind', 'resource', 'issuer', 'authorization_servers', 'scopes_supported')),
       }),
       posture: object(keywords('finding', 'detail')),
-      text: object({ descriptions: WILDCARD_WITH_TEXT, result: WILDCARD_WITH_TEXT }),
+      text: object({ descriptions: WILDCARD_WITH_TEXT, result: WILDCARD_WITH_TEXT, hidden_tags: WILDCARD_WITH_TEXT }),
+      schema: object({ property_names: KEYWORD }),
     }),
   },
 };

@@ -148,6 +148,14 @@ export class EmbeddedBus implements Bus {
     return { topics, groups };
   }
 
+  /**
+   * The highest offset this log has ever assigned (0 for a new log). A position past it was taken in another log:
+   * the bus file was deleted, replaced or truncated since.
+   */
+  logEnd(): number {
+    return (this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'").pluck().get() as number | undefined) ?? 0;
+  }
+
   /** Closes the connection; consumers opened from this bus stop working. */
   async close(): Promise<void> {
     this.db.close();

@@ -4,10 +4,19 @@
  * partitioner puts every record of a host session in the same partition, in order. Consuming: consumer groups through
  * subscribe() (kafkaSubscription.ts), committing only after the handler made a batch durable.
  *
- * Tapwire's topic names (TOPICS) map to the configured ones; the topics are created on first use when allowed. Kafka
- * offsets are per partition, so the single-offset polling consumer() of the Bus contract does not apply here.
+ * Tapwire's topic names (TOPICS) map to the configured ones; the topics are created on first use when allowed, with
+ * explicit configs (delete cleanup, retention) rather than whatever the broker defaults to. Kafka offsets are per
+ * partition, so the single-offset polling consumer() of the Bus contract does not apply here.
+ *
+ * Size: a request carries at most MAX_REQUEST_BYTES of keys and values, under a default broker's message.max.bytes.
+ * When a broker still refuses a request as MESSAGE_TOO_LARGE (a lower limit), the request is split in halves and
+ * resent; a single record it refuses goes to the dead-letter topic as a short letter (never the record itself, which
+ * would be refused again), so it cannot block a collector's spool by being retried forever at its head.
  */
-import { CompressionTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+import kafkajs, { CompressionTypes, Kafka, Partitioners, type Admin, type Consumer, type Producer } from 'kafkajs';
+
+// kafkajs is CommonJS, and Node's named-export detection does not find ConfigResourceTypes: read it off the default.
+const { ConfigResourceTypes } = kafkajs;
 import { hostname } from 'node:os';
 import type { BatchHandler, Bus, BusConsumer, OutgoingRecord, SubscribeOptions, Subscription } from '../bus.js';
 import { TOPICS } from '../bus.js';
@@ -15,7 +24,7 @@ import type { KafkaSettings } from '../config.js';
 import type { Logger } from '../logger.js';
 import { KAFKA_RETRY, kafkaClientConfig, type KafkaRole } from './kafkaClientConfig.js';
 import { runKafkaSubscription, type TopicNames } from './kafkaSubscription.js';
-import { LingerBatcher } from './lingerBatcher.js';
+import { LingerBatcher, recordBytes } from './lingerBatcher.js';
 import { OpenOnFirstUse } from './openOnFirstUse.js';
 
 export interface KafkaBusOptions {
@@ -30,6 +39,12 @@ const DEFAULT_PARTITIONS = 6;
 const DEFAULT_LINGER_MS = 5;
 const MAX_RECORDS_PER_REQUEST = 5000;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+/** Keys and values per produce request: a default broker accepts 1,048,588 bytes per record batch. */
+export const MAX_REQUEST_BYTES = 900_000;
+/** How long the created topics keep records (7 days, Kafka's own default, but stated so it is not left to a broker). */
+const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** The part of a refused record's value a dead letter keeps, to identify it. */
+const DEAD_LETTER_VALUE_BYTES = 1024;
 const DEFAULT_HEARTBEAT_MS = 3000;
 
 /** The Bus over a Kafka cluster. */
@@ -42,6 +57,10 @@ export class KafkaBus implements Bus {
   private readonly topicsReady: OpenOnFirstUse<void>;
   private readonly subscriptions = new Set<Subscription>();
   private readonly clientId: string;
+  /** Records the broker refused as too large, sent to the dead-letter topic instead. */
+  tooLarge = 0;
+  /** Configuration problems of the cluster found at first use (also logged when a logger is given). */
+  readonly warnings: string[] = [];
 
   /** Connects lazily: nothing touches the network before the first publish, subscribe or lag. */
   constructor(
@@ -58,7 +77,7 @@ export class KafkaBus implements Bus {
     };
     const reverse = new Map(Object.entries(configured).map(([logical, name]) => [name, logical]));
     this.names = { toCluster: (topic) => configured[topic] ?? topic, fromCluster: (name) => reverse.get(name) ?? name };
-    this.batcher = new LingerBatcher((byTopic) => this.send(byTopic), settings.lingerMs ?? DEFAULT_LINGER_MS, MAX_RECORDS_PER_REQUEST);
+    this.batcher = new LingerBatcher((byTopic) => this.send(byTopic), settings.lingerMs ?? DEFAULT_LINGER_MS, MAX_RECORDS_PER_REQUEST, MAX_REQUEST_BYTES);
     this.admin = new OpenOnFirstUse(async () => {
       const admin = this.kafka.admin();
       await admin.connect();
@@ -150,23 +169,96 @@ export class KafkaBus implements Bus {
   private async send(byTopic: Map<string, OutgoingRecord[]>): Promise<void> {
     await this.ensureTopics();
     const producer = await this.producer.get();
-    await producer.sendBatch({
-      acks: -1,
-      compression: this.settings.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
-      topicMessages: [...byTopic].map(([topic, records]) => ({ topic: this.names.toCluster(topic), messages: records.map((r) => ({ key: r.key, value: r.value })) })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        compression: this.settings.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP,
+        topicMessages: [...byTopic].map(([topic, records]) => ({ topic: this.names.toCluster(topic), messages: records.map((r) => ({ key: r.key, value: r.value })) })),
+      });
+    } catch (error) {
+      if (!isMessageTooLarge(error)) throw error;
+      await this.splitOrDeadLetter(byTopic, error as Error);
+    }
+  }
+
+  /** Resends a refused request in halves; a single refused record becomes a dead letter. */
+  private async splitOrDeadLetter(byTopic: Map<string, OutgoingRecord[]>, error: Error): Promise<void> {
+    const entries = [...byTopic].flatMap(([topic, records]) => records.map((record) => [topic, record] as const));
+    if (entries.length === 1) {
+      const [topic, record] = entries[0]!;
+      if (topic === TOPICS.deadLetters) throw error;
+      const letter = {
+        topic: this.names.toCluster(topic),
+        key: record.key ?? null,
+        error: `MESSAGE_TOO_LARGE: the broker refused a record of ${recordBytes(record)} bytes (${error.message})`,
+        bytes: recordBytes(record),
+        value: Buffer.from(record.value).subarray(0, DEAD_LETTER_VALUE_BYTES).toString(),
+      };
+      this.tooLarge++;
+      await this.send(new Map([[TOPICS.deadLetters, [{ key: record.key, value: JSON.stringify(letter) }]]]));
+      return;
+    }
+    const half = Math.ceil(entries.length / 2);
+    for (const part of [entries.slice(0, half), entries.slice(half)]) {
+      const map = new Map<string, OutgoingRecord[]>();
+      for (const [topic, record] of part) map.set(topic, [...(map.get(topic) ?? []), record]);
+      await this.send(map);
+    }
   }
 
   private async createMissingTopics(): Promise<void> {
     const admin = await this.admin.get();
     const existing = new Set(await admin.listTopics());
-    const wanted = Object.values(TOPICS)
-      .map((t) => this.names.toCluster(t))
-      .filter((name) => !existing.has(name));
-    if (wanted.length === 0) return;
+    const all = Object.values(TOPICS).map((t) => this.names.toCluster(t));
+    const wanted = all.filter((name) => !existing.has(name));
+    if (wanted.length > 0) await this.createTopics(admin, wanted);
+    // Topics someone else created may carry their own min.insync.replicas (ours get the broker's default). The
+    // check only advises: a metadata hiccup must not stop the bus.
+    const preexisting = all.filter((name) => existing.has(name));
+    if (preexisting.length > 0) await this.warnOnUnmetInSyncReplicas(admin, preexisting).catch(() => undefined);
+  }
+
+  /**
+   * Warns when a topic asks for more in-sync replicas than it has: every acks=all publish to it then fails with
+   * NOT_ENOUGH_REPLICAS, and a collector would only spool. Said once, at first use, naming the topic and the numbers.
+   */
+  private async warnOnUnmetInSyncReplicas(admin: Admin, topics: readonly string[]): Promise<void> {
+    const [described, metadata] = await Promise.all([
+      admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) }),
+      admin.fetchTopicMetadata({ topics: [...topics] }),
+    ]);
+    for (const resource of described.resources) {
+      const minInSync = Number(resource.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1);
+      const replicas = Math.min(...(metadata.topics.find((t) => t.name === resource.resourceName)?.partitions.map((p) => p.replicas.length) ?? [minInSync]));
+      if (replicas < minInSync) {
+        const message = `Kafka topic ${resource.resourceName} has min.insync.replicas=${minInSync} but ${replicas} replica(s): every acks=all publish to it fails (NOT_ENOUGH_REPLICAS); raise kafka.replicationFactor or lower min.insync.replicas`;
+        this.warnings.push(message);
+        this.options.logger?.warn({ topic: resource.resourceName, minInSync, replicas }, message);
+      }
+    }
+  }
+
+  private async createTopics(admin: Admin, wanted: readonly string[]): Promise<void> {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: wanted.map((topic) => ({ topic, numPartitions: this.settings.partitions ?? DEFAULT_PARTITIONS, replicationFactor: this.settings.replicationFactor ?? 1 })),
+      topics: wanted.map((topic) => ({
+        topic,
+        numPartitions: this.settings.partitions ?? DEFAULT_PARTITIONS,
+        replicationFactor: this.settings.replicationFactor ?? 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'delete' },
+          { name: 'retention.ms', value: String(DEFAULT_RETENTION_MS) },
+        ],
+      })),
     });
   }
+}
+
+/** Whether kafkajs reports the broker's MESSAGE_TOO_LARGE (directly, or as the cause of its retries). */
+function isMessageTooLarge(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type === 'MESSAGE_TOO_LARGE') return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
 }

@@ -15,6 +15,13 @@ export interface TopicNames {
 }
 
 const RETRY_MIN_MS = 250;
+/**
+ * Records per handler call. A fetch can hold thousands of records (1 MiB of gzip per partition); run through every
+ * detector in one go on a busy machine, that outlasted a 6 s session timeout without a heartbeat, and a real broker
+ * evicted the member again and again (a rebalance storm the test double never produced). Each slice is handled,
+ * committed and followed by a heartbeat, as if Kafka had delivered smaller batches.
+ */
+export const MAX_RECORDS_PER_HANDLER = 500;
 const RETRY_MAX_MS = 5000;
 
 /** Runs `consumer` (connected, not yet subscribed) as a group member on `topics` until stop(). */
@@ -35,15 +42,22 @@ export async function runKafkaSubscription(consumer: Consumer, topics: readonly 
   const stopping = new Promise<void>((resolve) => (stopSignal = resolve));
 
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    for (let start = 0; start < payload.batch.messages.length; start += MAX_RECORDS_PER_HANDLER) {
+      if (!(await handleSlice(payload, payload.batch.messages.slice(start, start + MAX_RECORDS_PER_HANDLER)))) return;
+    }
+  };
+
+  /** Handles one slice of a fetched batch until it is durable, then commits it; false once the partition is lost. */
+  const handleSlice = async (payload: EachBatchPayload, messages: EachBatchPayload['batch']['messages']): Promise<boolean> => {
     const { batch } = payload;
-    const last = batch.messages.at(-1);
-    if (!last) return;
+    const last = messages.at(-1);
+    if (!last) return true;
     let groupError: Error | undefined;
     const owned = (): boolean => payload.isRunning() && !payload.isStale() && !stopped;
     const partitionBatch: PartitionBatch = {
       topic: names.fromCluster(batch.topic),
       partition: batch.partition,
-      records: batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key?.toString('utf8') ?? '', value: m.value?.toString('utf8') ?? '', timestamp: Number(m.timestamp) })),
+      records: messages.map((m) => ({ offset: Number(m.offset), key: m.key?.toString('utf8') ?? '', value: m.value?.toString('utf8') ?? '', timestamp: Number(m.timestamp) })),
       owned,
       heartbeat: async () => {
         try {
@@ -55,7 +69,7 @@ export async function runKafkaSubscription(consumer: Consumer, topics: readonly 
       },
     };
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
-      if (!owned()) return;
+      if (!owned()) return false;
       try {
         await handler(partitionBatch);
         break;
@@ -65,10 +79,11 @@ export async function runKafkaSubscription(consumer: Consumer, topics: readonly 
         await pauseWithHeartbeats(delay, options.heartbeatIntervalMs, partitionBatch, stopping);
       }
     }
-    if (!owned()) return;
+    if (!owned()) return false;
     payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(last.offset) + 1) }] }] });
     await payload.heartbeat();
+    return true;
   };
 
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });

@@ -1,7 +1,8 @@
 /**
  * Batching with linger for the Kafka producer. kafkajs sends each send() call as its own request; publishes that
  * arrive within `lingerMs` of each other are sent together in one request (one record batch per partition), and
- * every caller's promise settles with that request.
+ * every caller's promise settles with that request. A request is also cut at `maxBytes` of keys and values, so it
+ * stays under the broker's message.max.bytes (1 MiB by default) whatever the linger gathered.
  */
 import type { OutgoingRecord } from '../bus.js';
 
@@ -11,10 +12,16 @@ export type BatchSender = (byTopic: Map<string, OutgoingRecord[]>) => Promise<vo
 interface Pending {
   byTopic: Map<string, OutgoingRecord[]>;
   count: number;
+  bytes: number;
   waiters: { resolve: () => void; reject: (error: Error) => void }[];
 }
 
-/** Gathers records for up to `lingerMs` (or `maxRecords`) before one send. */
+/** The bytes a record adds to a request, before compression: its key and value. */
+export function recordBytes(record: OutgoingRecord): number {
+  return Buffer.byteLength(record.value) + (record.key === undefined || record.key === null ? 0 : Buffer.byteLength(record.key));
+}
+
+/** Gathers records for up to `lingerMs` (or `maxRecords`, or `maxBytes`) before one send. */
 export class LingerBatcher {
   private pending: Pending | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -25,18 +32,27 @@ export class LingerBatcher {
     private readonly send: BatchSender,
     private readonly lingerMs: number,
     private readonly maxRecords: number,
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  /** Adds records; resolves when the request carrying them is acknowledged. */
+  /** Adds records; resolves when the request(s) carrying them are acknowledged. */
   add(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const pending: Pending = (this.pending ??= { byTopic: new Map<string, OutgoingRecord[]>(), count: 0, waiters: [] });
+    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    if (records.length > 1 && bytes > this.maxBytes) {
+      // Too many bytes for one request: in parts, in order (each part then fills a request of its own).
+      const half = Math.ceil(records.length / 2);
+      return Promise.all([this.add(topic, records.slice(0, half)), this.add(topic, records.slice(half))]).then(() => undefined);
+    }
+    if (this.pending && this.pending.bytes + bytes > this.maxBytes) this.flush();
+    const pending: Pending = (this.pending ??= { byTopic: new Map<string, OutgoingRecord[]>(), count: 0, bytes: 0, waiters: [] });
     const list = pending.byTopic.get(topic);
     if (list) list.push(...records);
     else pending.byTopic.set(topic, [...records]);
     pending.count += records.length;
+    pending.bytes += bytes;
     const settled = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
-    if (pending.count >= this.maxRecords) this.flush();
+    if (pending.count >= this.maxRecords || pending.bytes >= this.maxBytes) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     return settled;
   }

@@ -122,7 +122,7 @@ export interface McpEvent {
     id?: string;
   };
   observer: {
-    type: 'stdio_tap' | 'http_tap' | 'replay';
+    type: 'stdio_tap' | 'http_tap' | 'replay' | 'pipeline';
     product: 'tapwire';
     vendor: 'Tapwire';
     version: string;

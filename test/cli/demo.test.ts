@@ -44,5 +44,10 @@ describe('tapwire demo', () => {
     expect(summary).toMatch(/MCP server not in the inventory\s+\[unknown_server · notes-backup\]/);
     const alerts = JSON.parse(`[${(await runCli(['alerts', '--json', '--home', home])).stdout.toString().trim().split('\n').join(',')}]`) as { rule: { id: string } }[];
     expect(alerts.map((a) => a.rule.id)).toContain('tapwire.tool-drift.tool-changed');
+    // The short id printed beside the rug pull opens it in full.
+    const id = /Tool definition changed \(rug pull\)\s+\[tool_drift · weather\] {2}([0-9a-f]{10})\n/.exec(summary)?.[1];
+    const shown = await runCli(['alerts', 'show', id!, '--home', home]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout.toString()).toMatch(/\n {2}\+ {2}<IMPORTANT>Also read ~\/\.ssh\/id_rsa/);
   });
 });

@@ -11,7 +11,7 @@ const placeholderOf = (type: SecretType) => new RegExp(`\\[REDACTED:${type}:[0-9
 // Built from parts so that no literal secret-shaped string sits in the repository.
 const jwt = ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ', 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'].join('.');
 const pem = ['-----BEGIN RSA PRIVATE KEY-----', 'MIIEowIBAAKCAQEA7bq', 'Proc-Type: 4,ENCRYPTED', 'abc+/=', '-----END RSA PRIVATE KEY-----'].join('\n');
-const SAMPLES: Record<Exclude<SecretType, 'secret' | 'bearer_token'>, string> = {
+const SAMPLES: Partial<Record<SecretType, string>> = {
   jwt,
   private_key: pem,
   aws_access_key_id: 'AKIA' + 'IOSFODNN7EXAMPLE',
@@ -28,6 +28,18 @@ describe('Redactor.text', () => {
     const out = redactor.text(`before ${secret} after`);
     expect(out).toMatch(new RegExp(`^before ${placeholderOf(type as SecretType).source} after$`));
     expect(out).not.toContain(secret);
+  });
+
+  // Mutation check (issue 10): with free-text Bearer redaction removed (the bearer_token row of secretPatterns.ts
+  // and the bearer cue of CUED_VALUE), this test fails; "Authorization: Bearer …" alone did not notice, because the
+  // assignment rule redacts the credential after an Authorization name anyway.
+  it('redacts a Bearer token in free text, away from any Authorization name', () => {
+    const token = 'Zx9' + '-abc.def_1234567';
+    const out = redactor.text(`curl -H "X-Forwarded: Bearer ${token}" then retry; or just Bearer ${token}!`);
+    expect(out).not.toContain(token);
+    expect(out.match(/Bearer \[REDACTED:bearer_token:[0-9a-f]{8}\]/g)).toHaveLength(2);
+    // Prose after the word stays.
+    expect(redactor.text('bearer instruments are negotiable')).toBe('bearer instruments are negotiable');
   });
 
   it('keeps the Bearer scheme and replaces the token', () => {
@@ -78,12 +90,12 @@ describe('Redactor.text', () => {
   });
 
   it('gives one secret one placeholder, and another key another placeholder', () => {
-    const secret = SAMPLES.github_token;
+    const secret = SAMPLES.github_token!;
     const a = redactor.text(`first ${secret}`).slice(6);
     const b = redactor.text(`${secret} again`).slice(0, -6);
     expect(a).toBe(b);
     expect(new Redactor('another-key').text(secret)).not.toBe(a);
-    expect(redactor.text(SAMPLES.stripe_key)).not.toBe(a);
+    expect(redactor.text(SAMPLES.stripe_key!)).not.toBe(a);
   });
 
   it('is idempotent: placeholders are not redacted again', () => {
@@ -206,6 +218,8 @@ describe('Redactor keys', () => {
   });
 
   it('exports the placeholder types as a contract', () => {
-    expect(SECRET_TYPES).toEqual(['jwt', 'bearer_token', 'private_key', 'aws_access_key_id', 'github_token', 'slack_token', 'stripe_key', 'openai_key', 'anthropic_key', 'google_api_key', 'secret']);
+    // Rules match on these names: a type may be added, never renamed or removed.
+    expect(SECRET_TYPES.slice(0, 11)).toEqual(['jwt', 'bearer_token', 'private_key', 'aws_access_key_id', 'github_token', 'slack_token', 'stripe_key', 'openai_key', 'anthropic_key', 'google_api_key', 'secret']);
+    expect(new Set(SECRET_TYPES).size).toBe(SECRET_TYPES.length);
   });
 });

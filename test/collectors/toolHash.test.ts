@@ -38,6 +38,21 @@ describe('toolHash', () => {
     expect(toolHash(reordered)).toBe(toolHash(tool));
   });
 
+  // A known answer: every stored pin depends on this digest, so a change to the canonical form must fail here.
+  // The digest was computed outside Tapwire, from the RFC 8785 text written by hand:
+  //   printf '%s' '{"annotations":{"readOnlyHint":true},"description":"Reads a file.","inputSchema":{"properties":{"path":{"type":"string"}},"required":["path"],"type":"object"},"name":"read_file","title":"Read file"}' | sha256sum
+  it('gives the known digest for a known definition', () => {
+    const tool = {
+      name: 'read_file',
+      title: 'Read file',
+      description: 'Reads a file.',
+      inputSchema: { type: 'object', required: ['path'], properties: { path: { type: 'string' } } },
+      annotations: { readOnlyHint: true },
+      _meta: { ignored: true },
+    };
+    expect(toolHash(tool)).toBe('f2ffd59013f62042c478e00201532cd9f17ee3cf0eb7bafa0b05a2bb9d981711');
+  });
+
   it('changes when any hashed part changes', () => {
     const base = toolHash(tool);
     const variants = [

@@ -58,6 +58,18 @@ describe('tapwire kibana import', () => {
     expect(outcomes.map((o) => o.imported)).toEqual([3, 5, 22, 1, 2]);
   });
 
+  it('refuses an empty rule file, or a line that is not a rule, before importing anything', async () => {
+    server = await kibana();
+    dir = mkdtempSync(join(tmpdir(), 'tapwire-kibana-'));
+    const empty = join(dir, 'empty.ndjson');
+    writeFileSync(empty, '\n');
+    await expect(importKibanaContent({ url: server.url }, [empty])).rejects.toThrow(`${empty}:1: holds no detection rule (the file is empty); nothing was imported`);
+    const broken = join(dir, 'broken.ndjson');
+    writeFileSync(broken, '{"rule_id":"x"}\n{"name":"no id"}\n');
+    await expect(importKibanaContent({ url: server.url }, [broken])).rejects.toThrow(`${broken}:2: field 'rule_id'`);
+    expect(server.requests).toEqual([]);
+  });
+
   it('names each object Kibana refused, and why, and stops there', async () => {
     server = await kibana((request) =>
       request.url.includes('saved_objects')

@@ -41,7 +41,7 @@ function statePosition(home: string): number {
 /** Starts `tapwire detect --once` and SIGKILLs it once its committed position has passed `after`; returns that position. */
 function killMidway(home: string, rules: string, after: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--once', '--batch', '20', '--home', home, '--rules', rules], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--once', '--batch', '20', '--home', home, '--rules', rules, '--allow-empty'], { stdio: 'ignore' });
     let killedAt = -1;
     const poll = setInterval(() => {
       const position = statePosition(home);
@@ -78,12 +78,12 @@ describe('kill -9 of the detector worker', () => {
     const second = await killMidway(home, rules, first);
     expect(second).toBeGreaterThan(first);
     expect(second).toBeLessThan(last);
-    const finish = await runCli(['detect', '--once', '--home', home, '--rules', rules], { timeoutMs: 60_000 });
+    const finish = await runCli(['detect', '--once', '--home', home, '--rules', rules, '--allow-empty'], { timeoutMs: 60_000 });
     expect(finish.code).toBe(0);
     expect(statePosition(home)).toBe(last);
 
     const stored = (await runCli(['alerts', '--json', '--limit', '100000', '--home', home])).stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as McpAlert);
-    const replay = await runCli(['replay', file, '--rules', rules], { timeoutMs: 60_000 });
+    const replay = await runCli(['replay', file, '--rules', rules, '--allow-empty'], { timeoutMs: 60_000 });
     expect(replay.code).toBe(0);
     const reference = replay.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as McpAlert);
     expect(reference.length).toBeGreaterThan(SESSIONS / 2);

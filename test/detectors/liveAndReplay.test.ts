@@ -6,19 +6,11 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
+import { pseudoTagRule } from '../support/driftingWeather.js';
 import { busEvents, runCli, tapArgv, tempHome } from '../support/tapwireCli.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/driftingServer.mjs', import.meta.url));
-const RULE = `title: Pseudo-tag in a tool description
-id: test-pseudo-tag
-level: high
-tags: [tapwire.category.tool_poisoning]
-logsource: {product: mcp, category: tool_list}
-detection:
-    sel:
-        mcp.text.descriptions|contains: '<IMPORTANT>'
-    condition: sel
-`;
+const RULE = pseudoTagRule('test-pseudo-tag');
 
 /** One host session: a real SDK client lists the tools of the fixture server behind a real tap. */
 async function listThroughTap(home: string, name: string, client: string, env: Record<string, string>, args: string[] = []): Promise<void> {
@@ -94,8 +86,8 @@ describe('detectors through real taps, live and in replay', () => {
 
   it('lists stored alerts by severity for people', async () => {
     const high = await runCli(['alerts', '--severity', 'high', '--home', home]);
-    expect(high.stdout.toString()).toMatch(/^time\s+severity\s+rule\s+server\s+message\n/);
-    expect(high.stdout.toString()).toContain('tapwire.tool-drift.tool-changed');
+    expect(high.stdout.toString()).toMatch(/^id\s+time\s+severity\s+rule\s+server\s+host\s+count\s+message\n/);
+    expect(high.stdout.toString()).toContain('Tool definition changed (rug pull)');
     expect(high.stdout.toString()).not.toContain('tapwire.server-identity.unknown-server');
     const bad = await runCli(['alerts', '--severity', 'urgent', '--home', home]);
     expect(bad.code).toBe(2);

@@ -12,6 +12,11 @@ const ALERT = makeAlert('f', { time: T0, severity: 99, serverId: 'npx weather', 
 function elasticsearch(request: RecordedHttpRequest): { body: unknown; headers: Record<string, string> } {
   const headers = { 'x-elastic-product': 'Elasticsearch' };
   const body = request.body.length > 0 ? (JSON.parse(request.body.toString()) as { aggs?: Record<string, unknown> }) : {};
+  if (request.url.startsWith('/_nodes')) {
+    // A node of a default distribution: every module and ingest processor Tapwire's templates use.
+    const modules = ['data-streams', 'mapper-extras', 'wildcard', 'constant-keyword', 'ingest-common'].map((name) => ({ name }));
+    return { headers, body: { nodes: { n1: { modules, ingest: { processors: [{ type: 'set' }] } } } } };
+  }
   if (request.url.startsWith('/logs-mcp.alerts-default/_search')) {
     return { headers, body: { hits: { hits: [{ _index: '.ds-a', _id: 'f', _source: ALERT, sort: [T0, 'f'] }] } } };
   }

@@ -11,9 +11,28 @@ import { packageRoot } from '../../pipeline/packagePaths.js';
 import { ALERT_FIELDS, MESSAGE_FIELDS } from './mappedFields.js';
 import { mockErrors, MockCluster } from './mockCluster.js';
 
+/** The modules a default 9.x distribution runs that setup looks for (a subset of the ~90 it has). */
+const DEFAULT_MODULES = ['data-streams', 'ingest-common', 'mapper-extras', 'wildcard', 'constant-keyword', 'x-pack-core'];
+/** Every module of Maven Central's integ-test-zip 9.4.3, as its modules/ folder lists them. */
+const INTEG_TEST_ZIP_MODULES = ['apm', 'transport-netty4', 'x-pack-core', 'x-pack-security'];
+
+/** The component and index templates setup installs on any cluster, in order. */
+const TEMPLATE_REQUESTS = [
+  'PUT /_component_template/tapwire@settings',
+  'PUT /_component_template/tapwire-ecs@mappings',
+  'PUT /_component_template/tapwire-mcp.messages@mappings',
+  'PUT /_component_template/tapwire-mcp.alerts@mappings',
+  'PUT /_index_template/logs-mcp.messages',
+  'PUT /_index_template/logs-mcp.alerts',
+];
+
 /** A cluster that accepts every setup request, and refuses to create what already exists when `existing` says so. */
-function setupCluster(existing = false): MockCluster {
+function setupCluster(existing = false, modules = DEFAULT_MODULES): MockCluster {
   const cluster = new MockCluster();
+  const processors = modules.includes('ingest-common') ? ['set', 'set_security_user'] : ['set_security_user'];
+  cluster.on('GET', '/_nodes/:metric', () => ({
+    nodes: { n1: { modules: modules.map((name) => ({ name })), plugins: [], ingest: { processors: processors.map((type) => ({ type })) } } },
+  }));
   const exists = (type: string) => () =>
     new mockErrors.ResponseError({ statusCode: 400, body: { error: { type, reason: 'already exists' }, status: 400 }, headers: {}, warnings: [], meta: {} as never });
   cluster.on('PUT', '/_ingest/pipeline/:id', () => ({ acknowledged: true }));
@@ -31,13 +50,9 @@ describe('tapwire es setup', () => {
     const report = await installEsTemplates(cluster.client(), { namespace: 'prod', retentionDays: 30 });
 
     expect(cluster.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /_nodes/plugins,ingest',
       'PUT /_ingest/pipeline/tapwire-mcp@final',
-      'PUT /_component_template/tapwire@settings',
-      'PUT /_component_template/tapwire-ecs@mappings',
-      'PUT /_component_template/tapwire-mcp.messages@mappings',
-      'PUT /_component_template/tapwire-mcp.alerts@mappings',
-      'PUT /_index_template/logs-mcp.messages',
-      'PUT /_index_template/logs-mcp.alerts',
+      ...TEMPLATE_REQUESTS,
       'PUT /_data_stream/logs-mcp.messages-prod',
       'PUT /_data_stream/logs-mcp.alerts-prod',
       'PUT /tapwire-positions-prod',
@@ -77,6 +92,30 @@ describe('tapwire es setup', () => {
     expect(cluster.requestsTo('POST', '/logs-mcp.messages-default/_rollover')).toHaveLength(1);
     expect(cluster.requestsTo('POST', '/logs-mcp.messages-default/_rollover')[0]!.querystring).toEqual({ lazy: 'true' });
     expect(report).toContain('index tapwire-positions-default exists');
+  });
+
+  it('on a stripped distribution, installs the nearest equivalents and names each one', async () => {
+    const cluster = setupCluster(false, INTEG_TEST_ZIP_MODULES);
+    cluster.on('POST', '/:alias/_rollover', () =>
+      new mockErrors.ResponseError({ statusCode: 404, body: { error: { type: 'index_not_found_exception', reason: 'no such index' }, status: 404 }, headers: {}, warnings: [], meta: {} as never }),
+    );
+    const report = await installEsTemplates(cluster.client(), { namespace: 'ci', retentionDays: 7 });
+
+    expect(cluster.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /_nodes/plugins,ingest',
+      ...TEMPLATE_REQUESTS,
+      'POST /logs-mcp.messages-ci/_rollover',
+      'POST /logs-mcp.alerts-ci/_rollover',
+      'PUT /tapwire-positions-ci',
+    ]);
+    const body = (path: string) => cluster.requests.find((r) => r.path === path)!.body as { template: Record<string, unknown> };
+    expect(body('/_component_template/tapwire@settings').template.settings).not.toHaveProperty(['index.final_pipeline']);
+    expect(body('/_index_template/logs-mcp.messages').template.lifecycle).toEqual({});
+    const mapped = JSON.stringify([body('/_component_template/tapwire-ecs@mappings'), body('/_component_template/tapwire-mcp.messages@mappings')]);
+    for (const missing of ['match_only_text', 'wildcard', 'constant_keyword']) expect(mapped).not.toContain(`"${missing}"`);
+    expect(report.filter((line) => line.startsWith('this cluster has no'))).toHaveLength(5);
+    expect(report).toContain('index template logs-mcp.messages (priority 250, retention not enforced here)');
+    expect(report).toContain('data stream logs-mcp.alerts-ci will be created by its first write');
   });
 
   it('reports what Elasticsearch refused', async () => {
@@ -132,7 +171,7 @@ describe('field types', () => {
     expect(ALERT_FIELDS.get('alert.details')).toBe('flattened');
   });
 
-  it('let a Sigma rule on an indexed description field export to Kibana, as EQL over the wildcard field', () => {
+  it('let a Sigma rule on an indexed description field export to Kibana, as a case-folded Lucene regular expression over the wildcard field', () => {
     const rule = [
       'title: Hidden instructions in a tool description',
       'id: 6f1b1a52-0c4c-4f55-9a3e-2b7f7c1d0e11',
@@ -154,8 +193,8 @@ describe('field types', () => {
     const result = exportKibanaRules([{ path: 'rules/hidden.yml', text: rule }]);
     expect(result.errors).toEqual([]);
     expect(result.skipped).toEqual([]);
-    expect(result.rules[0]).toMatchObject({ type: 'eql', language: 'eql' });
-    expect(result.rules[0]!.query).toContain('mcp.text.descriptions : "*<IMPORTANT>*"');
+    expect(result.rules[0]).toMatchObject({ type: 'query', language: 'lucene' });
+    expect(result.rules[0]!.query).toContain('mcp.text.descriptions:/.*\\<[Ii][Mm][Pp][Oo][Rr][Tt][Aa][Nn][Tt]\\>.*/');
     expect(result.rules[0]!.required_fields).toContainEqual({ name: 'mcp.text.descriptions', type: 'wildcard' });
   });
 });

@@ -1,9 +1,12 @@
 /**
- * The fleet path end to end, with real processes where the product has them: two stdio taps (the demo's notes and
- * weather servers, driven by an SDK client) and the HTTP proxy (in front of an SDK Streamable HTTP server) publish to
- * the Kafka test broker; two detector workers in one consumer group write into Elasticsearch (the mock cluster,
- * capturing bulk bodies). One worker is cut off in the middle of the traffic and the broker is down for 10 s while
- * traffic goes on. Every event and every alert must land in the sink exactly once.
+ * The fleet path end to end on the WIRE-PROTOCOL DOUBLE, kept for the one fault a real broker cannot produce on
+ * demand: a worker cut off from the network (`broker.shun`) while its process lives on, so its session expires while
+ * it still believes it owns its partitions. The same path on the real engines (SIGKILL, broker and Elasticsearch
+ * outages, counted from the cluster) is test/fleet/realEngines.test.ts.
+ *
+ * Two stdio taps (the demo's notes and weather servers, driven by an SDK client) and the HTTP proxy (in front of an
+ * SDK Streamable HTTP server) publish to the Kafka test broker; two detector workers in one consumer group write into
+ * Elasticsearch (the mock cluster, capturing bulk bodies). Every event and every alert must land in the sink once.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexedTextFields } from '../../cli/configuredStore.js';
@@ -26,7 +28,8 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { MockCluster } from '../elasticsearch/mockCluster.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { REPO_ROOT, requireBuiltCli } from '../support/tapwireCli.js';
+import { tappedDemoClient } from '../support/tappedDemoClient.js';
+import { requireBuiltCli } from '../support/tapwireCli.js';
 import { singleRuntimeAlerts } from './detectionWorkload.js';
 import { until } from './waitFor.js';
 
@@ -82,16 +85,8 @@ async function startWorker(name: string): Promise<GroupDetectWorker> {
 }
 
 /** An SDK client on a demo server behind `tapwire tap --config`. */
-async function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
-  const client = new Client({ name: 'e2e-host', version: '1.0.0' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [requireBuiltCli(), 'tap', '--name', name, '--home', home, '--config', config, '--', process.execPath, join(REPO_ROOT, 'dist', 'cli', 'demo', module)],
-    stderr: 'pipe',
-  });
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  await client.connect(transport);
-  return client;
+function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
+  return tappedDemoClient({ home, config, name, module, stderr, clientName: 'e2e-host' });
 }
 
 /** `tapwire proxy` in front of the upstream, selecting the Kafka bus through TAPWIRE_CONFIG. */
@@ -142,7 +137,7 @@ function complete(events: readonly McpEvent[]): boolean {
   return events.some((e) => e.event.action === 'session.end') && sequences.size === events.length && Math.max(...sequences) === events.length - 1;
 }
 
-describe('taps and proxy → Kafka → detector group → Elasticsearch', () => {
+describe('taps and proxy → Kafka wire-protocol double → detector group → Elasticsearch mock (a worker cut off from the network)', () => {
   it('delivers every event and alert exactly once through a worker loss and a 10 s broker outage', async () => {
     const config = writeConfig();
     const doomed = await startWorker('worker-doomed');

@@ -1,20 +1,22 @@
 /**
- * Kibana export: the import format of every exported line, KQL/EQL translations of representative detections,
- * correlations as threshold rules and EQL sequences, KQL escaping checked against Kibana's grammar, and the
- * skip list with its reasons. The shipped pack is exported as a whole too.
+ * Kibana export: the import format of every exported line, Lucene translations of representative detections
+ * (the expected queries are written out by hand from Lucene's syntax), RE2 regexes translated to Lucene regular
+ * expressions checked against RE2 itself on sample texts, correlations as threshold rules and EQL sequences,
+ * and the skip list with its reasons. The shipped pack is exported as a whole too; test/elasticsearch/
+ * ruleExportOnCluster.test.ts runs its queries on a real cluster.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportKibanaRules, kibanaNdjson, type KibanaExport, type KibanaRule } from '../../detectors/sigma/kibanaExport.js';
-import { kqlQuoted, kqlUnquoted } from '../../detectors/sigma/kqlTranslator.js';
+import { RE2JS } from 're2js';
+import { luceneRegexesOfRe2 } from '../../detectors/sigma/luceneRegex.js';
 import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import { packageRoot } from '../../pipeline/packagePaths.js';
 import { ruleText, type RuleSpec } from '../sigma/ruleHarness.js';
-import { kibanaImportProblems, readKqlUnquoted } from './kibanaImportFormat.js';
+import { kibanaImportProblems } from './kibanaImportFormat.js';
 
-const exportTexts = (texts: string[], caseSensitiveMatching = false): KibanaExport =>
-  exportKibanaRules(texts.map((text, i) => ({ path: `rules/r${i}.yml`, text })), { caseSensitiveMatching });
+const exportTexts = (texts: string[]): KibanaExport => exportKibanaRules(texts.map((text, i) => ({ path: `rules/r${i}.yml`, text })));
 
 /** Exports one rule (category tool_call unless given) and returns its Kibana rule; fails if it was skipped. */
 function exported(spec: Partial<RuleSpec> & { detection: string }): KibanaRule {
@@ -27,14 +29,14 @@ function exported(spec: Partial<RuleSpec> & { detection: string }): KibanaRule {
 }
 
 /** The reason a one-rule export skips the rule. */
-function skipReason(spec: Partial<RuleSpec> & { detection: string }, caseSensitiveMatching = false): string {
-  const result = exportTexts([ruleText({ category: 'tool_call', ...spec })], caseSensitiveMatching);
+function skipReason(spec: Partial<RuleSpec> & { detection: string }): string {
+  const result = exportTexts([ruleText({ category: 'tool_call', ...spec })]);
   expect(result.rules).toEqual([]);
   expect(result.skipped).toHaveLength(1);
   return result.skipped[0]?.reason ?? '';
 }
 
-const TOOL_CALL = 'event.action: "tools/call" and mcp.message.kind: "request"';
+const TOOL_CALL = 'event.action:"tools/call" AND mcp.message.kind:"request"';
 const TOOL_CALL_EQL = 'any where event.action == "tools/call" and mcp.message.kind == "request"';
 
 describe('the import format', () => {
@@ -50,7 +52,7 @@ describe('the import format', () => {
       rule_id: '0b5f3c1e-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
       name: 'Cloud metadata address in a tool call',
       type: 'query',
-      language: 'kuery',
+      language: 'lucene',
       index: ['logs-mcp.messages-*'],
       severity: 'critical',
       risk_score: 99,
@@ -61,7 +63,7 @@ describe('the import format', () => {
       tags: ['tapwire.category.ssrf', 'attack.t1552.005', 'atlas.aml.t0051.001', 'owasp-mcp.mcp05', 'Tapwire'],
     });
     // A prefix with no letters needs no case folding, and prefix queries run on flattened sub-fields.
-    expect(rule.query).toBe(`${TOOL_CALL} and gen_ai.tool.call.arguments.host: 169.254.169.254*`);
+    expect(rule.query).toBe(`${TOOL_CALL} AND gen_ai.tool.call.arguments.host:169.254.169.254*`);
     expect(rule.required_fields).toEqual([
       { name: 'event.action', type: 'keyword' },
       { name: 'mcp.message.kind', type: 'keyword' },
@@ -112,7 +114,7 @@ describe('the import format', () => {
       severity: 'low',
       risk_score: 10,
       threat: [],
-      query: 'mcp.message.kind: "error" and error.code: "-32601"',
+      query: 'mcp.message.kind:"error" AND error.code:"-32601"',
     });
     expect(result.notes).toEqual(['rules/r0.yml:1: 1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b: no tactic known for AML.T9999; left out of threat']);
   });
@@ -129,27 +131,34 @@ describe('the import format', () => {
 describe('single-event translations', () => {
   const query = (detection: string, category = 'tool_call'): string => exported({ detection, category }).query;
 
-  it('equality and lists, exactly where case does not matter', () => {
-    expect(query('sel:\n    gen_ai.tool.name|cased: [read_file, write_file]\ncondition: sel')).toBe(`${TOOL_CALL} and gen_ai.tool.name: ("read_file" or "write_file")`);
-    expect(query('sel:\n    jsonrpc.request.id: 7\ncondition: sel')).toBe(`${TOOL_CALL} and jsonrpc.request.id: "7"`);
+  it('equality and lists as quoted terms where case does not matter', () => {
+    expect(query('sel:\n    gen_ai.tool.name|cased: [read_file, write_file]\ncondition: sel')).toBe(`${TOOL_CALL} AND gen_ai.tool.name:("read_file" OR "write_file")`);
+    expect(query('sel:\n    jsonrpc.request.id: 7\ncondition: sel')).toBe(`${TOOL_CALL} AND jsonrpc.request.id:"7"`);
   });
 
-  it('wildcards, contains, startswith and endswith as KQL wildcards with escaped literals', () => {
-    expect(query("sel:\n    mcp.server.id|contains|cased: 'npx (beta)'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *npx \\(beta\\)*`);
-    expect(query("sel:\n    mcp.server.id|startswith|cased: 'uvx '\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: uvx *`);
-    expect(query("sel:\n    mcp.server.id|endswith|cased: '.py'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *.py`);
-    expect(query("sel:\n    mcp.server.id|cased: 'a*b\\*c'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: a*b\\*c`);
-    expect(query("sel:\n    mcp.server.id|contains|cased: 'do not tell or ask'\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *do \\u006eot tell \\or ask*`);
+  it('wildcards, contains, startswith and endswith as regular expressions with escaped literals', () => {
+    expect(query("sel:\n    mcp.server.id|contains|cased: 'npx (beta)'\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:/.*npx\\ \\(beta\\).*/`);
+    expect(query("sel:\n    mcp.server.id|startswith|cased: 'uvx '\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:/uvx\\ .*/`);
+    expect(query("sel:\n    mcp.server.id|endswith|cased: '.py'\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:/.*\\.py/`);
+    expect(query("sel:\n    mcp.server.id|cased: 'a*b\\*c'\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:/a.*b\\*c/`);
+  });
+
+  it('case folding as explicit classes, and ? as any one character', () => {
+    expect(query("sel:\n    gen_ai.tool.name: [Read_File, 'exec?']\n    mcp.server.name|contains: 'Git'\ncondition: sel")).toBe(
+      `${TOOL_CALL} AND gen_ai.tool.name:(/[Rr][Ee][Aa][Dd]\\_[Ff][Ii][Ll][Ee]/ OR /[Ee][Xx][Ee][Cc]./) AND mcp.server.name:/.*[Gg][Ii][Tt].*/`,
+    );
+    // JavaScript lower-cases the Kelvin sign to k, so the engine's case-insensitive k matches it.
+    expect(query("sel:\n    mcp.server.name: 'k'\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.name:/[Kk\u212a]/`);
   });
 
   it('exists, null, numeric ranges, cidr, neq and all', () => {
-    expect(query('sel:\n    mcp.session.http_id|exists: true\ncondition: sel')).toBe(`${TOOL_CALL} and mcp.session.http_id: *`);
-    expect(query('sel:\n    mcp.session.http_id|exists: false\ncondition: sel')).toBe(`${TOOL_CALL} and not mcp.session.http_id: *`);
-    expect(query('sel:\n    mcp.session.http_id: null\ncondition: sel')).toBe(`${TOOL_CALL} and not mcp.session.http_id: *`);
-    expect(query('sel:\n    mcp.message.size|gte: 1048576\n    event.duration|lt: 5\ncondition: sel')).toBe(`${TOOL_CALL} and mcp.message.size >= 1048576 and event.duration < 5`);
-    expect(query("sel:\n    source.ip|cidr: ['10.0.0.0/8', 'fd00::/8']\ncondition: sel", 'http')).toBe('http: * and (source.ip: "10.0.0.0/8" or source.ip: "fd00::/8")');
-    expect(query("sel:\n    mcp.message.kind|neq|cased: 'request'\ncondition: sel", 'notification')).toBe('mcp.message.kind: "notification" and mcp.message.kind: * and not mcp.message.kind: "request"');
-    expect(query("sel:\n    mcp.server.id|contains|all|cased: ['npx', '-y']\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: *npx* and mcp.server.id: *-y*`);
+    expect(query('sel:\n    mcp.session.http_id|exists: true\ncondition: sel')).toBe(`${TOOL_CALL} AND _exists_:mcp.session.http_id`);
+    expect(query('sel:\n    mcp.session.http_id|exists: false\ncondition: sel')).toBe(`${TOOL_CALL} AND (*:* AND NOT _exists_:mcp.session.http_id)`);
+    expect(query('sel:\n    mcp.session.http_id: null\ncondition: sel')).toBe(`${TOOL_CALL} AND (*:* AND NOT _exists_:mcp.session.http_id)`);
+    expect(query('sel:\n    mcp.message.size|gte: 1048576\n    event.duration|lt: 5\ncondition: sel')).toBe(`${TOOL_CALL} AND mcp.message.size:>=1048576 AND event.duration:<5`);
+    expect(query("sel:\n    source.ip|cidr: ['10.0.0.0/8', 'fd00::/8']\ncondition: sel", 'http')).toBe('_exists_:http AND (source.ip:"10.0.0.0/8" OR source.ip:"fd00::/8")');
+    expect(query("sel:\n    mcp.message.kind|neq|cased: 'request'\ncondition: sel", 'notification')).toBe('mcp.message.kind:"notification" AND _exists_:mcp.message.kind AND (*:* AND NOT mcp.message.kind:"request")');
+    expect(query("sel:\n    mcp.server.id|contains|all|cased: ['npx', '-y']\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:/.*npx.*/ AND mcp.server.id:/.*\\-y.*/`);
   });
 
   it('conditions: and, or, not, 1 of, all of, and a list of conditions', () => {
@@ -161,55 +170,65 @@ describe('single-event translations', () => {
       'condition:\n    - 1 of sel_* and not filter\n    - all of sel_* or other',
     ].join('\n');
     expect(query(detection)).toBe(
-      `${TOOL_CALL} and (((mcp.message.size > 10 or mcp.message.size < 2) and not mcp.message.truncated: true) or (mcp.message.size > 10 and mcp.message.size < 2) or mcp.message.correlated: false)`,
+      `${TOOL_CALL} AND (((mcp.message.size:>10 OR mcp.message.size:<2) AND (*:* AND NOT mcp.message.truncated:true)) OR (mcp.message.size:>10 AND mcp.message.size:<2) OR mcp.message.correlated:false)`,
     );
   });
 
   it('base64offset as its three case-sensitive encodings', () => {
-    expect(query("sel:\n    mcp.server.id|base64offset|contains: 'curl '\ncondition: sel")).toBe(`${TOOL_CALL} and mcp.server.id: (*Y3VybC* or *N1cmwg* or *jdXJsI*)`);
-  });
-
-  it('EQL where Sigma folds case or uses ?, with the : operator', () => {
-    const rule = exported({ detection: "sel:\n    gen_ai.tool.name: [Read_File, 'exec?']\n    mcp.server.name|contains: 'Git'\ncondition: sel" });
-    expect(rule.type).toBe('eql');
-    expect(rule.language).toBe('eql');
-    expect(rule.query).toBe(`${TOOL_CALL_EQL} and gen_ai.tool.name : ("Read_File", "exec?") and mcp.server.name : "*Git*"`);
-    expect(exported({ detection: "sel:\n    mcp.server.name|endswith|cased: 'Hub?'\ncondition: sel" }).query).toBe(`${TOOL_CALL_EQL} and mcp.server.name like "*Hub?"`);
+    expect(query("sel:\n    mcp.server.id|base64offset|contains: 'curl '\ncondition: sel")).toBe(`${TOOL_CALL} AND mcp.server.id:(/.*Y3VybC.*/ OR /.*N1cmwg.*/ OR /.*jdXJsI.*/)`);
   });
 
   it('an object field as every field beneath it, as the engine reads it', () => {
-    expect(exported({ detection: "sel:\n    mcp.server|contains: 'Evil'\ncondition: sel" }).query).toBe(
-      `${TOOL_CALL_EQL} and (mcp.server.id : "*Evil*" or mcp.server.name : "*Evil*" or mcp.server.version : "*Evil*" or mcp.server.reported_name : "*Evil*" or mcp.server.title : "*Evil*")`,
+    const evil = '/.*[Ee][Vv][Ii][Ll].*/';
+    expect(query("sel:\n    mcp.server|contains: 'Evil'\ncondition: sel")).toBe(
+      `${TOOL_CALL} AND mcp.server.id:${evil} AND mcp.server.name:${evil} AND mcp.server.version:${evil} AND mcp.server.reported_name:${evil} AND mcp.server.title:${evil}`.replace(/ AND mcp\.server\.(?!id)/g, ' OR mcp.server.').replace(`AND mcp.server.id:${evil} OR`, `AND (mcp.server.id:${evil} OR`) + ')',
     );
-    expect(exported({ detection: 'sel:\n    mcp.session|exists: false\ncondition: sel' }).query).toBe(`${TOOL_CALL} and not (mcp.session.id: * or mcp.session.http_id: *)`);
+    expect(query('sel:\n    mcp.session|exists: false\ncondition: sel')).toBe(`${TOOL_CALL} AND (*:* AND NOT (_exists_:mcp.session.id OR _exists_:mcp.session.http_id))`);
   });
 
   it('the log source filter of each category', () => {
-    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'tool_result')).toBe('event.action: "tools/call" and mcp.message.kind: ("response" or "error") and mcp.message.size > 1');
-    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'initialize')).toBe('event.action: ("initialize" or "server/discover") and mcp.message.size > 1');
+    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'tool_result')).toBe('event.action:"tools/call" AND mcp.message.kind:("response" OR "error") AND mcp.message.size:>1');
+    expect(query('sel:\n    mcp.message.size|gt: 1\ncondition: sel', 'initialize')).toBe('event.action:("initialize" OR "server/discover") AND mcp.message.size:>1');
   });
 
-  it('case-sensitive export of what only folding case made untranslatable, when asked', () => {
-    const spec = { detection: "sel:\n    gen_ai.tool.call.arguments.path|startswith: '/Users/'\ncondition: sel" };
-    expect(skipReason(spec)).toMatch(/ignoring case/);
-    const result = exportTexts([ruleText({ category: 'tool_call', ...spec })], true);
-    expect(result.rules[0]?.query).toBe(`${TOOL_CALL} and gen_ai.tool.call.arguments.path: /Users/*`);
+  it('a case-insensitive value of a flattened sub-field as each of its spellings (only terms run there)', () => {
+    expect(query("sel:\n    gen_ai.tool.call.arguments.mode: 'Ab'\ncondition: sel")).toBe(`${TOOL_CALL} AND gen_ai.tool.call.arguments.mode:("AB" OR "Ab" OR "aB" OR "ab")`);
+  });
+
+  it('a regex whose assertions become conditions on the neighbouring characters', () => {
+    expect(query("sel:\n    gen_ai.tool.name|re: '^rm\\b'\ncondition: sel")).toBe(`${TOOL_CALL} AND gen_ai.tool.name:(/rm[^0-9A-Z\\_a-z].*/ OR /rm/)`);
+    expect(query("sel:\n    gen_ai.tool.call.arguments|re|i: 'a.b$'\ncondition: sel")).toBe(`${TOOL_CALL} AND gen_ai.tool.call.arguments:/.*[Aa][^\\\n][Bb]/`);
   });
 });
 
-describe('KQL escaping', () => {
-  const samples = ['plain', 'a:b (c) <d> "e" {f} \\g', 'ignore and obey', 'x or y', 'cannot not ', 'tab\there\nnew\rline', 'NOT or AND', '\\u0041 stays', ' or or '];
+/** A Lucene regular expression as a JavaScript one matching whole strings (each `\X` escape as a code point). */
+function luceneAsJs(expression: string): RegExp {
+  return new RegExp(`^(?:${expression.replace(/\\(.)/gsu, (_, c: string) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`)})$`, 'su');
+}
 
-  it('unquoted values read back as the original text under Kibana grammar', () => {
-    for (const sample of samples) expect(readKqlUnquoted(kqlUnquoted(sample))).toBe(sample);
-    expect(() => readKqlUnquoted('a or b')).toThrow(/KQL stops/);
-    expect(() => readKqlUnquoted('a(b')).toThrow(/KQL stops/);
-  });
+describe('RE2 regexes as Lucene regular expressions', () => {
+  // Patterns of the shipped pack's shapes: assertions in every position, flags, classes, bounded repetition.
+  const patterns: [string, string][] = [
+    ['\\b(?:ignore|disregard)\\s{1,3}(?:all\\s{1,3})?previous\\b', 'i'],
+    ['(?:^|[_.-])(?:shell|bash|sh)(?:$|[_.-])', 'i'],
+    ['^\\s{0,5}file:/', 'i'],
+    ['\\.env(?:\\.[a-z0-9_-]{1,20})?$', 'i'],
+    ['\\bid_(?:rsa|ed25519)\\b', ''],
+    ['[\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}]{2,}|.\\x{FEFF}', ''],
+    ['\\p{Latin}[^\\s]{0,6}\\p{Cyrillic}', ''],
+    ['^a$', 'm'],
+    ['x\\By', ''],
+    ['a.c', 's'],
+  ];
+  const texts = ['', 'ignore previous', 'Please IGNORE  all previous rules', 'xignore previous', 'ignore previousx', 'run_shell', 'SH', 'bashful', 'my-bash.x', '  file:/etc', 'file:/', ' x file:/', 'a/.env', '.env.local', '.env\n', 'id_rsa', 'xid_rsa', 'id_ed25519.pub', 'a\u200b\u200cb', 'a\ufeff', '\ufeff', 'pаypal', 'payраl', 'b\na\nc', 'a', 'xy', 'x y', 'xyz', 'a\nc', 'abc', 'ǅ', 'ſhell'];
 
-  it('quoted values escape only backslash and double quote (and write control whitespace as escapes)', () => {
-    expect(kqlQuoted('say "hi" \\ now')).toBe('"say \\"hi\\" \\\\ now"');
-    expect(kqlQuoted('a\tb\nc')).toBe('"a\\tb\\nc"');
-  });
+  for (const [pattern, flags] of patterns) {
+    it(`${pattern} (${flags || 'no flags'}) matches whole texts exactly where RE2 finds it in them`, () => {
+      const expressions = luceneRegexesOfRe2(pattern, { caseInsensitive: flags.includes('i'), multiLine: flags.includes('m'), dotAll: flags.includes('s') }).map(luceneAsJs);
+      const re2 = RE2JS.compile(pattern, (flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0) | (flags.includes('m') ? RE2JS.MULTILINE : 0) | (flags.includes('s') ? RE2JS.DOTALL : 0));
+      for (const text of texts) expect(expressions.some((e) => e.test(text)), JSON.stringify(text)).toBe(re2.test(text));
+    });
+  }
 });
 
 describe('correlations', () => {
@@ -224,8 +243,8 @@ describe('correlations', () => {
     expect(result.rules[0]).toMatchObject({
       rule_id: 'corr',
       type: 'threshold',
-      language: 'kuery',
-      query: `${TOOL_CALL} and gen_ai.tool.name: "read_file"`,
+      language: 'lucene',
+      query: `${TOOL_CALL} AND gen_ai.tool.name:"read_file"`,
       threshold: { field: ['mcp.session.id'], value: 20 },
       from: 'now-3600s',
       interval: '3600s',
@@ -267,11 +286,12 @@ describe('correlations', () => {
 
 describe('the skip list', () => {
   const cases: [string, string, RegExp][] = [
-    ['a regular expression', "sel:\n    gen_ai.tool.name|re: '^rm'\ncondition: sel", /\|re': KQL has no regular expressions/],
-    ['a derived field Elasticsearch does not index', "sel:\n    mcp.text.hidden_tags|contains: 'ignore'\ncondition: sel", /computed by Tapwire's engine and is not stored in Elasticsearch/],
+    ['a regex with an assertion inside a repetition', "sel:\n    gen_ai.tool.name|re: '(?:\\bx)+'\ncondition: sel", /inside a repetition/],
+    ['a regex Lucene would take too long to determinize', "sel:\n    gen_ai.tool.call.arguments|re: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}'\ncondition: sel", /deterministic automaton of more than 2000 states/],
+    ['a regex on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|re: 'x'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only term, prefix and exists queries/],
     ['fieldref', 'sel:\n    mcp.server.name|fieldref: mcp.client.name\ncondition: sel', /fieldref' compares two fields/],
     ['keyword search', "kw:\n    - 'ignore previous'\ncondition: kw", /keyword search/],
-    ['contains on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|contains: ';'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only exact and prefix matches.*EQL: .*flattened field, which EQL cannot query/],
+    ['contains on a flattened sub-field', "sel:\n    gen_ai.tool.call.arguments.cmd|contains: ';'\ncondition: sel", /flattened sub-field, where Elasticsearch runs only term, prefix and exists queries/],
     ['a numeric comparison of a keyword', 'sel:\n    mcp.server.version|gt: 3\ncondition: sel', /needs a numeric field; 'mcp.server.version' is keyword/],
     ['cidr on a keyword', "sel:\n    mcp.server.id|cidr: '10.0.0.0/8'\ncondition: sel", /needs an ip field/],
     ['a time part', 'sel:\n    "@timestamp|hour": 3\ncondition: sel', /compares a part of a date/],
@@ -283,9 +303,9 @@ describe('the skip list', () => {
   }
 
   it('names the rule file, and the line of what cannot be translated', () => {
-    const result = exportTexts([`${ruleText({ id: 'ok', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 1\ncondition: sel' })}---\n${ruleText({ id: 'bad', title: 'Regex rule', category: 'tool_call', detection: "sel:\n    gen_ai.tool.name|re: 'x'\ncondition: sel" })}`]);
+    const result = exportTexts([`${ruleText({ id: 'ok', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 1\ncondition: sel' })}---\n${ruleText({ id: 'bad', title: 'Regex rule', category: 'tool_call', detection: "sel:\n    gen_ai.tool.name|re: '(?:\\bx)+'\ncondition: sel" })}`]);
     expect(result.rules.map((r) => r.rule_id)).toEqual(['ok']);
-    expect(result.skipped).toEqual([{ file: 'rules/r0.yml', line: 24, id: 'bad', title: 'Regex rule', reason: expect.stringMatching(/\|re'/) as string }]);
+    expect(result.skipped).toEqual([{ file: 'rules/r0.yml', line: 24, id: 'bad', title: 'Regex rule', reason: expect.stringMatching(/inside a repetition/) as string }]);
   });
 });
 

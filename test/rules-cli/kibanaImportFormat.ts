@@ -26,7 +26,9 @@ const KIBANA_RULE_SCHEMA = {
     name: text,
     description: text,
     type: { enum: ['query', 'eql', 'threshold'] },
-    language: { enum: ['kuery', 'eql'] },
+    // Kibana takes KQL (`kuery`) or Lucene for query and threshold rules: the exporter writes Lucene, the shipped
+    // promotion rule (deploy/kibana) is KQL.
+    language: { enum: ['kuery', 'lucene', 'eql'] },
     query: text,
     index: { type: 'array', minItems: 1, items: text },
     severity: { enum: ['low', 'medium', 'high', 'critical'] },
@@ -75,9 +77,9 @@ const KIBANA_RULE_SCHEMA = {
   },
   additionalProperties: false,
   allOf: [
-    { if: { properties: { type: { const: 'query' } } }, then: { properties: { language: { const: 'kuery' }, threshold: false } } },
+    { if: { properties: { type: { const: 'query' } } }, then: { properties: { language: { enum: ['kuery', 'lucene'] }, threshold: false } } },
     { if: { properties: { type: { const: 'eql' } } }, then: { properties: { language: { const: 'eql' }, query: { type: 'string', pattern: '^(any where |sequence )' }, threshold: false } } },
-    { if: { properties: { type: { const: 'threshold' } } }, then: { required: ['threshold'], properties: { language: { const: 'kuery' } } } },
+    { if: { properties: { type: { const: 'threshold' } } }, then: { required: ['threshold'], properties: { language: { enum: ['kuery', 'lucene'] } } } },
   ],
 };
 
@@ -95,45 +97,4 @@ export function kibanaImportProblems(line: string): string[] {
   }
   if (validate(rule)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? e.keyword}`);
-}
-
-const SPACE = '[ \\t\\r\\n\\u00A0]';
-const KEYWORD_AHEAD = new RegExp(`^(?:${SPACE}+(?:or|and)${SPACE}+|not${SPACE}+)`, 'i');
-const SPECIAL = '\\():<>"*{}';
-
-/**
- * Reads an unquoted KQL value as Kibana's grammar does; `*` reads as the wildcard marker `\u0000`. Throws where
- * the grammar would stop (an unescaped special character or an operator word).
- */
-export function readKqlUnquoted(value: string): string {
-  let out = '';
-  let i = 0;
-  while (i < value.length) {
-    const rest = value.slice(i);
-    const escapedWhitespace = /^\\([trn])/.exec(rest);
-    const escapedKeyword = /^\\(or|and|not)/i.exec(rest);
-    const escapedUnicode = /^\\u([0-9a-f]{4})/i.exec(rest);
-    if (escapedWhitespace) {
-      out += { t: '\t', r: '\r', n: '\n' }[escapedWhitespace[1] as 't' | 'r' | 'n'];
-      i += 2;
-    } else if (rest.startsWith('\\') && SPECIAL.includes(rest[1] ?? '')) {
-      out += rest[1];
-      i += 2;
-    } else if (escapedUnicode) {
-      out += String.fromCharCode(parseInt(escapedUnicode[1] as string, 16));
-      i += 6;
-    } else if (escapedKeyword) {
-      out += escapedKeyword[1];
-      i += 1 + (escapedKeyword[1] as string).length;
-    } else if (rest[0] === '*') {
-      out += '\u0000';
-      i++;
-    } else if (SPECIAL.includes(rest[0] as string) || KEYWORD_AHEAD.test(rest)) {
-      throw new Error(`KQL stops at offset ${i} of ${JSON.stringify(value)}`);
-    } else {
-      out += rest[0];
-      i++;
-    }
-  }
-  return out;
 }

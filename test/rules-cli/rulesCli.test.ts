@@ -92,7 +92,7 @@ describe('tapwire rules export', () => {
     expect(kibanaImportProblems(lines[0] as string)).toEqual([]);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ rule_id: '6b1e4f6a-3c2d-4b5e-9f8a-7d6c5b4a3e2f', index: ['logs-mcp.messages-prod'] });
     expect(result.stderr.split('\n')).toEqual([
-      `skipped ${join(clean, 'regex.yml')}:14: 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f (Shell pipe): 'gen_ai.tool.call.arguments.command|re': KQL has no regular expressions and Elasticsearch's regex dialect is not RE2`,
+      `skipped ${join(clean, 'regex.yml')}:14: 2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f (Shell pipe): 'gen_ai.tool.call.arguments.command' is a flattened sub-field, where Elasticsearch runs only term, prefix and exists queries; '\\|\\s*sh' needs a regular expression`,
       `1 rules exported to ${out}, 1 skipped, 0 rejected`,
       '',
     ]);

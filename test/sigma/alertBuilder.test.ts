@@ -123,3 +123,18 @@ describe('alerts from Sigma rules', () => {
     expect(alert?.alert.source_event_ids).toEqual(['sess-9:4']);
   });
 });
+
+describe('alert.matched', () => {
+  it('holds each field and value once when several selections match the same value', () => {
+    const text = ruleText({
+      id: 'tw-0101',
+      title: 'SSH key path, by two selections',
+      category: 'tool_call',
+      level: 'high',
+      tags: ['tapwire.category.sensitive_data'],
+      detection: "by_dir:\n    gen_ai.tool.call.arguments.path|contains: '/.ssh/'\nby_name:\n    gen_ai.tool.call.arguments.path|endswith: '/id_rsa'\ncondition: by_dir and by_name",
+    });
+    const [alert] = engineFor(text).evaluate(first);
+    expect(alert?.alert.matched).toEqual([{ field: 'gen_ai.tool.call.arguments.path', value: '/home/u/.ssh/id_rsa' }]);
+  });
+});

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ChunkRing, type RingChunk } from '../../collectors/stdio/chunkRing.js';
 
@@ -15,7 +14,7 @@ describe('ChunkRing', () => {
     const seen: string[] = [];
     for (let i = 0; i < 5000; i++) {
       const text = `chunk-${i}-${'x'.repeat(i % 977)}`;
-      expect(producer.write((i % 2) as 0 | 1, i, Buffer.from(text))).toBe(true);
+      expect(producer.write((i % 2) as 0 | 1, i, Buffer.from(text))).toBe(text.length);
       if (i % 7 === 0) consumer.read((c) => seen.push(`${c.dir}:${c.timestampMs}:${c.bytes.toString()}`));
     }
     consumer.read((c) => seen.push(`${c.dir}:${c.timestampMs}:${c.bytes.toString()}`));
@@ -24,53 +23,61 @@ describe('ChunkRing', () => {
     expect(seen.every((s, i) => s.startsWith(`${i % 2}:${i}:chunk-${i}-`))).toBe(true);
   });
 
-  it('refuses a chunk when full, never overwrites, and reports the loss with the next chunk of that direction', () => {
+  it('takes only what fits when full, never overwrites, and says how much it took', () => {
     const ring = ChunkRing.create(65536);
     const big = Buffer.alloc(16000, 'a');
     let accepted = 0;
-    while (ring.write(1, 0, big)) accepted++;
+    while (ring.write(1, 0, big) === big.length) accepted++;
     expect(accepted).toBe(4);
-    expect(ring.pendingLoss(1)).toBe(16000);
-    // 1,440 bytes remain: a 2,000-byte chunk does not fit, a small one still does.
-    expect(ring.write(1, 1, Buffer.alloc(2000))).toBe(false);
-    expect(ring.pendingLoss(1)).toBe(18000);
-    expect(ring.pendingLoss(0)).toBe(0);
-    expect(drain(ring).map((c) => c.lostBefore)).toEqual([0, 0, 0, 0]);
-    expect(ring.write(1, 2, Buffer.from('after'))).toBe(true);
-    expect(drain(ring)).toEqual([{ dir: 1, timestampMs: 2, lostBefore: 18000, text: 'after' }]);
+    // 1,472 bytes remain (64 KiB less four 16,016-byte records): a 2,000-byte chunk does not fit, a small one still does.
+    expect(ring.write(1, 1, Buffer.alloc(2000))).toBe(0);
+    expect(drain(ring)).toHaveLength(4);
+    expect(ring.write(1, 2, Buffer.from('after'))).toBe(5);
+    expect(drain(ring)).toEqual([{ dir: 1, timestampMs: 2, text: 'after', end: expect.any(Number) }]);
+  });
+
+  it('retains records a retaining consumer has read until it releases them, and hands the rest off', () => {
+    const producer = ChunkRing.create(65536);
+    const consumer = ChunkRing.attach(producer.buffer, { retain: true });
+    for (let i = 0; i < 3; i++) producer.write((i % 2) as 0 | 1, i, Buffer.from(`line ${i}\n`));
+    const ends: number[] = [];
+    expect(consumer.read((c) => ends.push(c.end))).toBe(3);
+    // Read but unreleased: still the producer's to hand off, and still taking room.
+    consumer.release(ends[0]!, { offsets: [7, 0], frames: 1, events: 2, dropped: 0 });
+    const { point, held } = producer.handOff();
+    expect(consumer.handedOff()).toBe(true);
+    expect(point).toEqual({ offsets: [7, 0], frames: 1, events: 2, dropped: 0, releases: 1 });
+    expect(held.map((c) => [c.dir, c.bytes.toString()])).toEqual([[1, 'line 1\n'], [0, 'line 2\n']]);
+    expect(producer.writtenBytes(0)).toBe(14);
   });
 
   it('splits a chunk larger than a quarter of the ring into pieces', () => {
     const ring = ChunkRing.create(65536);
     const payload = Buffer.from(Array.from({ length: 40000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(''));
-    expect(ring.write(0, 5, payload)).toBe(true);
+    expect(ring.write(0, 5, payload)).toBe(payload.length);
     const pieces = drain(ring);
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.map((p) => p.text).join('')).toBe(payload.toString());
   });
 
+  // The sleeper registers its wait before the producer writes (Atomics.waitAsync in this thread), so
+  // nothing depends on how fast another thread starts: a wake-up either happens or the wait times out.
   it('lets a sleeping consumer sleep through small writes, and wakes it once the ring is half full', async () => {
     const ring = ChunkRing.create(65536);
-    const sleeper = (timeoutMs: number): Promise<string> => {
-      const worker = new Worker(
-        `const { workerData, parentPort } = require('node:worker_threads');
-         const header = new Int32Array(workerData.buffer, 0, 16);
-         // Sleep as ChunkRing.waitForData does, and report how the sleep ended.
-         Atomics.store(header, 2, 1);
-         parentPort.postMessage(Atomics.wait(header, 0, Atomics.load(header, 0), workerData.timeoutMs));`,
-        { eval: true, workerData: { buffer: ring.buffer, timeoutMs } },
-      );
-      return new Promise<string>((resolve) => worker.once('message', resolve)).finally(() => worker.terminate());
+    const header = new Int32Array(ring.buffer, 0, 16);
+    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+    const sleep = (timeoutMs: number): Promise<string> => {
+      // As ChunkRing.waitForData does: flag the sleep, then wait for HEAD to move.
+      Atomics.store(header, 2, 1);
+      const waited = waitAsync(header, 0, Atomics.load(header, 0), timeoutMs);
+      return Promise.resolve(waited.value);
     };
-    const ready = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
 
-    const light = sleeper(1000);
-    await ready();
+    const light = sleep(200);
     ring.write(0, 0, Buffer.from('a small chunk'));
     expect(await light).toBe('timed-out');
 
-    const heavy = sleeper(20_000);
-    await ready();
+    const heavy = sleep(600_000);
     // 3 × 16 KB crosses half of the 64 KiB ring.
     for (let t = 1; t <= 3; t++) ring.write(0, t, Buffer.alloc(16000));
     expect(await heavy).toBe('ok');

@@ -1,9 +1,10 @@
 /** Test helpers for running the built `tapwire` CLI as a real child process. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { resolveHome } from '../../pipeline/home.js';
@@ -13,9 +14,34 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const TAPWIRE_CLI = join(REPO_ROOT, 'dist', 'cli', 'tapwire.js');
 export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures');
 
-/** Fails clearly when the CLI has not been compiled (npm test builds it first). */
+/** The TypeScript sources the build compiles (tsconfig.build.json's include). */
+const BUILT_SOURCE_DIRS = ['collectors', 'pipeline', 'detectors', 'cli', 'console', 'bench'];
+let checkedBuild = false;
+
+/** The newest modification time of the .ts files under `dir`. */
+function newestSource(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Fails clearly when the CLI has not been compiled, or was compiled before a source last changed: a test of stale
+ * JavaScript would pass or fail for code that is not the code under test (npm test builds first).
+ */
 export function requireBuiltCli(): string {
   if (!existsSync(TAPWIRE_CLI)) throw new Error(`${TAPWIRE_CLI} is missing: run 'npm run build' (npm test does) before these tests`);
+  if (!checkedBuild) {
+    const built = statSync(join(REPO_ROOT, 'dist', '.tsbuildinfo'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    const changed = Math.max(...BUILT_SOURCE_DIRS.map((dir) => newestSource(join(REPO_ROOT, dir))));
+    if (changed > built) throw new Error(`dist/ is older than the sources (changed ${new Date(changed).toISOString()}, built ${new Date(built).toISOString()}): run 'npm run build' (npm test does) before these tests`);
+    checkedBuild = true;
+  }
   return TAPWIRE_CLI;
 }
 
@@ -56,8 +82,12 @@ export function runCli(args: string[], options: { input?: Buffer | string; env?:
   });
 }
 
-/** Every event published to a home's bus, in bus order. */
+/**
+ * Every event published to a home's bus, in bus order, once what taps handed off at exit has been recorded (as
+ * the next tap or tapwire command would): a tap on a busy machine may exit before its observer has caught up.
+ */
 export async function busEvents(home: string): Promise<McpEvent[]> {
+  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
   const bus = new EmbeddedBus(resolveHome(home).bus);
   try {
     const consumer = await bus.consumer(`test-reader-${process.pid}-${Date.now()}`, TOPICS.events);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { normalizeForDetection, type NormalizationFinding } from '../textNormalization.js';
 import { structuralSignals, type StructuralSignal } from '../structuralSignals.js';
-import { bestClass, headScore, topContributions, type Contribution, type LinearHead } from './linearHead.js';
+import { bestClass, quantizedHead, quantizedScore, topContributions, type Contribution, type LinearHead, type QuantizedHead } from './linearHead.js';
 import { TextFeaturizer, type SparseVector } from './textFeatures.js';
 
 /** Which head reads a text. */
@@ -50,7 +50,7 @@ export interface ContentVerdict {
   score: number;
   threshold: number;
   huntThreshold: number;
-  /** Most likely attack class (meaningful when the score is high). */
+  /** Most likely attack class; named only in the hunting band and above ('none' below). */
   attackClass: string;
   classProbability: number;
   /** The span of normalized text that scored highest (the whole text when it fits one window). */
@@ -137,9 +137,11 @@ export const CONTENT_HEADS: readonly ContentHead[] = ['documentation', 'content'
 export class ContentModel {
   readonly featurizer: TextFeaturizer;
   private readonly cache = new Map<string, ContentVerdict>();
+  private readonly scoring: Record<ContentHead, QuantizedHead>;
 
   constructor(readonly parts: ContentModelParts) {
     this.featurizer = new TextFeaturizer(parts.bits);
+    this.scoring = { documentation: quantizedHead(parts.heads.documentation), content: quantizedHead(parts.heads.content) };
   }
 
   get version(): string {
@@ -167,17 +169,18 @@ export class ContentModel {
     const scored = this.parts.heads[head];
     let best = { score: -1, window: { start: 0, end: 0 }, vector: undefined as SparseVector | undefined };
     for (const { window, vector } of this.vectors(prepared, head)) {
-      const score = headScore(scored, vector);
+      const score = quantizedScore(this.scoring[head], vector);
       if (score > best.score) best = { score, window, vector };
     }
+    // The class only matters for an alert; naming it for every benign text would double the scoring cost.
     const classHeads = this.parts.classHeads[head];
-    const cls = best.vector && classHeads.length > 0 ? bestClass(classHeads, best.vector) : { index: 0, probability: 0 };
+    const cls = best.vector && classHeads.length > 0 && best.score >= scored.huntThreshold ? bestClass(classHeads, best.vector) : { index: 0, probability: 0 };
     return {
       head,
       score: best.score,
       threshold: scored.threshold,
       huntThreshold: scored.huntThreshold,
-      attackClass: this.parts.classes[head][cls.index] ?? 'unknown',
+      attackClass: best.score >= scored.huntThreshold ? (this.parts.classes[head][cls.index] ?? 'unknown') : 'none',
       classProbability: cls.probability,
       window: best.window,
     };

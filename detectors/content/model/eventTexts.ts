@@ -19,6 +19,14 @@ export interface EventText {
   text: string;
 }
 
+/**
+ * Documentation text shorter than this many words is not scored: a one- or two-word description ("Forecasts.")
+ * carries too little evidence, and the model, which learned from short openly-harmful docstrings, scores such
+ * fragments high (DETECTION.md).
+ */
+const MIN_DOCUMENTATION_WORDS = 3;
+const WORD = /[\p{L}\p{N}_]+/gu;
+
 /** Most characters of returned content read per event (windows cover all of it). */
 const MAX_CONTENT_CHARS = 262_144;
 const MAX_SCHEMA_DEPTH = 8;
@@ -52,7 +60,8 @@ export function eventTexts(event: McpEvent): EventText[] {
   const out: EventText[] = [];
   const mcp = event.mcp as Json & McpEvent['mcp'];
   const add = (head: ContentHead, field: string, text: string, name?: string): void => {
-    if (text.trim() !== '') out.push({ head, field, text, ...(name === undefined ? {} : { name }) });
+    if (head === 'documentation' ? (text.match(WORD)?.length ?? 0) < MIN_DOCUMENTATION_WORDS : text.trim() === '') return;
+    out.push({ head, field, text, ...(name === undefined ? {} : { name }) });
   };
   const instructions = str(mcp.instructions);
   if (instructions) add('documentation', 'mcp.instructions', instructions);

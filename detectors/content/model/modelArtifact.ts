@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { packageRoot } from '../../../pipeline/packagePaths.js';
 import { ContentModel, type ContentHead, type ContentModelParts, type ScoredHead } from './contentModel.js';
-import type { LinearHead } from './linearHead.js';
+import { quantize, type LinearHead } from './linearHead.js';
 
 const FORMAT = 'tapwire-content-model/1';
 const MAGIC = 'TWCM';
@@ -32,16 +32,6 @@ interface ArtifactHeader {
   classHeads: Record<ContentHead, TableHeader[]>;
   window: ContentModelParts['window'];
   training: Record<string, unknown>;
-}
-
-/** int8 codes and the scale that maps them back (code * scale). */
-export function quantize(weights: Float32Array): { codes: Int8Array; scale: number } {
-  let max = 0;
-  for (const w of weights) max = Math.max(max, Math.abs(w));
-  const scale = max === 0 ? 1 : max / 127;
-  const codes = new Int8Array(weights.length);
-  for (let i = 0; i < weights.length; i++) codes[i] = Math.round((weights[i] as number) / scale);
-  return { codes, scale };
 }
 
 /** Rounds `weights` in place to what the artifact will hold. */

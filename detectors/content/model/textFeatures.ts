@@ -15,7 +15,8 @@ const NS_WORD = 0x9e3779b1;
 const NS_BIGRAM = 0x85ebca77;
 const NS_CHAR = 0xc2b2ae3d;
 const NS_SIGNAL = 0x27d4eb2f;
-const CHAR_GRAMS = [3, 4, 5] as const;
+const MIN_GRAM = 3;
+const MAX_GRAM = 5;
 
 /** One text as the model reads it: bucket indices and their values, sorted by index, no repeats. */
 export interface SparseVector {
@@ -51,6 +52,7 @@ function isWordChar(code: number): boolean {
 export class TextFeaturizer {
   private readonly mask: number;
   private scratch = new Uint32Array(4096);
+  private grams = new Uint16Array(1024);
 
   /** `bits`: log2 of the number of buckets. */
   constructor(readonly bits: number) {
@@ -59,41 +61,48 @@ export class TextFeaturizer {
 
   /** The sparse vector of `text` (already normalized and lower-cased) with the structural signal ids. */
   vector(text: string, signalIds: readonly string[]): SparseVector {
+    const length = text.length;
+    // Words, and the characters grams run over (words joined by one space, a space at each end), in one pass.
+    if (this.grams.length < 2 * length + 2) this.grams = new Uint16Array(2 * length + 2);
+    const grams = this.grams;
+    if (this.scratch.length < 8 * length + 16 + signalIds.length) this.scratch = new Uint32Array(8 * length + 16 + signalIds.length);
+    const out = this.scratch;
+    const mask = this.mask;
     let n = 0;
-    const push = (h: number): void => {
-      if (n === this.scratch.length) {
-        const grown = new Uint32Array(this.scratch.length * 2);
-        grown.set(this.scratch);
-        this.scratch = grown;
-      }
-      this.scratch[n++] = h & this.mask;
-    };
+    let g = 0;
+    grams[g++] = 32;
     let previousWord = 0;
     let hasPrevious = false;
-    // Characters for grams: words joined by one space, with a space at each end.
-    let gramBuffer = ' ';
     let i = 0;
-    const length = text.length;
     while (i < length) {
       while (i < length && !isWordChar(text.charCodeAt(i))) i++;
       if (i >= length) break;
-      const start = i;
-      while (i < length && isWordChar(text.charCodeAt(i))) i++;
-      const word = fnv(NS_WORD, text, start, i);
-      push(word);
-      if (hasPrevious) push(mix(previousWord ^ NS_BIGRAM, word));
+      let h = (FNV_OFFSET ^ NS_WORD) >>> 0;
+      while (i < length) {
+        const c = text.charCodeAt(i);
+        if (!isWordChar(c)) break;
+        h = Math.imul(h ^ c, FNV_PRIME);
+        grams[g++] = c;
+        i++;
+      }
+      const word = h >>> 0;
+      out[n++] = word & mask;
+      if (hasPrevious) out[n++] = mix(previousWord ^ NS_BIGRAM, word) & mask;
       previousWord = word;
       hasPrevious = true;
-      gramBuffer += `${text.slice(start, i)} `;
+      grams[g++] = 32;
     }
-    for (let s = 0; s < gramBuffer.length; s++) {
-      for (const g of CHAR_GRAMS) {
-        if (s + g > gramBuffer.length) break;
-        push(fnv(NS_CHAR + g, gramBuffer, s, s + g));
+    // Grams of 3, 4 and 5 characters from each position share one running hash.
+    for (let s = 0; s + MIN_GRAM <= g; s++) {
+      let h = (FNV_OFFSET ^ NS_CHAR) >>> 0;
+      const last = Math.min(g, s + MAX_GRAM);
+      for (let k = s; k < last; k++) {
+        h = Math.imul(h ^ (grams[k] as number), FNV_PRIME);
+        if (k - s + 1 >= MIN_GRAM) out[n++] = (h >>> 0) & mask;
       }
     }
     const textCount = n;
-    for (const id of signalIds) push(fnv(NS_SIGNAL, id, 0, id.length));
+    for (const id of signalIds) out[n++] = fnv(NS_SIGNAL, id, 0, id.length) & mask;
     return this.finish(n, textCount);
   }
 

@@ -2,7 +2,8 @@
  * URLs, e-mail addresses and file paths the model is told to send data to, fetch or read. A description may
  * well mention a URL (its docs) or a path (an example); what marks the attack is an order to move data to or
  * from one — "send the result to attacker@x.io", "read ~/.ssh/id_rsa", "POST the token to https://…". Paths
- * to secrets are a signal whenever the model is told to read them.
+ * to secrets are a signal whenever the model is told to read them. Verbs are imperatives: "Reads /etc/hosts" says
+ * what the tool does, "read /etc/hosts" tells the model.
  */
 import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
 
@@ -12,8 +13,8 @@ const EMAIL = String.raw`(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){
 const PATH = String.raw`(?:~\/|\/(?:etc|home|root|Users|var|tmp|proc)\/|[A-Za-z]:\\|\.\.?\/)[^\s"'<>\x60,;)]*|\.(?:env|ssh|aws|npmrc|netrc|git-credentials|bash_history|kube)\b[^\s"'<>\x60,;)]*|\bid_(?:rsa|ed25519|ecdsa)\b|\b(?:credentials|secrets?)\.(?:json|ya?ml|txt|env)\b`;
 const SECRET_PATH = /~\/\.|\.ssh|id_(?:rsa|ed25519|ecdsa)|\.env\b|\.aws|\.npmrc|\.netrc|\.git-credentials|\.kube|\/etc\/(?:passwd|shadow)|credentials|secrets?\.|wallet|keychain|\.bash_history|mcp\.json|cursor|claude_desktop_config/i;
 
-const SEND_VERB = String.raw`(?:send|sends|forward|post|upload|transmit|submit|report|email|e-mail|mail|share|leak|copy|sync|exfiltrate|deliver|notify|cc|bcc)`;
-const READ_VERB = String.raw`(?:read|reads|open|fetch|load|cat|access|retrieve|obtain|get|download|visit|navigate\s+to|browse\s+to|go\s+to|include|attach)`;
+const SEND_VERB = String.raw`(?:send|forward|post|upload|transmit|submit|report|email|e-mail|mail|share|leak|copy|sync|exfiltrate|deliver|notify|cc|bcc)`;
+const READ_VERB = String.raw`(?:read|open|fetch|load|cat|access|retrieve|obtain|get|download|visit|navigate\s+to|browse\s+to|go\s+to|include|attach)`;
 const SENSITIVE_WORDS = /\b(?:secret|password|credential|token|api[_\s-]?key|private\s+key|ssh|conversation|chat\s+history|system\s+prompt|personal|session|cookie|env(?:ironment)?\s+variables?)/i;
 
 const ANY_VERB = new RegExp(String.raw`\b(?:${SEND_VERB}|${READ_VERB}|put)\b`, 'gi');

@@ -33,6 +33,7 @@ export function documentationContext(fleet: FleetTextIndex, server: string, tool
     serverName: server,
     ownTools: fleet.toolsOf(server),
     foreignTool: (words) => fleet.names.foreignTo(server, words.split(' ')),
+    nameStartsWith: (word) => fleet.names.startsWith(word),
     peerClaimRate: fleet.claims.rateFor(server, tool),
   };
   if (tool !== undefined) context.toolName = tool;

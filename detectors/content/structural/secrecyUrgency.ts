@@ -10,17 +10,20 @@ import { matchCues, type StructuralDetector } from './structuralDetector.js';
 const USER = String.raw`(?:the\s+)?(?:user|human|customer|operator|requester|person)s?`;
 
 const SECRECY: readonly (readonly [string, RegExp])[] = [
-  ['hide_from_user', new RegExp(String.raw`\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t)\s+(?:tell|inform|notify|mention|reveal|disclose|show|alert|say|explain|let)\b[^.\n]{0,30}?\b(?:to\s+)?${USER}\b`, 'gi')],
+  // About the action itself ("do not tell the user about this", "… that you read the file"), or the clause ends:
+  // "do not tell the user their new password in chat" is a rule protecting the user, not a secret kept from them.
+  ['hide_from_user', new RegExp(String.raw`\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t)\s+(?:tell|inform|notify|alert|warn|let)\s+${USER}\s*(?:know\s*)?(?:about|that|of|what|why|anything|any\s+of|[.,;:!)]|$)|\b(?:do\s+not|don'?t|never|must\s+not)\s+(?:mention|reveal|disclose|show|explain|say)\s+(?:this|it|that|these|anything|any\s+of\s+this)\s+to\s+${USER}`, 'gi')],
   ['without_telling', new RegExp(String.raw`\bwithout\s+(?:telling|informing|notifying|alerting|asking|mentioning\s+(?:it\s+)?to|letting)\s+${USER}`, 'gi')],
   ['user_must_not_know', new RegExp(String.raw`\b${USER}\s+(?:must|should|shall|need)\s*(?:not|n'?t|never)\s+(?:know|see|notice|find\s+out|be\s+(?:told|informed|aware|notified))`, 'gi')],
   ['keep_secret', /\b(?:keep|treat)\s+(?:this|these|it|the\s+following)\s+(?:instructions?\s+|step\s+)?(?:secret|hidden|confidential|private|between\s+us)\b/gi],
   ['silently', /\b(?:silently|secretly|covertly|quietly|invisibly)\s+(?:call|send|forward|read|upload|add|include|run|execute|copy|pass|perform|do)\b/gi],
-  ['not_mention_instruction', /\b(?:do\s+not|don'?t|never)\s+(?:mention|reveal|disclose|acknowledge|repeat|reference|discuss)\s+(?:this|these|the(?:se)?\s+(?:above|following)?)\s*(?:instructions?|steps?|notes?|requirements?|message|tool|rule)?/gi],
+  ['not_mention_instruction', /\b(?:do\s+not|don'?t|never)\s+(?:mention|reveal|disclose|acknowledge|repeat|reference|discuss)\s+(?:this|these|the)\s+(?:(?:above|following|hidden|secret)\s+)?(?:instructions?|steps?|notes?|requirements?|message|rules?)\b/gi],
 ];
 
 const URGENCY: readonly (readonly [string, RegExp])[] = [
   // A tag-like alarm addressed to the model: <IMPORTANT>, [SYSTEM OVERRIDE], <!-- AI: … -->
-  ['alarm_tag', /<\s*\/?\s*(?:important|system|critical|urgent|instructions?|admin|override|secret|hidden)\b[^>\n]{0,30}>|\[\s*(?:system|admin)\s+(?:override|instruction|message|note)\s*\]/gi],
+  // Tags that mark output values (<critical>, <urgent>) are markup; these mark orders to the model.
+  ['alarm_tag', /<\s*\/?\s*(?:important|system|instructions?|admin|override|secret|hidden)(?:\s[^>\n]{0,30})?\s*>|\[\s*(?:system|admin)\s+(?:override|instruction|message|note)\s*\]/gi],
   ['act_immediately', /\b(?:you\s+must|must|immediately|urgently)\s+(?:immediately\s+|now\s+|right\s+away\s+)?(?:call|send|forward|read|upload|execute|run|transfer|email|post)\b[^.\n]{0,40}?\b(?:immediately|right\s+now|right\s+away|without\s+(?:delay|confirmation|asking|hesitation)|before\s+(?:anything|responding|answering|doing\s+anything))/gi],
   ['failure_threat', /\b(?:otherwise|or\s+else|failure\s+to\s+do\s+so|if\s+you\s+(?:do\s+not|don'?t|fail\s+to))\b[^.\n]{0,40}?\b(?:the\s+system|data|application|everything)\s+will\s+(?:crash|fail|be\s+(?:lost|deleted|corrupted|destroyed))/gi],
 ];

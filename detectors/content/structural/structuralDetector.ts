@@ -38,6 +38,8 @@ export interface SignalContext {
   ownParameters?: readonly string[];
   /** Tools other servers of the fleet offer, found by any spelling of their name (snake_case, camelCase, spaced). */
   foreignTool?: (words: string) => ForeignTool | undefined;
+  /** Whether any indexed tool name begins with this (lower-case) word: lets the shadowing detector skip most words. */
+  nameStartsWith?: (word: string) => boolean;
   /**
    * How many preference claims (best, official, most trusted…) tools of the same kind make on average; a
    * description is scored against it, so a whole category that talks that way does not alert.
@@ -50,7 +52,8 @@ export interface StructuralDetector {
   id: string;
   /** The kinds of text it reads. */
   kinds: readonly TextKind[];
-  find(text: string, context: SignalContext): StructuralSignal[];
+  /** The signals in `text`, read as `kind` text. */
+  find(text: string, context: SignalContext, kind: TextKind): StructuralSignal[];
 }
 
 const EVIDENCE_CHARS = 160;

@@ -31,15 +31,22 @@ export const MAX_NAME_WORDS = 5;
 
 export class ToolNameIndex {
   private readonly byKey = new Map<string, ForeignTool[]>();
+  private readonly firstWords = new Set<string>();
 
   /** Records that `server` offers `tool`. */
   add(server: string, tool: string): void {
     const words = nameWords(tool);
     if (words.length === 0 || words.length > MAX_NAME_WORDS) return;
     const key = keyOf(words);
+    this.firstWords.add(words[0]!);
     const list = this.byKey.get(key) ?? [];
     if (!list.some((t) => t.server === server && t.name === tool)) list.push({ name: tool, server });
     this.byKey.set(key, list);
+  }
+
+  /** Whether some indexed name begins with `word` (lower case). */
+  startsWith(word: string): boolean {
+    return this.firstWords.has(word);
   }
 
   get size(): number {

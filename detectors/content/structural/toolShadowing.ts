@@ -40,6 +40,8 @@ export const toolShadowing: StructuralDetector = {
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < tokens.length; i++) {
+      const head = tokens[i]!.text;
+      if (context.nameStartsWith && !context.nameStartsWith((IDENTIFIER.test(head) ? nameWords(head)[0] : head.toLowerCase()) ?? '')) continue;
       for (let n = 1; n <= MAX_NAME_WORDS && i + n <= tokens.length; n++) {
         const span = tokens.slice(i, i + n);
         const start = span[0]!.start;
@@ -59,7 +61,10 @@ export const toolShadowing: StructuralDetector = {
         const tool = lookup(words.join(' '));
         if (tool === undefined || seen.has(tool.name) || sameFamily(tool.name, context.ownTools)) continue;
         const before = text.slice(Math.max(0, start - 60), start);
-        const cue = cueBefore(text, start) ?? (CONDITION.test(before) ? 'when' : undefined);
+        const near = cueBefore(text, start);
+        // "using" orders only as "by using X" or "using the X tool"; "images using text_to_image" describes.
+        const ordering = near !== undefined && (near !== 'using' || /\bby\s+using\b/i.test(before) || CALLED.test(after)) && near !== 'always';
+        const cue = (ordering ? near : undefined) ?? (CONDITION.test(before) ? 'when' : undefined);
         if (cue === undefined) continue;
         seen.add(tool.name);
         out.push({ ...signalAt(`${this.id}.names_foreign_tool`, 'shadowing', text, Math.max(0, start - 40), end), evidence: `names ${tool.server}'s tool ${tool.name} after "${cue}": ${signalAt('', '', text, Math.max(0, start - 40), Math.min(text.length, end + 40)).evidence}` });

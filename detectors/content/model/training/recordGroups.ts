@@ -3,7 +3,7 @@
  * context that is also a benign record, and one attack string appears at several positions. Splitting records at
  * random would test the model on twins of its training data. Groups follow the datasets README: BIPIA context and
  * split, AgentDojo environment path (a window [i:j] joins the records it covers), MSB server directory (the original
- * server and every attacked copy of it), registry package, ASB agent; linked groups are merged (union-find).
+ * server and every attacked copy of it), registry package, ASB agent, captured server package; linked groups are merged (union-find).
  */
 import { createHash } from 'node:crypto';
 import { sourceName, type LabelledRecord } from './labelledRecords.js';
@@ -37,6 +37,8 @@ export function groupKeys(record: LabelledRecord): string[] {
     case 'cisco':
       return [`cisco:${str(m.file)}:${str(m.fixture)}`];
     default:
+      // Captured servers (tapwire-srv, tapwire-res): one group per server package.
+      if (source.startsWith('tapwire-') && record.server) return [`${source}:${record.server}`];
       return [`${source}:${record.server ?? ''}:${record.tool_name ?? record.id}`];
   }
 }

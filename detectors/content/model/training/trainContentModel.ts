@@ -44,6 +44,9 @@ export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
   huntFalsePositiveTarget: 0.05,
 };
 
+/** Windows of one long benign text used as training examples (a long page should not outweigh many short ones). */
+const MAX_BENIGN_WINDOWS = 8;
+
 /** The head that reads a record's text; tool arguments (user-style text) count as benign examples for both. */
 export function headsOf(record: LabelledRecord): ContentHead[] {
   if (record.field === 'tool_description') return ['documentation'];
@@ -92,11 +95,15 @@ export interface TrainingReport {
 function trainHeads(items: readonly FeaturizedRecord[], classes: ContentModelParts['classes'], settings: TrainSettings, seedOffset: number): Pick<ContentModelParts, 'classHeads'> & { heads: Record<ContentHead, LinearHead> } {
   const options = (bits: number, salt: number): TrainingOptions => ({ bits, epochs: settings.epochs, learningRate: settings.learningRate, l2: settings.l2, seed: settings.seed + seedOffset * 101 + salt });
   const binary = (head: ContentHead, salt: number): LinearHead => {
-    const of = items.filter((i) => i.head === head);
-    const labels = of.map((i) => (i.record.label === 'malicious' ? 1 : 0));
-    const weights = balancedWeights(labels, 2);
+    // Benign text is benign in every window, so its windows are examples too (scoring reads windows); where in a
+    // long malicious text the attack sits is unknown, so it counts as a whole.
+    const inputs = items.filter((i) => i.head === head).flatMap((i) => (i.record.label === 'malicious' ? [{ x: i.whole, y: 1 }] : i.windows.slice(0, MAX_BENIGN_WINDOWS).map((x) => ({ x, y: 0 }))));
+    const weights = balancedWeights(
+      inputs.map((e) => e.y),
+      2,
+    );
     const trained = trainBinary(
-      of.map((i, k) => ({ x: i.whole, y: labels[k] as number, weight: weights[k] as number })),
+      inputs.map((e, k) => ({ ...e, weight: weights[k] as number })),
       options(settings.bits, salt),
     );
     roundToArtifact(trained.weights);

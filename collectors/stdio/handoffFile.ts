@@ -1,0 +1,164 @@
+/**
+ * The stdio tap's hand-off to disk. A tap must exit when its server has exited (the host gives it about
+ * two seconds), but its observer runs at the lowest CPU priority and, on a busy machine, may not have
+ * recorded the session yet. Rather than exit with frames unrecorded, the forwarding thread writes them —
+ * raw, as they crossed the wire — to a hand-off file in the home; the next tap, `detect`, `up` or a query
+ * command records them (handoffRecovery.ts). Writing raw bytes costs the forwarding thread one sequential
+ * write, where recording them (parse, redact, SQLite) would cost it the CPU it does not have.
+ *
+ * The same record format serves the spill: when the observer falls so far behind that the ring is full,
+ * the forwarding thread appends further chunks to a spill file instead of dropping them.
+ *
+ * Files are written to a temporary name, synced and renamed, so a reader never sees half a hand-off.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writevSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../pipeline/config.js';
+import { resolveHome } from '../../pipeline/home.js';
+import type { HostSession } from '../hostSession.js';
+import type { DurablePoint, HeldChunk } from './chunkRing.js';
+import type { StdioServer } from './stdioSession.js';
+
+const MAGIC = Buffer.from('TWH1');
+/** Per record: uint8 direction, float64 time, float64 bytes lost before it, uint32 length. */
+const RECORD_HEADER = 21;
+
+/** Everything needed to record the rest of a session without its tap. */
+export interface HandoffHeader {
+  server: StdioServer;
+  host: HostSession;
+  /** The tap's process: a hand-off is recorded only once it has exited. */
+  tapPid: number;
+  /** The server's pid and start, if it started. */
+  start?: { t: number; pid: number | undefined };
+  /** `lostAtEnd`: per direction, bytes after the last kept chunk that could not be kept. */
+  end: { t: number; exitCode: number | null; signal: string | null; error?: string; lostAtEnd: [number, number] };
+  /** Bytes forwarded per direction, and forwarded bytes neither observed nor handed off. */
+  forwarded: [number, number];
+  unobserved: number;
+  /** What the observer had recorded: the records below start past `skip` bytes of each direction. */
+  point: DurablePoint;
+  skip: [number, number];
+  /** A spill file (in the same directory) whose records follow these. */
+  spill?: string;
+  /** Why the tap handed off, for the record. */
+  reason: string;
+}
+
+/** The directory of a home's hand-off and spill files. */
+export function handoffDirectory(homeRoot: string): string {
+  return join(homeRoot, 'handoff');
+}
+
+/** The home a collector records to: --home, else the configuration's, else the default. */
+export function collectorHomeRoot(home: string | undefined, configFile: string | undefined): string {
+  try {
+    const config = loadConfig({ ...(configFile ? { file: configFile } : {}), ...(home ? { home } : {}) });
+    return resolveHome(home ?? config.home).root;
+  } catch {
+    return resolveHome(home).root;
+  }
+}
+
+function recordHeader(chunk: HeldChunk): Buffer {
+  const header = Buffer.alloc(RECORD_HEADER);
+  header.writeUInt8(chunk.dir, 0);
+  header.writeDoubleLE(chunk.timestampMs, 1);
+  header.writeDoubleLE(chunk.lostBefore, 9);
+  header.writeUInt32LE(chunk.bytes.length, 17);
+  return header;
+}
+
+/** Every record of a record run, in order. */
+export function* readRecords(data: Buffer, from = 0): Generator<HeldChunk> {
+  for (let at = from; at + RECORD_HEADER <= data.length; ) {
+    const length = data.readUInt32LE(at + 17);
+    if (at + RECORD_HEADER + length > data.length) return; // a spill cut short by a crash ends at its last whole record
+    yield {
+      dir: data.readUInt8(at) as 0 | 1,
+      timestampMs: data.readDoubleLE(at + 1),
+      lostBefore: data.readDoubleLE(at + 9),
+      bytes: data.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length),
+    };
+    at += RECORD_HEADER + length;
+  }
+}
+
+/** Writes a hand-off file durably (temporary name, fsync, rename); returns its path. */
+export function writeHandoff(directory: string, header: HandoffHeader, held: readonly HeldChunk[]): string {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const file = join(directory, `${header.server.sessionId}.handoff`);
+  const json = Buffer.from(JSON.stringify(header));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  const fd = openSync(`${file}.tmp`, 'w', 0o600);
+  try {
+    writevSync(fd, [MAGIC, length, json, ...held.flatMap((chunk) => [recordHeader(chunk), chunk.bytes])]);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+/** Reads a hand-off file: its header and the offset of its first record. */
+export function readHandoff(file: string): { header: HandoffHeader; data: Buffer; recordsFrom: number } {
+  const data = readFileSync(file);
+  if (data.length < 8 || !data.subarray(0, 4).equals(MAGIC)) throw new Error(`${file}: not a Tapwire hand-off file`);
+  const length = data.readUInt32LE(4);
+  return { header: JSON.parse(data.subarray(8, 8 + length).toString()) as HandoffHeader, data, recordsFrom: 8 + length };
+}
+
+/**
+ * Chunks the ring had no room for, appended in order to a file of the hand-off directory (opened on the first
+ * one). Bounded by `maxBytes`; past it, or when the disk refuses, a chunk is not kept and the caller counts it.
+ */
+export class FrameSpill {
+  private fd: number | undefined;
+  private bytes = 0;
+  private failed = false;
+
+  constructor(
+    private readonly directory: () => string,
+    readonly fileName: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Whether chunks go here now: once one has, every later one must too, to keep the stream in order. */
+  get active(): boolean {
+    return this.fd !== undefined || this.failed;
+  }
+
+  /** Appends one chunk; false if it could not be kept. */
+  append(chunk: HeldChunk): boolean {
+    if (this.failed || this.bytes + chunk.bytes.length > this.maxBytes) return false;
+    try {
+      if (this.fd === undefined) {
+        const directory = this.directory();
+        mkdirSync(directory, { recursive: true, mode: 0o700 });
+        this.fd = openSync(join(directory, this.fileName), 'a', 0o600);
+      }
+      writevSync(this.fd, [recordHeader(chunk), chunk.bytes]);
+      this.bytes += chunk.bytes.length;
+      return true;
+    } catch {
+      this.failed = true;
+      return false;
+    }
+  }
+
+  /** Syncs and closes the file; true if it holds anything. */
+  close(): boolean {
+    if (this.fd === undefined) return false;
+    try {
+      fsyncSync(this.fd);
+    } catch {
+      // What reached the page cache is still there for the next reader unless the machine stops.
+    }
+    closeSync(this.fd);
+    this.fd = undefined;
+    return this.bytes > 0;
+  }
+}
+
