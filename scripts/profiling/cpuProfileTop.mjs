@@ -2,6 +2,8 @@
 /**
  * The top frames of a V8 CPU profile (node --cpu-prof): self time and inclusive time per function, as a share of
  * all samples. Usage: node scripts/profiling/cpuProfileTop.mjs DIR_OR_FILE [SELF_ROWS] [INCLUSIVE_ROWS]
+ * FOCUS=REGEX keeps only the samples with a frame whose label matches (e.g. FOCUS='process detectors/detectorRuntime'
+ * for the replay without building the workload), so shares are of the focused work.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +17,13 @@ const parent = new Map();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 const label = (node) => `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*?\/dist\//, '')}:${node.callFrame.lineNumber + 1}`;
 
+const focus = process.env.FOCUS === undefined ? undefined : new RegExp(process.env.FOCUS);
+const inFocus = (id) => {
+  for (let at = id; at !== undefined; at = parent.get(at)) if (focus.test(label(byId.get(at)))) return true;
+  return false;
+};
 const samples = new Map();
-for (const id of profile.samples) samples.set(id, (samples.get(id) ?? 0) + 1);
+for (const id of profile.samples) if (focus === undefined || inFocus(id)) samples.set(id, (samples.get(id) ?? 0) + 1);
 const self = new Map();
 const inclusive = new Map();
 for (const [id, count] of samples) {
@@ -31,6 +38,6 @@ for (const [id, count] of samples) {
     inclusive.set(name, (inclusive.get(name) ?? 0) + count);
   }
 }
-const total = profile.samples.length;
+const total = [...samples.values()].reduce((a, b) => a + b, 0);
 const rows = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, count]) => `${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`);
 process.stdout.write(['self time:', ...rows(self, Number(process.argv[3] ?? 20)), '', 'inclusive time:', ...rows(inclusive, Number(process.argv[4] ?? 30))].join('\n') + '\n');

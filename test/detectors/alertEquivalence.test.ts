@@ -4,7 +4,8 @@
  * learned tier, see alertEquivalenceWorkloads.ts) and each workload's alerts — per rule, the count and a hash of
  * the sorted fingerprints — must equal test/detectors/fixtures/alert-fingerprints.golden.txt.
  *
- * The golden file was generated from the code before the issue-13 optimizations (branch point issue-9 at db1e2e5).
+ * The golden file was generated from the code before the issue-13 optimizations (main at a36625d, which has none of
+ * them: the test and workload files copied into a worktree of main, `npm run golden:alerts` run there).
  * When detection changes on purpose (a rule, a detector, the learned model), regenerate it and review the diff:
  *
  *   npm run golden:alerts        # = UPDATE_ALERT_GOLDEN=1 vitest run test/detectors/alertEquivalence.test.ts
