@@ -67,18 +67,18 @@ describe('EmbeddedStateStore', () => {
   it('forgets a value changed in place by a batch that never committed, and keeps what a batch committed', () => {
     const state = new EmbeddedStateStore(file);
     state.transaction(() => state.put('srv', 'profile', 'calls', { count: 1 }));
-    const abandoned = new StateBatch(state);
-    const seen = abandoned.get<{ count: number }>('srv', 'profile', 'calls') as { count: number };
-    seen.count = 99;
-    abandoned.put('srv', 'profile', 'calls', seen);
-    abandoned.discard();
+    // A detector's get, change in place, put.
+    const batchSetting = (count: number): StateBatch => {
+      const batch = new StateBatch(state);
+      const profile = batch.get<{ count: number }>('srv', 'profile', 'calls') as { count: number };
+      profile.count = count;
+      batch.put('srv', 'profile', 'calls', profile);
+      return batch;
+    };
+    batchSetting(99).discard();
     state.forgetUncommitted();
     expect(state.get('srv', 'profile', 'calls')).toEqual({ count: 1 });
-    const committed = new StateBatch(state);
-    const next = committed.get<{ count: number }>('srv', 'profile', 'calls') as { count: number };
-    next.count = 2;
-    committed.put('srv', 'profile', 'calls', next);
-    committed.commit();
+    batchSetting(2).commit();
     state.forgetUncommitted();
     expect(state.get('srv', 'profile', 'calls')).toEqual({ count: 2 });
     state.close();
