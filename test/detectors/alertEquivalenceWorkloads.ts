@@ -4,10 +4,10 @@
  * (event-time reordering, committed batches) — and the fingerprint summary it compares with the golden file.
  *
  * Workloads: the detectors benchmark's traffic (bench/detectors.bench.ts at 2,000 sessions on 200 servers: every rule
- * the full-size run raises, in a test that runs in minutes), every
- * labelled corpus file (test/corpus/malicious, benign: each item on fresh state, as the corpus is measured), every
- * stateful scenario (test/corpus/scenarios, with its inventory) and every transcript scenario (test/corpus/
- * scenarios-usage, scenarios-cross, with the corpus baseline and settings).
+ * the full-size run raises, in a test that runs in minutes), every labelled corpus file (test/corpus/malicious,
+ * benign: each item on fresh state, as the corpus is measured), every stateful scenario (test/corpus/scenarios, with
+ * its inventory) and every transcript scenario (test/corpus/scenarios-usage, scenarios-cross, with the corpus
+ * baseline and settings).
  */
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
