@@ -82,6 +82,7 @@ export class DetectorRuntime {
 
   /** Starts a batch over the current state. */
   batch(): DetectorBatch {
+    this.state.forgetUncommitted?.();
     return new DetectorBatch(this, new StateBatch(this.state));
   }
 

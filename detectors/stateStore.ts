@@ -21,5 +21,10 @@ export interface StateStore {
   transaction<R>(work: () => R, position?: { source: string; offset: number }): R;
   /** The position last recorded by transaction(), or -1. */
   position(source: string): number;
+  /**
+   * For a store that caches what it hands out: forget values a batch may have changed in place without committing
+   * them. DetectorRuntime calls it before each batch.
+   */
+  forgetUncommitted?(): void;
   close(): void;
 }

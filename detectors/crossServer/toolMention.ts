@@ -27,12 +27,39 @@ function positions(text: string, pattern: RegExp): number[] {
   return [...text.matchAll(pattern)].map((m) => m.index);
 }
 
+/** A tool name's compiled patterns: the bare name (a cheap test every mention needs) and the mention itself. */
+interface MentionPatterns {
+  name: RegExp;
+  mention: RegExp;
+}
+
+/** Compiled patterns by tool name: every listing checks the same few names against many texts. */
+const mentionPatterns = new Map<string, MentionPatterns>();
+const MAX_CACHED_PATTERNS = 4096;
+
+function patternsOf(name: string): MentionPatterns {
+  let patterns = mentionPatterns.get(name);
+  if (patterns === undefined) {
+    const e = escaped(name);
+    const mention = isIdentifierLike(name)
+      ? new RegExp(`${BEFORE}${e}${AFTER}`, 'giu')
+      : new RegExp(`${OPEN_QUOTE}${e}${CLOSE_QUOTE}|${BEFORE}${e}(?:\\s*\\(|\\s+tool\\b)|\\btool\\s+${e}${AFTER}`, 'giu');
+    patterns = { name: new RegExp(e, 'iu'), mention };
+    if (mentionPatterns.size >= MAX_CACHED_PATTERNS) mentionPatterns.delete(mentionPatterns.keys().next().value!);
+    mentionPatterns.set(name, patterns);
+  }
+  return patterns;
+}
+
 /** Where `text` names the tool `name` (start offsets). */
 export function toolMentions(text: string, name: string): number[] {
   if (name === '' || name.length > MAX_NAME_LENGTH) return [];
-  const e = escaped(name);
-  if (isIdentifierLike(name)) return positions(text, new RegExp(`${BEFORE}${e}${AFTER}`, 'giu'));
-  return positions(text, new RegExp(`${OPEN_QUOTE}${e}${CLOSE_QUOTE}|${BEFORE}${e}(?:\\s*\\(|\\s+tool\\b)|\\btool\\s+${e}${AFTER}`, 'giu'));
+  const patterns = patternsOf(name);
+  // Every alternative of the mention contains the name under the same flags, so text without it has none; the
+  // lookbehind of the mention pattern is tried at every offset, the bare name is not.
+  if (!patterns.name.test(text)) return [];
+  // matchAll clones the pattern, so the shared global RegExp's lastIndex is never touched.
+  return positions(text, patterns.mention);
 }
 
 /**

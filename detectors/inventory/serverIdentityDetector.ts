@@ -15,6 +15,7 @@ import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { IDENTITY_RULES } from './identityRules.js';
 import type { Inventory, InventoryEntry } from './inventory.js';
+import { LookalikeIndex } from './lookalikeIndex.js';
 import { lookalikeOf } from './nameSimilarity.js';
 
 export interface ServerIdentityOptions {
@@ -69,6 +70,7 @@ export class ServerIdentityDetector implements Detector {
   readonly partitionBy = 'server' as const;
   private readonly inventory: Inventory | undefined;
   private readonly maxHosts: number;
+  private readonly lookalikes = new LookalikeIndex(FLEET_PARTITION);
 
   /** Options are fixed for the detector's life. */
   constructor(options: ServerIdentityOptions = {}) {
@@ -129,15 +131,19 @@ export class ServerIdentityDetector implements Detector {
 
   private judgeNames(state: StateStore, event: McpEvent, names: string[], once: Once): void {
     const serverId = event.mcp.server.id;
-    const known = new Map<string, string>();
+    const inventoryNames = new Map<string, string>();
     for (const entry of this.inventory?.entries ?? []) {
-      known.set(entry.name, `the inventory's "${entry.name}"`);
-      if (entry.reportedName !== undefined) known.set(entry.reportedName, `the inventory's "${entry.name}"`);
-    }
-    for (const [, fleet] of state.entries<FleetName>(FLEET_PARTITION, NS.names)) {
-      if (fleet.servers.some((s) => s !== serverId) && !known.has(fleet.name)) known.set(fleet.name, `server ${fleet.servers.find((s) => s !== serverId) ?? ''}`);
+      inventoryNames.set(entry.name, `the inventory's "${entry.name}"`);
+      if (entry.reportedName !== undefined) inventoryNames.set(entry.reportedName, `the inventory's "${entry.name}"`);
     }
     for (const name of names) {
+      // The inventory's names, then the fleet's in key order: only the index's candidates can be look-alikes.
+      const known = new Map(inventoryNames);
+      for (const key of this.lookalikes.candidates(state, name, () => this.fleetSpellings(state))) {
+        const fleet = state.get<FleetName>(FLEET_PARTITION, NS.names, key);
+        if (fleet === undefined) continue;
+        if (fleet.servers.some((s) => s !== serverId) && !known.has(fleet.name)) known.set(fleet.name, `server ${fleet.servers.find((s) => s !== serverId) ?? ''}`);
+      }
       for (const [knownName, owner] of known) {
         const how = lookalikeOf(name, knownName);
         if (how === undefined) continue;
@@ -146,6 +152,11 @@ export class ServerIdentityDetector implements Detector {
         break;
       }
     }
+  }
+
+  /** Every fleet name as (key, stored spelling), for indexing a state written before the look-alike index. */
+  private *fleetSpellings(state: StateStore): Iterable<[string, string]> {
+    for (const [key, fleet] of state.entries<FleetName>(FLEET_PARTITION, NS.names)) yield [key, fleet.name];
   }
 
   private judgeVersion(event: McpEvent, profile: IdentityProfile, matches: InventoryEntry[], once: Once): void {
@@ -177,6 +188,7 @@ export class ServerIdentityDetector implements Detector {
     const key = name.toLowerCase();
     const fleet = state.get<FleetName>(FLEET_PARTITION, NS.names, key);
     if (fleet?.servers.includes(serverId)) return;
+    this.lookalikes.add(state, key, name);
     state.put(FLEET_PARTITION, NS.names, key, { name, servers: [...(fleet?.servers ?? []), serverId].slice(-MAX_SERVERS_PER_NAME) } satisfies FleetName);
   }
 }

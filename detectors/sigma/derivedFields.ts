@@ -18,7 +18,7 @@
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { contentClassField, contentScoreField } from '../content/model/contentVerdictFields.js';
 import { normalizeForDetection } from '../content/textNormalization.js';
-import { hiddenTagRuns } from './hiddenTagText.js';
+import { hiddenTagRuns, TAG_HIGH_SURROGATE } from './hiddenTagText.js';
 import { LeafCollector, type ScanLimits, type ScanReport } from './scanLimits.js';
 
 /** Computes a derived field; a walk the limits cut short is recorded in `report`. */
@@ -112,7 +112,34 @@ function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport): s
   return withNormalized(out.values as string[]);
 }
 
+/**
+ * Whether a walk of the event could find a Tag run: a string holds the Tag characters' high surrogate, or the event
+ * is big enough that the bounded walk might stop early (which that walk must report). Nearly every event answers no
+ * without a string being collected (a quarter of the collecting walk's cost).
+ */
+function mayHoldTagRuns(event: McpEvent, limits: ScanLimits): boolean {
+  const stack: unknown[] = [event];
+  let nodes = 0;
+  let strings = 0;
+  let chars = 0;
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (++nodes >= limits.maxNodes) return true;
+    if (typeof node === 'string') {
+      if (node.includes(TAG_HIGH_SURROGATE)) return true;
+      chars += node.length;
+      if (++strings >= limits.maxValues || chars >= limits.maxChars) return true;
+    } else if (typeof node === 'object' && node !== null) {
+      // for-in, not Object.values: no array per object; events are plain JSON objects (no inherited keys).
+      if (Array.isArray(node)) for (const child of node) stack.push(child);
+      else for (const key in node) stack.push((node as Json)[key]);
+    }
+  }
+  return false;
+}
+
 function hiddenTags(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  if (!mayHoldTagRuns(event, limits)) return [];
   const strings = new LeafCollector(limits, true, report);
   strings.addTree(event);
   return (strings.values as string[]).flatMap(hiddenTagRuns);

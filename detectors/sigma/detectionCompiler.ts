@@ -5,6 +5,7 @@
 import { compileDetectionItem, type ItemCompileOptions, type ItemMatcher } from './detectionItem.js';
 import type { EventContext } from './eventContext.js';
 import type { ConditionNode, SearchIdentifier, SigmaDetectionRule } from './ruleModel.js';
+import { allOf, NO_REQUIREMENT, oneOf, type Requirement } from './ruleRequirement.js';
 
 /** A field and the (bounded later) value that satisfied it. */
 export interface MatchedValue {
@@ -15,12 +16,11 @@ export interface MatchedValue {
 export interface CompiledDetection {
   test(ctx: EventContext): boolean;
   explain(ctx: EventContext): MatchedValue[];
+  /** What an event must hold for test() to be true (ruleRequirement.ts). */
+  requirement: Requirement;
 }
 
-interface CompiledIdentifier {
-  test(ctx: EventContext): boolean;
-  explain(ctx: EventContext): MatchedValue[];
-}
+type CompiledIdentifier = CompiledDetection;
 
 function explainItems(items: readonly ItemMatcher[], ctx: EventContext): MatchedValue[] {
   return items.map((item) => {
@@ -36,6 +36,7 @@ function compileIdentifier(identifier: SearchIdentifier, options: ItemCompileOpt
     return true;
   };
   return {
+    requirement: oneOf(alternatives.map((group) => allOf(group.map((item) => item.requirement)))),
     test: (ctx) => {
       for (const group of alternatives) if (groupMatches(group, ctx)) return true;
       return false;
@@ -53,7 +54,7 @@ function compileCondition(node: ConditionNode, identifiers: ReadonlyMap<string, 
       return identifiers.get(node.name) as CompiledIdentifier;
     case 'not': {
       const operand = compileCondition(node.operand, identifiers);
-      return { test: (ctx) => !operand.test(ctx), explain: () => [] };
+      return { test: (ctx) => !operand.test(ctx), explain: () => [], requirement: NO_REQUIREMENT };
     }
     case 'and':
     case 'or':
@@ -62,6 +63,7 @@ function compileCondition(node: ConditionNode, identifiers: ReadonlyMap<string, 
       const every = node.type === 'and' || (node.type === 'of' && node.quantifier === 'all');
       if (every) {
         return {
+          requirement: allOf(operands.map((o) => o.requirement)),
           test: (ctx) => {
             for (const o of operands) if (!o.test(ctx)) return false;
             return true;
@@ -70,6 +72,7 @@ function compileCondition(node: ConditionNode, identifiers: ReadonlyMap<string, 
         };
       }
       return {
+        requirement: oneOf(operands.map((o) => o.requirement)),
         test: (ctx) => {
           for (const o of operands) if (o.test(ctx)) return true;
           return false;

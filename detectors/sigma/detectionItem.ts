@@ -9,6 +9,7 @@ import { FieldPath } from './fieldPath.js';
 import { planModifiers, type ModifierPlan, type StringStep } from './modifierPlan.js';
 import { SigmaRuleError } from './ruleError.js';
 import type { DetectionItem } from './ruleModel.js';
+import { NO_REQUIREMENT, stringRequirement, type Requirement } from './ruleRequirement.js';
 import { compileSafeRegex } from './safeRegex.js';
 import type { Leaf } from './scanLimits.js';
 import { parseSigmaString, sigmaStringOf, withAnyRun, type PlaceholderValues, type SigmaString } from './sigmaString.js';
@@ -23,7 +24,12 @@ export interface ItemMatcher {
   test(ctx: EventContext): boolean;
   /** The first value that made the item true, for alert.matched (undefined when no value did, e.g. a missing field). */
   witness(ctx: EventContext): string | undefined;
+  /** What an event must hold for the item to be true (ruleRequirement.ts). */
+  readonly requirement: Requirement;
 }
+
+/** A matcher before its requirement is attached. */
+type Matcher = Omit<ItemMatcher, 'requirement'>;
 
 export interface ItemCompileOptions {
   file: string;
@@ -94,6 +100,10 @@ class ItemCompiler {
   private readonly label: string;
   private readonly path: FieldPath | undefined;
   private readonly plan: ModifierPlan;
+  /** The compiled values of a string item (set by stringMatcher), for its literal requirement. */
+  private stringValues: SigmaString[] | undefined;
+  /** Whether the item is true for an event without its field (a null value). */
+  private matchesMissing = false;
 
   constructor(
     private readonly item: DetectionItem,
@@ -119,8 +129,26 @@ class ItemCompiler {
     }
   }
 
-  /** The matcher for the item's kind of comparison. */
+  /** The matcher for the item's kind of comparison, with what it requires of an event. */
   compile(): ItemMatcher {
+    const matcher = this.matcher();
+    return { ...matcher, requirement: this.requirement() };
+  }
+
+  private requirement(): Requirement {
+    const path = this.path;
+    if (path === undefined || this.matchesMissing) return NO_REQUIREMENT;
+    if (this.plan.kind === 'exists') return this.item.values[0]?.value === true ? { kind: 'field', path } : NO_REQUIREMENT;
+    if (this.stringValues === undefined || this.plan.neq) return { kind: 'field', path };
+    return stringRequirement(path, this.stringValues, this.cased);
+  }
+
+  /** base64 text is case-sensitive by nature: folding it would match other bytes. */
+  private get cased(): boolean {
+    return this.plan.cased || this.plan.steps.includes('base64') || this.plan.steps.includes('base64offset');
+  }
+
+  private matcher(): Matcher {
     switch (this.plan.kind) {
       case 'exists':
         return this.existsMatcher();
@@ -142,7 +170,7 @@ class ItemCompiler {
     return this.path as FieldPath;
   }
 
-  private existsMatcher(): ItemMatcher {
+  private existsMatcher(): Matcher {
     const [first, ...rest] = this.item.values;
     if (!first || rest.length > 0 || typeof first.value !== 'boolean') this.fail(this.item.line, "'exists' takes exactly one value, true or false");
     const expected = first.value;
@@ -161,12 +189,12 @@ class ItemCompiler {
     });
   }
 
-  private stringMatcher(): ItemMatcher {
+  private stringMatcher(): Matcher {
     const plan = this.plan;
-    // base64 text is case-sensitive by nature: folding it would match other bytes.
-    const cased = plan.cased || plan.steps.includes('base64') || plan.steps.includes('base64offset');
+    const cased = this.cased;
     let matchesNull = false;
     const groups: CompiledString[][] = [];
+    const compiled: SigmaString[] = [];
     for (const { value, line } of this.item.values) {
       if (value === null) {
         if (this.keyword || this.item.modifiers.length > 0) this.fail(line, "null matches a missing or null field and takes no modifiers (use 'exists')");
@@ -179,8 +207,11 @@ class ItemCompiler {
         return this.keyword ? current.map((s) => withAnyRun(s, true, true)) : current;
       });
       groups.push(strings.map((s) => compileWildcard(s, cased)));
+      compiled.push(...strings);
     }
     if (matchesNull && plan.all) this.fail(this.item.line, "'all' cannot include null");
+    this.stringValues = compiled;
+    this.matchesMissing = matchesNull;
     const tests = groups.map((g) => combineStrings(g));
     const matcher = this.textMatcher(!cased, tests, combineStrings(groups.flat()));
     if (!matchesNull) return matcher;
@@ -197,14 +228,14 @@ class ItemCompiler {
   }
 
   /** Matches string forms of the field (or every string of the event, for keywords). */
-  private textMatcher(lower: boolean, groups: ValueTest<string>[], any: ValueTest<string> = anyOf(groups)): ItemMatcher {
+  private textMatcher(lower: boolean, groups: ValueTest<string>[], any: ValueTest<string> = anyOf(groups)): Matcher {
     const path = this.path;
     const values = path ? (ctx: EventContext) => ctx.strings(path, lower) : (ctx: EventContext) => ctx.keywords(lower);
     const originals = path ? (ctx: EventContext) => ctx.strings(path, false) : (ctx: EventContext) => ctx.keywords(false);
     return this.build(path?.name ?? 'keyword', values, { groups, any }, (ctx, index) => originals(ctx)[index]);
   }
 
-  private numberMatcher(): ItemMatcher {
+  private numberMatcher(): Matcher {
     const { comparison, timePart } = this.plan;
     const groups: ValueTest<number>[] = this.item.values.map(({ value, line }) => {
       if (typeof value !== 'number') this.fail(line, `'${String(value)}' must be a number for '${comparison ?? timePart}'`);
@@ -240,7 +271,7 @@ class ItemCompiler {
     return this.build(path.name, numbers, { groups, any: anyOf(groups) }, (ctx, index) => String(numbers(ctx)[index]));
   }
 
-  private fieldRefMatcher(): ItemMatcher {
+  private fieldRefMatcher(): Matcher {
     const wraps = this.plan.steps;
     if (wraps.length > 1) this.fail(this.item.line, "'fieldref' takes at most one of contains, startswith, endswith");
     const relation: (value: string, other: string) => boolean =
@@ -256,7 +287,7 @@ class ItemCompiler {
   }
 
   /** Assembles the item from its values accessor and tests, honouring all / neq. */
-  private build<T>(field: string, values: (ctx: EventContext) => readonly T[], tests: ValueTests<T>, original: (ctx: EventContext, index: number) => string | undefined): ItemMatcher {
+  private build<T>(field: string, values: (ctx: EventContext) => readonly T[], tests: ValueTests<T>, original: (ctx: EventContext, index: number) => string | undefined): Matcher {
     const { groups, any } = tests;
     const firstMatch = (ctx: EventContext): number => {
       const vs = values(ctx);

@@ -8,13 +8,16 @@ import { LeafCollector, type Leaf, type ScanLimits, type ScanReport } from './sc
 
 /** Per-event cache of resolved field values; create one per event and share it across rules. */
 export class EventContext {
-  private readonly rawValues = new Map<string, readonly unknown[]>();
-  // Most events only need some of these forms; the maps are made on first use.
-  private leafValues: Map<string, readonly Leaf[]> | undefined;
-  private stringValues: Map<string, readonly string[]> | undefined;
-  private lowerValues: Map<string, readonly string[]> | undefined;
+  // Indexed by FieldPath.slot (one number per field name): an event meets dozens of fields, and an array read is
+  // what keeps the per-event cost of a large pack low.
+  private readonly rawValues: (readonly unknown[] | undefined)[] = [];
+  // Most events only need some of these forms; the arrays are made on first use.
+  private leafValues: (readonly Leaf[] | undefined)[] | undefined;
+  private stringValues: (readonly string[] | undefined)[] | undefined;
+  private lowerValues: (readonly string[] | undefined)[] | undefined;
   private keywordValues: readonly string[] | undefined;
   private lowerKeywordValues: readonly string[] | undefined;
+  private memos: Map<object, unknown> | undefined;
   /** Set when a field the rules asked for was cut by the scan limits. */
   readonly report: ScanReport = { truncated: false };
 
@@ -26,18 +29,18 @@ export class EventContext {
 
   /** The values at the path as they are (objects included); empty when the field is missing. */
   raw(path: FieldPath): readonly unknown[] {
-    let values = this.rawValues.get(path.name);
+    let values = this.rawValues[path.slot];
     if (values === undefined) {
       values = path.derived ? path.derived(this.event, this.limits, this.report) : path.resolve(this.event, []);
-      this.rawValues.set(path.name, values);
+      this.rawValues[path.slot] = values;
     }
     return values;
   }
 
   /** The scalar values at the path; an object contributes every scalar beneath it (as Elasticsearch's flattened type does). */
   leaves(path: FieldPath): readonly Leaf[] {
-    this.leafValues ??= new Map();
-    let values = this.leafValues.get(path.name);
+    this.leafValues ??= [];
+    let values = this.leafValues[path.slot];
     if (values === undefined) {
       const raw = this.raw(path);
       // The common case, a few short scalars, needs no copy.
@@ -48,15 +51,15 @@ export class EventContext {
         for (const value of raw) collector.addTree(value);
         values = collector.values;
       }
-      this.leafValues.set(path.name, values);
+      this.leafValues[path.slot] = values;
     }
     return values;
   }
 
   /** The non-null scalar values at the path as strings, lower-cased when `lower` (for case-insensitive matching). */
   strings(path: FieldPath, lower: boolean): readonly string[] {
-    const cache = lower ? (this.lowerValues ??= new Map()) : (this.stringValues ??= new Map());
-    let values = cache.get(path.name);
+    const cache = lower ? (this.lowerValues ??= []) : (this.stringValues ??= []);
+    let values = cache[path.slot];
     if (values === undefined) {
       if (lower) {
         values = this.strings(path, false).map((s) => s.toLowerCase());
@@ -64,9 +67,18 @@ export class EventContext {
         const leaves = this.leaves(path);
         values = leaves.every((v) => typeof v === 'string') ? (leaves as readonly string[]) : leaves.filter((v) => v !== null).map(String);
       }
-      cache.set(path.name, values);
+      cache[path.slot] = values;
     }
     return values;
+  }
+
+  /** A value computed once per event for `key` and shared by every rule that asks (e.g. one literal scan of a field). */
+  memo<T>(key: object, compute: () => T): T {
+    this.memos ??= new Map();
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const value = compute();
+    this.memos.set(key, value);
+    return value;
   }
 
   /** Every string value in the event (bounded), for keyword search. */

@@ -10,9 +10,23 @@ interface DottedKey {
   next: number;
 }
 
+/** Field name → its slot: every FieldPath of one name shares a number, so per-event caches are arrays. */
+const SLOTS = new Map<string, number>();
+
+function slotOf(name: string): number {
+  let slot = SLOTS.get(name);
+  if (slot === undefined) {
+    slot = SLOTS.size;
+    SLOTS.set(name, slot);
+  }
+  return slot;
+}
+
 /** A compiled field name. */
 export class FieldPath {
   readonly segments: readonly string[];
+  /** The same number for every path of this name (EventContext's cache index). */
+  readonly slot: number;
   readonly derived: DerivedFieldCompute | undefined;
   /** For each segment index, the keys that join it with following segments ("a.b", "a.b.c"). */
   private readonly dottedKeys: readonly DottedKey[][];
@@ -22,6 +36,7 @@ export class FieldPath {
     const segments = name.split('.');
     if (segments.some((s) => s === '')) throw new Error(`field name '${name}' has an empty segment`);
     this.segments = segments;
+    this.slot = slotOf(name);
     this.derived = DERIVED_FIELDS.get(name);
     this.dottedKeys = segments.map((_, i) => {
       const keys: DottedKey[] = [];

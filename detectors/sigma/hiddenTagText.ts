@@ -11,7 +11,7 @@ const TAG_LAST = 0xe007f;
 const CANCEL_TAG = 0xe007f;
 const BLACK_FLAG = 0x1f3f4;
 /** Every Tag character is a surrogate pair whose high half is U+DB40: a cheap pre-check. */
-const TAG_HIGH_SURROGATE = '\udb40';
+export const TAG_HIGH_SURROGATE = '\udb40';
 /** The tag sequences of the recommended subdivision flags: England, Scotland, Wales. */
 const FLAG_TAGS = new Set(['gbeng', 'gbsct', 'gbwls'].map((code) => [...code].map((c) => String.fromCodePoint(TAG_FIRST + c.charCodeAt(0))).join('') + String.fromCodePoint(CANCEL_TAG)));
 

@@ -1,6 +1,9 @@
 /**
- * Runs compiled Sigma rules over events: each event only meets the rules of its MCP log source categories,
- * matches feed correlation state (in event time), and matches of alerting rules become McpAlerts.
+ * Runs compiled Sigma rules over events: each event only meets the rules of its MCP log source categories, and of
+ * those only the ones whose requirement it satisfies (the fields they read are present, and the literals their
+ * string values need are in them: ruleRequirement.ts, one literal scan per field for the whole pack:
+ * literalPrefilter.ts); matches feed correlation state (in event time), and matches of alerting rules become
+ * McpAlerts.
  */
 import { alertContextOf, alertSourceOf, buildAlert, type AlertContext, type AlertRuleInfo } from '../alertBuilder.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
@@ -8,6 +11,7 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import type { CompiledCorrelationRule, CompiledDetectionRule, CompiledRule, RuleHit } from './compiledRule.js';
 import { trackerFor, type CorrelationTracker } from './correlationTracker.js';
 import { EventContext } from './eventContext.js';
+import { LiteralPrefilter, type EventPrecheck } from './literalPrefilter.js';
 import { logsourceCategoriesOf } from './mcpLogsource.js';
 import type { SigmaRuleMeta } from './ruleModel.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './scanLimits.js';
@@ -38,6 +42,8 @@ interface RuleNode {
   rule: CompiledRule;
   info: AlertRuleInfo | undefined;
   consumers: Consumer[];
+  /** False when the event cannot match the (detection) rule: it is not run. */
+  precheck: EventPrecheck;
 }
 
 /** The alert-facing description of a Sigma rule. */
@@ -74,13 +80,16 @@ export class RuleEngine {
     const nodeOf = (rule: CompiledRule): RuleNode => {
       let node = nodes.get(rule);
       if (node) return node;
-      node = { rule, info: rule.alerts ? alertRuleOf(rule.meta) : undefined, consumers: [] };
+      node = { rule, info: rule.alerts ? alertRuleOf(rule.meta) : undefined, consumers: [], precheck: () => true };
       nodes.set(rule, node);
       if (rule.kind === 'detection') this.index(node, rule);
       else this.track(node, rule, nodeOf);
       return node;
     };
     for (const rule of rules) nodeOf(rule);
+    const detections = [...nodes.values()].filter((node): node is RuleNode & { rule: CompiledDetectionRule } => node.rule.kind === 'detection');
+    const prefilter = new LiteralPrefilter(detections.map((node) => node.rule.detection.requirement));
+    for (const node of detections) node.precheck = prefilter.precheck(node.rule.detection.requirement);
   }
 
   private index(node: RuleNode, rule: CompiledDetectionRule): void {
@@ -109,6 +118,7 @@ export class RuleEngine {
     const run = (nodes: readonly RuleNode[] | undefined): void => {
       if (!nodes) return;
       for (const node of nodes) {
+        if (!node.precheck(ctx)) continue;
         const detection = (node.rule as CompiledDetectionRule).detection;
         if (!detection.test(ctx)) continue;
         context ??= alertContextOf(event);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { Detector } from '../../detectors/detector.js';
-import { DetectorRuntime } from '../../detectors/detectorRuntime.js';
+import { DetectorRuntime, type RuleEvaluator } from '../../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
@@ -46,6 +46,8 @@ export interface RunOptions {
   batchSize?: number;
   /** Event-time lateness the runtime's reorder buffer waits for (live workers use 2 s; 0 keeps arrival order). */
   reorderLatenessMs?: number;
+  /** The rule pack, run before the detectors as live workers do (default: none). */
+  rules?: RuleEvaluator;
 }
 
 /** Runs `events` through `detectors` on `state`; returns every alert, in order. Detector errors fail the run. */
@@ -53,6 +55,7 @@ export function runDetectors(detectors: readonly Detector[], events: readonly Mc
   const errors: string[] = [];
   const runtime = new DetectorRuntime(state, {
     detectors,
+    rules: options.rules,
     tickIntervalMs: options.tickIntervalMs ?? 60_000,
     reorderLatenessMs: options.reorderLatenessMs ?? 0,
     onDetectorError: (error, id, event) => errors.push(`${id} on ${event?.event.id ?? 'tick'}: ${error.stack ?? error.message}`),

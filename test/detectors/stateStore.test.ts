@@ -47,6 +47,46 @@ describe('EmbeddedStateStore', () => {
     state.close();
   });
 
+  it('reads from memory, yet sees at the next batch what another connection committed (tapwire approve)', () => {
+    const worker = new EmbeddedStateStore(file);
+    worker.transaction(() => worker.put('srv', 'decisions', 'tool', { decision: 'pending' }));
+    expect(worker.get('srv', 'decisions', 'tool')).toEqual({ decision: 'pending' });
+    expect(worker.get('srv', 'decisions', 'other')).toBeUndefined();
+    const approve = new EmbeddedStateStore(file);
+    approve.transaction(() => {
+      approve.put('srv', 'decisions', 'tool', { decision: 'approved' });
+      approve.put('srv', 'decisions', 'other', { decision: 'rejected' });
+    });
+    approve.close();
+    worker.forgetUncommitted();
+    expect(worker.get('srv', 'decisions', 'tool')).toEqual({ decision: 'approved' });
+    expect(worker.get('srv', 'decisions', 'other')).toEqual({ decision: 'rejected' });
+    worker.close();
+  });
+
+  it('forgets a value changed in place by a batch that never committed, and keeps what a batch committed', () => {
+    const state = new EmbeddedStateStore(file);
+    state.transaction(() => state.put('srv', 'profile', 'calls', { count: 1 }));
+    // A detector's get, change in place, put.
+    const batchSetting = (count: number): StateBatch => {
+      const batch = new StateBatch(state);
+      const profile = batch.get<{ count: number }>('srv', 'profile', 'calls') as { count: number };
+      profile.count = count;
+      batch.put('srv', 'profile', 'calls', profile);
+      return batch;
+    };
+    batchSetting(99).discard();
+    state.forgetUncommitted();
+    expect(state.get('srv', 'profile', 'calls')).toEqual({ count: 1 });
+    batchSetting(2).commit();
+    state.forgetUncommitted();
+    expect(state.get('srv', 'profile', 'calls')).toEqual({ count: 2 });
+    state.close();
+    const reopened = new EmbeddedStateStore(file);
+    expect(reopened.get('srv', 'profile', 'calls')).toEqual({ count: 2 });
+    reopened.close();
+  });
+
   it('names the file when it is not a state file, and the key when a value is damaged', () => {
     writeFileSync(file, 'not a database at all, just text that is long enough to be read as a header');
     expect(() => new EmbeddedStateStore(file)).toThrow(`${file}: not a SQLite database, so it cannot be the detector state file`);

@@ -1,0 +1,67 @@
+/**
+ * What an event must hold for a rule to have any chance of matching, derived from the compiled detection at load
+ * time, so the engine skips a rule without running it (issue 13: an event pays only for rules that can match it).
+ *
+ * A requirement is necessary, never sufficient: when it holds the rule still runs in full, so alerts are exactly
+ * those of the unfiltered pack. Each detection item contributes what it cannot match without:
+ *  - almost every item reads values of its field, so the field must be present (a derived field counts as present
+ *    when it computes to a value); `exists: false`, a `null` value and keyword search match without it;
+ *  - a case-insensitive string item (contains/startswith/endswith/equality, after its encodings) cannot match unless
+ *    the lower-cased field holds the longest literal run of one of its values, and a `cased` one the literal as
+ *    written: the literal prefilter (literalPrefilter.ts) answers that for every value of the pack in one pass.
+ * `and` needs any operand's requirement, `or` needs one of each operand's, and `not` needs nothing.
+ */
+import type { FieldPath } from './fieldPath.js';
+import { ANY_RUN, ONE_CHAR, type SigmaString } from './sigmaString.js';
+
+/** Literal runs of which the field must contain at least one. */
+export interface LiteralNeed {
+  /** Literals as the matcher compares them (lower case unless `cased`). */
+  values: readonly string[];
+  cased: boolean;
+}
+
+export type Requirement =
+  | { kind: 'none' }
+  | { kind: 'field'; path: FieldPath; literals?: LiteralNeed }
+  | { kind: 'and' | 'or'; operands: readonly Requirement[] };
+
+export const NO_REQUIREMENT: Requirement = { kind: 'none' };
+
+/**
+ * The longest literal run of a value as its matcher compares it (`*` and `?` split runs); undefined when it has
+ * none, e.g. `*` alone or an empty string, which any value of the field may match.
+ */
+export function longestLiteral(value: SigmaString, cased: boolean): string | undefined {
+  let best = '';
+  for (const part of value.parts) {
+    if (part === ANY_RUN || part === ONE_CHAR || typeof part !== 'string') continue;
+    const literal = cased ? part : part.toLowerCase();
+    if (literal.length > best.length) best = literal;
+  }
+  return best === '' ? undefined : best;
+}
+
+/** The requirement of a string item's values: one literal of each value must be in the field, when each has one. */
+export function stringRequirement(path: FieldPath, values: readonly SigmaString[], cased: boolean): Requirement {
+  const literals: string[] = [];
+  for (const value of values) {
+    const literal = longestLiteral(value, cased);
+    if (literal === undefined) return { kind: 'field', path };
+    literals.push(literal);
+  }
+  return literals.length === 0 ? { kind: 'field', path } : { kind: 'field', path, literals: { values: [...new Set(literals)], cased } };
+}
+
+/** All of the operands' requirements: an operand without one adds nothing. */
+export function allOf(operands: readonly Requirement[]): Requirement {
+  const kept = operands.filter((o) => o.kind !== 'none');
+  if (kept.length === 0) return NO_REQUIREMENT;
+  return kept.length === 1 ? (kept[0] as Requirement) : { kind: 'and', operands: kept };
+}
+
+/** One of the operands' requirements: an operand without one makes the whole free. */
+export function oneOf(operands: readonly Requirement[]): Requirement {
+  if (operands.length === 0 || operands.some((o) => o.kind === 'none')) return NO_REQUIREMENT;
+  return operands.length === 1 ? (operands[0] as Requirement) : { kind: 'or', operands };
+}
