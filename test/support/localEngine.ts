@@ -27,10 +27,10 @@ export class LocalEngine {
 
   static async start(kind: EngineKind): Promise<LocalEngine> {
     const dir = mkdtempSync(join(tmpdir(), `tapwire-local-${kind}-`));
-    const [a, b, c] = [await freePort(), await freePort(), await freePort()];
+    const [a, b, c, d] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const ports =
       kind === 'kafka'
-        ? { TAPWIRE_KAFKA_PORT: String(a), TAPWIRE_KAFKA_CONTROLLER_PORT: String(b), TAPWIRE_KAFKA_SASL_PORT: String(c) }
+        ? { TAPWIRE_KAFKA_PORT: String(a), TAPWIRE_KAFKA_CONTROLLER_PORT: String(b), TAPWIRE_KAFKA_SASL_PORT: String(c), TAPWIRE_KAFKA_TLS_PORT: String(d) }
         : { TAPWIRE_ES_PORT: String(a), TAPWIRE_ES_TRANSPORT_PORT: String(b), TAPWIRE_ES_HEAP: '512m' };
     const engine = new LocalEngine(kind, { ...process.env, TAPWIRE_SERVICES_RUN: dir, ...ports }, dir, kind === 'kafka' ? `127.0.0.1:${a}` : `http://127.0.0.1:${a}`);
     await engine.up();
