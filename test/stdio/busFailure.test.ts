@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../../pipeline/home.js';
+import { untilChanged } from '../support/changeWait.js';
 import { busEvents, FIXTURES, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 
 const ECHO = join(FIXTURES, 'echoServer.mjs');
@@ -55,10 +56,10 @@ describe('the tap when the bus cannot be written', () => {
     const closed = new Promise<number | null>((resolve) => tap.on('close', resolve));
     tap.stdin.write(requests(400));
     // Unlock only once the tap has met the lock and every answer has come back through it.
-    await until(changed, () => stderr.includes('events cannot be stored') && stdout.split('\n').length > 400);
+    await untilChanged(changed, () => stderr.includes('events cannot be stored') && stdout.split('\n').length > 400);
     holder.exec('COMMIT');
     holder.close();
-    await until(changed, () => stderr.includes('writable again') || false, async () => (await busEvents(locked)).some((e) => e.event.action === 'tap.status'));
+    await untilChanged(changed, async () => stderr.includes('writable again') || (await busEvents(locked)).some((e) => e.event.action === 'tap.status'));
     tap.stdin.end(requests(10));
     const code = await closed;
 
@@ -75,19 +76,3 @@ describe('the tap when the bus cannot be written', () => {
     expect(new Set(events.map((e) => e.event.id)).size).toBe(823);
   });
 });
-
-/** Resolves once `ready` holds, checked on each change and, if `poll` is given, also by polling it (the bus has no change events). */
-async function until(changes: EventEmitter, ready: () => boolean, poll?: () => Promise<boolean>): Promise<void> {
-  for (;;) {
-    if (ready() || (poll && (await poll()))) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        changes.off('data', done);
-        resolve();
-      };
-      const timer = setTimeout(done, 50);
-      changes.once('data', done);
-    });
-  }
-}
