@@ -53,6 +53,16 @@ die() { say "$*"; exit 1; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# An engine this script started earlier and that is still starting: say so (true), so the caller only waits for it.
+# A port held by anything else stops the run: it is not ours to use or to stop.
+still_starting() { # name pidfile port port-variable
+  if ! pid_alive "$2" && port_open "$3"; then
+    die "$1: 127.0.0.1:$3 is in use by a process this script did not start; stop it or set $4"
+  fi
+  pid_alive "$2" || return 1
+  say "$1: PID $(cat "$2") is starting; waiting for it"
+}
+
 java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
 
 # The first JDK of at least the given major: the override (a JAVA_HOME), then java on PATH, then /usr/lib/jvm.
@@ -204,12 +214,7 @@ kafka_up() {
     port_open "$KAFKA_TLS_PORT" || say "kafka: running without the TLS listener (started by an earlier services.sh); restart it to add it: $0 down kafka && $0 up kafka"
     return 0
   fi
-  if port_open "$KAFKA_PORT"; then
-    die "kafka: 127.0.0.1:$KAFKA_PORT is in use by a process this script did not start; stop it or set TAPWIRE_KAFKA_PORT"
-  fi
-  if pid_alive "$KAFKA_RUN/kafka.pid"; then
-    say "kafka: PID $(cat "$KAFKA_RUN/kafka.pid") is starting; waiting for it"
-  else
+  if ! still_starting kafka "$KAFKA_RUN/kafka.pid" "$KAFKA_PORT" TAPWIRE_KAFKA_PORT; then
     kafka_resolve
     kafka_configure
     local java; java=$(kafka_java)
@@ -288,12 +293,7 @@ es_health() { curl -fsS -m 5 "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for
 
 es_up() {
   if pid_alive "$ES_RUN/es.pid" && es_health; then return 0; fi
-  if ! pid_alive "$ES_RUN/es.pid" && port_open "$ES_PORT"; then
-    die "elasticsearch: 127.0.0.1:$ES_PORT is in use by a process this script did not start; stop it or set TAPWIRE_ES_PORT"
-  fi
-  if pid_alive "$ES_RUN/es.pid"; then
-    say "elasticsearch: PID $(cat "$ES_RUN/es.pid") is starting; waiting for it"
-  else
+  if ! still_starting elasticsearch "$ES_RUN/es.pid" "$ES_PORT" TAPWIRE_ES_PORT; then
     es_resolve
     es_configure
     local java_home; java_home=$(es_java_home)
