@@ -54,8 +54,13 @@ export function capNesting(v: unknown, maxDepth = MAX_NESTING): Bounded {
 function deeperThan(v: unknown, remaining: number): boolean {
   if (v === null || typeof v !== 'object') return false;
   if (remaining <= 0) return true;
-  const children = Array.isArray(v) ? v : Object.values(v as Record<string, unknown>);
-  return children.some((child) => deeperThan(child, remaining - 1));
+  // Walked in place: this runs on every message, and an array of each object's values per level adds up.
+  if (Array.isArray(v)) {
+    for (const child of v) if (deeperThan(child, remaining - 1)) return true;
+    return false;
+  }
+  for (const key in v) if (Object.hasOwn(v, key) && deeperThan((v as Record<string, unknown>)[key], remaining - 1)) return true;
+  return false;
 }
 
 function capped(v: unknown, remaining: number, marker: string): unknown {
@@ -72,23 +77,39 @@ interface ShrinkPass {
   /** The longest string (UTF-16 units) and the widest array or object met: where tightening starts. */
   longest: number;
   widest: number;
+  /** An upper bound of the result's JSON size in UTF-8 bytes: below the limit, the exact size need not be measured. */
+  jsonBound: number;
 }
+
+/** The most UTF-8 bytes one UTF-16 unit of a string takes in JSON (a \uXXXX escape). */
+const JSON_BYTES_PER_UNIT = 6;
+/** The longest JSON a number can take ("-1.7976931348623157e+308"); true, false and null are shorter. */
+const JSON_SCALAR_BYTES = 24;
 
 function shrink(v: unknown, pass: ShrinkPass): unknown {
   if (typeof v === 'string') {
     pass.longest = Math.max(pass.longest, v.length);
     const cut = boundString(v, pass.stringBytes);
     pass.truncated ||= cut.truncated;
+    pass.jsonBound += 2 + JSON_BYTES_PER_UNIT * cut.value.length;
     return cut.value;
   }
-  if (v === null || typeof v !== 'object') return v;
+  if (v === null || typeof v !== 'object') {
+    pass.jsonBound += JSON_SCALAR_BYTES;
+    return v;
+  }
+  // Brackets, and a separator per item or a colon and a separator per key (counted below).
+  pass.jsonBound += 2;
   if (Array.isArray(v)) {
     pass.widest = Math.max(pass.widest, v.length);
     const kept = v.slice(0, pass.items).map((item) => shrink(item, pass));
     if (v.length > pass.items) {
       pass.truncated = true;
-      kept.push(`…[${v.length - pass.items} more items]`);
+      const marker = `…[${v.length - pass.items} more items]`;
+      pass.jsonBound += 2 + JSON_BYTES_PER_UNIT * marker.length;
+      kept.push(marker);
     }
+    pass.jsonBound += kept.length;
     return kept;
   }
   const entries = Object.entries(v as Record<string, unknown>);
@@ -96,8 +117,11 @@ function shrink(v: unknown, pass: ShrinkPass): unknown {
   const kept = entries.slice(0, pass.items).map(([k, item]) => [shrink(k, pass) as string, shrink(item, pass)] as const);
   if (entries.length > pass.items) {
     pass.truncated = true;
-    kept.push([MORE_KEYS, `[${entries.length - pass.items} more keys]`]);
+    const marker = `[${entries.length - pass.items} more keys]`;
+    pass.jsonBound += 4 + JSON_BYTES_PER_UNIT * (MORE_KEYS.length + marker.length);
+    kept.push([MORE_KEYS, marker]);
   }
+  pass.jsonBound += 2 * kept.length;
   return Object.fromEntries(kept);
 }
 
@@ -108,8 +132,9 @@ function shrink(v: unknown, pass: ShrinkPass): unknown {
  * becomes a marker string.
  */
 export function boundPayload(v: unknown, limits: PayloadLimits): Bounded {
-  const pass: ShrinkPass = { stringBytes: limits.maxStringBytes, items: Number.POSITIVE_INFINITY, truncated: false, longest: 0, widest: 0 };
+  const pass: ShrinkPass = { stringBytes: limits.maxStringBytes, items: Number.POSITIVE_INFINITY, truncated: false, longest: 0, widest: 0, jsonBound: 0 };
   let value = shrink(v, pass);
+  if (pass.jsonBound <= limits.maxPayloadBytes) return { value, truncated: pass.truncated };
   let size = jsonBytes(value);
   while (size > limits.maxPayloadBytes) {
     const ratio = limits.maxPayloadBytes / size;

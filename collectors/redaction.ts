@@ -61,6 +61,20 @@ function keyWords(name: string): string[] {
  * Whole words decide, never substrings: `sort_key`, `public_key`, `tokenizer`, `secretary` and `max_tokens` are not.
  */
 export function isSecretName(name: string): boolean {
+  let known = SECRET_NAME_VERDICTS.get(name);
+  if (known === undefined) {
+    known = judgeName(name);
+    // The same few keys recur in every message; a name space past the bound starts afresh.
+    if (SECRET_NAME_VERDICTS.size >= NAME_VERDICTS) SECRET_NAME_VERDICTS.clear();
+    SECRET_NAME_VERDICTS.set(name, known);
+  }
+  return known;
+}
+
+const NAME_VERDICTS = 4096;
+const SECRET_NAME_VERDICTS = new Map<string, boolean>();
+
+function judgeName(name: string): boolean {
   const words = keyWords(name);
   if (words.length === 0) return false;
   const last = words.at(-1)!;
@@ -128,9 +142,17 @@ export class Redactor {
    * URL-encoded runs that decode to any of these.
    */
   text(s: string): string {
+    if (s.length < MIN_SCANNED_LENGTH || !MAY_HOLD_SECRET.test(s)) return s;
+    return this.scanText(s);
+  }
+
+  /**
+   * text() without its prefilter: every pattern run on `s`. text() must always agree with it (the prefilter only
+   * skips strings no pattern can match); test/collectors/redactionPrefilter.test.ts holds it to that.
+   */
+  scanText(s: string): string {
     if (s.length < MIN_SCANNED_LENGTH) return s;
-    const out = this.#scan(s);
-    return this.#encodedRuns(out);
+    return this.#encodedRuns(this.#scan(s));
   }
 
   #scan(s: string): string {
@@ -237,6 +259,15 @@ export class Redactor {
     );
   }
 }
+
+/**
+ * What any redaction of text needs, so that a string without it can skip the ~50 patterns: each pattern starts at
+ * one of these literals (a cue word, the first word of a secret name, "://", "-----BEGIN", "eyJ", "%"), or
+ * matches a run of at least 15 token characters (the shortest family, a Slack token, is 15; base64 runs are 24).
+ * Secret names are ASCII words, and each word of a name is a substring of it, so a case-insensitive literal finds
+ * every name isSecretName accepts.
+ */
+const MAY_HOLD_SECRET = /:\/\/|-----|eyj|bearer|token|api|secret|pass|auth|cookie|credential|access|key|sessionid|dsn|webhook|%|[A-Za-z0-9_.~+/=:-]{15}/i;
 
 /** Text that puts a bare 40-character base64 run in AWS context. */
 const AWS_CONTEXT = /aws|amazon|\[REDACTED:aws_access_key_id:|AKIA|ASIA/i;
