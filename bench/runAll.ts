@@ -8,6 +8,7 @@ interface Benchmark {
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   'stdio-tap': () => import('./stdioTap.bench.js'),
+  burst: () => import('./burst.bench.js'),
   'sigma-engine': () => import('./sigmaEngine.bench.js'),
   'http-proxy': () => import('./httpProxy.bench.js'),
   detectors: () => import('./detectors.bench.js'),

@@ -16,9 +16,11 @@ const spec = {
 Environment:
   TAPWIRE_TAP_MAX_QUEUED   events held in memory before the observer lets chunks wait in the ring
                            (default and most 1000): a slow or locked bus delays recording, never drops
-  TAPWIRE_TAP_RING_BYTES   memory for chunks the observer has not recorded yet (default 8 MiB); when
-                           it is full, chunks go to a spill file in <home>/handoff (up to 256 MiB; past
-                           that, observation skips bytes, counted) and traffic goes on
+  TAPWIRE_TAP_RING_BYTES   memory for chunks the observer has not recorded yet (default 16 MiB, a
+                           burst of 100,000 small messages); when it is full, chunks go to a spill file
+                           in <home>/handoff, recorded when the tap exits, and traffic goes on
+  TAPWIRE_TAP_SPILL_BYTES  bound of that spill file (default 256 MiB); past it, observation skips
+                           bytes, counted in session.end and status and said on stderr
   TAPWIRE_TAP_HANDOFF_MS   how long the tap lets the observer finish after the server exits (default
                            1000) before handing the unrecorded frames to <home>/handoff, where the next
                            tap, detect, up or status records them
@@ -63,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...args] = parsed.command;
-  const { TAPWIRE_TAP_MAX_QUEUED: maxQueued, TAPWIRE_TAP_RING_BYTES: ringBytes, TAPWIRE_TAP_HANDOFF_MS: handoffMs } = process.env;
+  const { TAPWIRE_TAP_MAX_QUEUED: maxQueued, TAPWIRE_TAP_RING_BYTES: ringBytes, TAPWIRE_TAP_SPILL_BYTES: spillBytes, TAPWIRE_TAP_HANDOFF_MS: handoffMs } = process.env;
   return runStdioTap({
     command: command!,
     args,
@@ -71,7 +73,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(parsed.home ? { home: parsed.home } : {}),
     ...(parsed.config ? { configFile: parsed.config } : {}),
     ...(maxQueued ? { maxQueuedEvents: positiveInteger(maxQueued, 'TAPWIRE_TAP_MAX_QUEUED', 1000) } : {}),
-    ...(ringBytes ? { ringBytes: positiveInteger(ringBytes, 'TAPWIRE_TAP_RING_BYTES', 8 << 20) } : {}),
+    ...(ringBytes ? { ringBytes: positiveInteger(ringBytes, 'TAPWIRE_TAP_RING_BYTES', 16 << 20) } : {}),
+    ...(spillBytes ? { spillBytes: positiveInteger(spillBytes, 'TAPWIRE_TAP_SPILL_BYTES', 256 << 20) } : {}),
     ...(handoffMs ? { handoffAfterMs: handoffMs === '0' ? 0 : positiveInteger(handoffMs, 'TAPWIRE_TAP_HANDOFF_MS', 1000) } : {}),
   });
 }

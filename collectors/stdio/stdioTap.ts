@@ -29,7 +29,10 @@ export interface StdioTapOptions {
   configFile?: string;
   /** Lines longer than this are recorded as unparsed excerpts (the SDK itself rejects lines over 10 MB). */
   maxFrameBytes?: number;
-  /** Size of the ring of chunks copied for the observer; when it is full, chunks go to a spill file. */
+  /**
+   * Size of the ring of chunks copied for the observer (default 16 MiB: a burst of 100,000 small messages); when it
+   * is full, chunks go to a spill file.
+   */
   ringBytes?: number;
   /** Bound of the spill file; past it, observation (never traffic) skips, and says so. */
   spillBytes?: number;
@@ -47,7 +50,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 
 /** Runs the server behind the tap until it exits; resolves with the exit code the tap should return. */
 export async function runStdioTap(options: StdioTapOptions): Promise<number> {
-  const ring = ChunkRing.create(options.ringBytes ?? 8 * 1024 * 1024);
+  const ring = ChunkRing.create(options.ringBytes ?? 16 * 1024 * 1024);
   const sessionId = randomUUID();
   const handoffDir = (): string => handoffDirectory(collectorHomeRoot(options.home, options.configFile));
   const spill = new FrameSpill(handoffDir, `${sessionId}.spill`, options.spillBytes ?? 256 * 1024 * 1024);
@@ -68,7 +71,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   // ever exceeded them, the worker would die and traffic would go on unobserved, reported as such.
   const observer = new Worker(new URL('./stdioObserver.js', import.meta.url), {
     workerData: config,
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
+    resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 96 },
   });
   let observerAlive = true;
   let unobservedTotal = 0;
@@ -101,6 +104,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     const rest = chunk.subarray(inRing);
     if (spill.append({ dir, timestampMs: t, lostBefore: notKept[dir], bytes: rest })) notKept[dir] = 0;
     else {
+      if (unobservedTotal === 0) process.stderr.write('tapwire tap: the observer is behind and the spill is full or unwritable: forwarding without observing, skipped bytes are counted (session.end, status)\n');
       notKept[dir] += rest.length;
       unobservedTotal += rest.length;
     }
