@@ -53,6 +53,12 @@ interface Round {
   handedOff: boolean;
   dropped: number;
   unobserved: number;
+  /** The tap's peak resident memory (VmHWM), MiB. */
+  peakRssMiB: number;
+}
+
+function peakRssMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
 }
 
 async function round(home: string): Promise<Round> {
@@ -86,12 +92,13 @@ async function round(home: string): Promise<Round> {
   const wallSeconds = (performance.now() - t0) / 1000;
   const observer = observerCpu(tap.pid!) ?? Number.NaN;
   const tapCpu = processCpu(tap.pid);
+  const peak = peakRssMiB(tap.pid!);
   tap.stdin.end();
   await closed;
   const end = JSON.parse(db!.prepare("SELECT value FROM records WHERE value LIKE '%\"session.end\"%' ORDER BY \"offset\" DESC LIMIT 1").pluck().get() as string) as { mcp: { tap: { dropped: number; bytes_unobserved: number } } };
   db!.close();
   const handedOff = existsSync(join(home, 'handoff')) && readdirSync(join(home, 'handoff')).length > 0;
-  return { events: expected - 1, observerCpu: observer, tapCpu, wallSeconds, handedOff, dropped: end.mcp.tap.dropped, unobserved: end.mcp.tap.bytes_unobserved };
+  return { events: expected - 1, observerCpu: observer, tapCpu, wallSeconds, handedOff, dropped: end.mcp.tap.dropped, unobserved: end.mcp.tap.bytes_unobserved, peakRssMiB: peak };
 }
 
 /** Runs the burst rounds and returns the BENCHMARKS.md section. */
@@ -113,7 +120,7 @@ export async function run(): Promise<string> {
       observerRates.push(observerRate);
       ratios.push(observerRate / parseRate);
       rows.push(
-        `| ${r + 1} | ${fmt(result.events)} | **${fmt(observerRate)}** | ${fmt(result.events / result.tapCpu)} | ${fmt(parseRate)} | ${fmt(observerRate / parseRate, 3)}× | ${fmt(result.events / result.wallSeconds)} | ${result.handedOff ? 'yes' : 'no'} | ${result.dropped} | ${result.unobserved} |`,
+        `| ${r + 1} | ${fmt(result.events)} | **${fmt(observerRate)}** | ${fmt(result.events / result.tapCpu)} | ${fmt(parseRate)} | ${fmt(observerRate / parseRate, 3)}× | ${fmt(result.events / result.wallSeconds)} | ${result.handedOff ? 'yes' : 'no'} | ${result.dropped} | ${result.unobserved} | ${fmt(result.peakRssMiB, 1)} |`,
       );
       if (kept === 0) throw new Error('unreachable: keeps the baseline loop from being optimised away');
     }
@@ -128,8 +135,8 @@ export async function run(): Promise<string> {
       'JSON.parse of the same lines in the bench process, in the same round. Wall-clock is from the request to the last event',
       'on the bus, at the lowest CPU priority on a shared machine.',
       '',
-      '| round | events | observer events/CPU-s | tap process events/CPU-s | JSON.parse lines/CPU-s | observer / JSON.parse | events/s wall | handed off | dropped | bytes unobserved |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| round | events | observer events/CPU-s | tap process events/CPU-s | JSON.parse lines/CPU-s | observer / JSON.parse | events/s wall | handed off | dropped | bytes unobserved | tap peak RSS MiB |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       `Median observer rate ${fmt(percentile(observerRates, 50))} events per CPU-second (${fmt(percentile(ratios, 50), 3)}× JSON.parse alone). Goal: ≥ 50,000 small events/s observed, nothing dropped.`,
