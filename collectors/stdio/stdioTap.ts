@@ -71,7 +71,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   // ever exceeded them, the worker would die and traffic would go on unobserved, reported as such.
   const observer = new Worker(new URL('./stdioObserver.js', import.meta.url), {
     workerData: config,
-    resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 96 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
   });
   let observerAlive = true;
   let unobservedTotal = 0;
