@@ -68,6 +68,11 @@ function cache(): LRUCache<string, TextReading> {
 const byText: Record<TextKind, LRUCache<string, TextReading>> = { documentation: cache(), content: cache() };
 const byDigest: Record<TextKind, LRUCache<string, TextReading>> = { documentation: cache(), content: cache() };
 
+/** Empties the cache (a benchmark pass that must see every text for the first time). */
+export function forgetReadings(): void {
+  for (const map of [...Object.values(byText), ...Object.values(byDigest)]) map.clear();
+}
+
 /** The reading of `raw` as `kind` text, from the cache when this text was read before. */
 export function cachedReading(raw: string, kind: TextKind): TextReading {
   const long = raw.length > MAX_KEY_CHARS;

@@ -38,15 +38,22 @@ interface Token {
   first: string;
 }
 
-/** Reads the text's name-like tokens; judging looks them up in the fleet's index of tool names. */
-export const toolShadowing: StructuralDetector<Token[]> = {
+function tokensOf(text: string): Token[] {
+  return [...text.matchAll(TOKEN)].filter((m) => m[0].length <= MAX_TOKEN).map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length, first: (IDENTIFIER.test(m[0]) ? nameWords(m[0])[0] : m[0].toLowerCase()) ?? '' }));
+}
+
+/**
+ * Judging looks the text's name-like tokens up in the fleet's index of tool names. The tokens are found at the first
+ * judging with an index and kept in the reading (the learned tier, which has no index, never needs them).
+ */
+export const toolShadowing: StructuralDetector<{ tokens?: Token[] }> = {
   id: 'shadowing',
   kinds: ['documentation'],
-  read: (text) =>
-    [...text.matchAll(TOKEN)].filter((m) => m[0].length <= MAX_TOKEN).map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length, first: (IDENTIFIER.test(m[0]) ? nameWords(m[0])[0] : m[0].toLowerCase()) ?? '' })),
-  judge(tokens, text, context) {
+  read: () => ({}),
+  judge(reading, text, context) {
     const lookup = context.foreignTool;
     if (lookup === undefined) return [];
+    const tokens = (reading.tokens ??= tokensOf(text));
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < tokens.length; i++) {
