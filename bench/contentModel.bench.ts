@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { prepareText } from '../detectors/content/model/contentModel.js';
+import { forgetReadings } from '../detectors/content/textReadings.js';
 import { readModel, SHIPPED_MODEL_PATH } from '../detectors/content/model/modelArtifact.js';
 import { readLabelledRecords } from '../detectors/content/model/training/labelledRecords.js';
 import { sharedDatasetsDir } from '../detectors/content/model/training/trainingData.js';
@@ -48,7 +49,8 @@ const STACK_BATCH = 1_000;
 function stackPass(events: readonly McpEvent[], learnedTier: boolean): { seconds: number; alerts: number; learnedAlerts: number } {
   const state = new EmbeddedStateStore(':memory:');
   try {
-    // A fresh model each pass: its score cache must not carry texts from one pass into the next.
+    // A fresh model and an empty reading cache each pass: no text read in one pass may be a cache hit in the next.
+    forgetReadings();
     const detectors = learnedTier ? createDetectors({ contentModel: readModel(join(packageRoot(), SHIPPED_MODEL_PATH)) }) : createDetectors().filter((d) => d.id !== 'tapwire.content-model');
     const runtime = new DetectorRuntime(state, { detectors, rules: RuleSet.load(join(packageRoot(), 'rules')), reorderLatenessMs: 2000 });
     let alerts = 0;
@@ -144,7 +146,7 @@ export async function run(): Promise<string> {
     `| lower-casing only (floor) | ${fmt(f.lowerCasePerSecond)} |`,
     `| normalize + tier-1 signals + featurize + score | **${fmt(f.perSecond)}** |`,
     '',
-    `Normalization and tier-1 signals take ${fmt(100 * f.prepareShare)}% of the scoring time. A repeated text (a tools/list seen again) is a cache hit: one SHA-1 of the text.`,
+    `Normalization and tier-1 signals take ${fmt(100 * f.prepareShare)}% of the scoring time. A repeated text (a tools/list seen again) is a cache hit: a look-up of the exact text (detectors/content/textReadings.ts).`,
     '',
     `Whole detection stack (shipped rule pack and every registered detector) on the detectors benchmark's workload, ${fmt(STACK_SESSIONS)} sessions on ${fmt(STACK_SERVERS)} servers (${fmt(f.stack.events)} events, every tool result a new text), in-memory state, CPU seconds of one core, on and off passes interleaved, best of 3:`,
     '',

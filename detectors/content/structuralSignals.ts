@@ -19,9 +19,24 @@ export type { ForeignTool, SignalContext, StructuralSignal, TextKind } from './s
 /** Every tier-1 detector. */
 export const STRUCTURAL_DETECTORS: readonly StructuralDetector[] = [toolShadowing, prerequisiteCall, argumentHijack, preferenceClaims, directedDestinations, secrecyUrgency, injectedInstructions, harmfulCapability, undisclosedTransfer];
 
-/** The signals of every tier-1 detector that reads `kind` text, in detector order. `text` should be normalized. */
-export function structuralSignals(text: string, kind: 'documentation' | 'content', context: SignalContext = {}): StructuralSignal[] {
+/** What each tier-1 detector reads in `kind` text, independent of context (undefined for detectors that skip the kind). */
+export type StructuralReadings = readonly unknown[];
+
+/** Every detector's reading of `text` (normalized). */
+export function readStructure(text: string, kind: TextKind): StructuralReadings {
+  return STRUCTURAL_DETECTORS.map((detector) => (detector.kinds.includes(kind) ? detector.read(text, kind) : undefined));
+}
+
+/** The signals of readings of `text`, given the context, in detector order. */
+export function judgeStructure(readings: StructuralReadings, text: string, context: SignalContext): StructuralSignal[] {
   const out: StructuralSignal[] = [];
-  for (const detector of STRUCTURAL_DETECTORS) if (detector.kinds.includes(kind)) out.push(...detector.find(text, context, kind));
+  STRUCTURAL_DETECTORS.forEach((detector, i) => {
+    if (readings[i] !== undefined) out.push(...detector.judge(readings[i], text, context));
+  });
   return out;
+}
+
+/** The signals of every tier-1 detector that reads `kind` text, in detector order. `text` should be normalized. */
+export function structuralSignals(text: string, kind: TextKind, context: SignalContext = {}): StructuralSignal[] {
+  return judgeStructure(readStructure(text, kind), text, context);
 }

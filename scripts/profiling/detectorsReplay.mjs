@@ -8,7 +8,8 @@
  *   npm run build && node --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profiling/detectorsReplay.mjs all 3000
  *   node scripts/profiling/cpuProfileTop.mjs /tmp/prof
  *
- * Modes: all (rule pack + every detector), rules, detectors, identity (the server-identity detector alone).
+ * Modes: all (rule pack + every detector), rules, detectors, identity (the server-identity detector alone), content
+ * (the two content tiers alone: tier-1 structural signals and the learned tier).
  * Second argument: sessions (servers are a tenth of them, 11 events per session).
  */
 import { join } from 'node:path';
@@ -22,7 +23,8 @@ const { EmbeddedStateStore } = await import(join(root, 'detectors/embeddedStateS
 const { createDetectors } = await import(join(root, 'detectors/registry.js'));
 const { RuleSet } = await import(join(root, 'detectors/sigma/ruleSet.js'));
 
-const MODES = ['all', 'rules', 'detectors', 'identity'];
+const MODES = ['all', 'rules', 'detectors', 'identity', 'content'];
+const ONLY = { identity: (d) => d.id === 'tapwire.server-identity', content: (d) => d.id.startsWith('tapwire.content-') };
 const mode = process.argv[2] ?? 'all';
 if (!MODES.includes(mode)) throw new Error(`mode must be one of ${MODES.join(', ')} (got ${mode})`);
 const sessions = Number(process.argv[3] ?? 3000);
@@ -36,7 +38,7 @@ let since = process.cpuUsage();
 for (const line of lines) JSON.parse(line);
 const parseSeconds = cpuSeconds(since);
 
-const detectors = mode === 'rules' ? [] : createDetectors().filter((d) => mode !== 'identity' || d.id === 'tapwire.server-identity');
+const detectors = mode === 'rules' ? [] : createDetectors().filter(ONLY[mode] ?? (() => true));
 const rules = mode === 'all' || mode === 'rules' ? RuleSet.load(rulesDir) : undefined;
 const state = new EmbeddedStateStore(':memory:');
 const runtime = new DetectorRuntime(state, { detectors, rules, reorderLatenessMs: 2000 });

@@ -6,11 +6,12 @@
  * are inputs. Content longer than a window is scored window by window and the highest window counts: an injected
  * paragraph in a long page should not be diluted by the page.
  *
- * Scores are cached by a hash of the head and text: a tools/list repeated across sessions costs one scoring.
+ * A verdict (and its explanation) is kept beside the text's reading (../textReadings.ts), which tier 1 shares: a
+ * tools/list repeated across sessions costs one normalization, one tier-1 pass and one scoring per distinct text.
  */
-import { createHash } from 'node:crypto';
-import { normalizeForDetection, type NormalizationFinding } from '../textNormalization.js';
-import { structuralSignals, type StructuralSignal } from '../structuralSignals.js';
+import type { NormalizationFinding } from '../textNormalization.js';
+import type { StructuralSignal } from '../structuralSignals.js';
+import { cachedReading, readingSignals, readText, type TextReading } from '../textReadings.js';
 import { bestClass, quantizedHead, quantizedScore, topContributions, type Contribution, type LinearHead, type QuantizedHead } from './linearHead.js';
 import { LEGACY_FEATURES, TextFeaturizer, type FeatureSpec, type SparseVector } from './textFeatures.js';
 
@@ -79,19 +80,17 @@ export interface PreparedText {
   findings: NormalizationFinding[];
 }
 
-const CACHE_ENTRIES = 50_000;
-/** Longest text whose prepared form the cache keeps for its explanation (bounds the cache's memory). */
-const MAX_KEPT_PREPARED_CHARS = 16_384;
-
-const cacheKey = (raw: string, head: ContentHead): string => createHash('sha1').update(head).update('\0').update(raw).digest('base64');
 const EXCERPT_CHARS = 400;
 const TOP_FEATURES = 8;
 
-/** Normalizes a text and computes its structural signals, as both training and scoring see it. */
+/** A reading of a text as the model takes it: lower-cased, with the tier-1 signals it sees (no fleet context). */
+function preparedOf(reading: TextReading): PreparedText {
+  return { text: reading.text, lower: reading.text.toLowerCase(), signals: readingSignals(reading), findings: reading.findings };
+}
+
+/** Normalizes a text and computes its structural signals, as both training and scoring see it (no cache). */
 export function prepareText(raw: string, head: ContentHead): PreparedText {
-  const normalized = normalizeForDetection(raw);
-  const signals = structuralSignals(normalized.text, head);
-  return { text: normalized.text, lower: normalized.text.toLowerCase(), signals, findings: normalized.findings };
+  return preparedOf(readText(raw, head));
 }
 
 /** Ids a model sees for the signals and normalization findings of a window. */
@@ -142,8 +141,8 @@ export const CONTENT_HEADS: readonly ContentHead[] = ['documentation', 'content'
 /** A trained content model, ready to score. */
 export class ContentModel {
   readonly featurizer: TextFeaturizer;
-  /** Verdicts by text hash; texts in the hunting band or above keep their prepared form for their explanation. */
-  private readonly cache = new Map<string, { verdict: ContentVerdict; prepared?: PreparedText }>();
+  /** Verdicts (and explanations, once asked for) by reading: they go when the reading leaves the reading cache. */
+  private readonly verdicts = new WeakMap<TextReading, { verdict: ContentVerdict; explanation?: ContentExplanation }>();
   private readonly scoring: Record<ContentHead, QuantizedHead>;
 
   constructor(readonly parts: ContentModelParts) {
@@ -162,17 +161,13 @@ export class ContentModel {
 
   /** The verdict on `raw` read by `head`, from the cache when this text was scored before. */
   score(raw: string, head: ContentHead): ContentVerdict {
-    const key = cacheKey(raw, head);
-    const cached = this.cache.get(key);
-    if (cached) return cached.verdict;
-    const prepared = prepareText(raw, head);
-    const verdict = this.scorePrepared(prepared, head);
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
-    // An alert explains its verdict right after scoring: keeping the prepared text saves normalizing it and
-    // computing its tier-1 signals a second time (most of the cost of a text).
-    const explained = verdict.score >= verdict.huntThreshold && raw.length <= MAX_KEPT_PREPARED_CHARS;
-    this.cache.set(key, explained ? { verdict, prepared } : { verdict });
-    return verdict;
+    const reading = cachedReading(raw, head);
+    let known = this.verdicts.get(reading);
+    if (known === undefined) {
+      known = { verdict: this.scorePrepared(preparedOf(reading), head) };
+      this.verdicts.set(reading, known);
+    }
+    return known.verdict;
   }
 
   /** The verdict on an already prepared text (no cache). */
@@ -199,7 +194,14 @@ export class ContentModel {
 
   /** Why `raw` scored as it did: the features, signals and normalization of its highest window. */
   explain(raw: string, verdict: ContentVerdict): ContentExplanation {
-    const prepared = this.cache.get(cacheKey(raw, verdict.head))?.prepared ?? prepareText(raw, verdict.head);
+    const reading = cachedReading(raw, verdict.head);
+    const known = this.verdicts.get(reading);
+    if (known?.verdict !== verdict) return this.#explain(preparedOf(reading), verdict);
+    known.explanation ??= this.#explain(preparedOf(reading), verdict);
+    return known.explanation;
+  }
+
+  #explain(prepared: PreparedText, verdict: ContentVerdict): ContentExplanation {
     const { start, end } = verdict.window;
     const inWindow = prepared.signals.filter((s) => s.start < end && s.end > start);
     const named = this.featurizer.namedFeatures(prepared.lower.slice(start, end), []).map((f) => ({ ...f, start: f.start + start, end: f.end + start }));

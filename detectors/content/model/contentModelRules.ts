@@ -68,10 +68,19 @@ export function levelOf(verdict: ContentVerdict): AlertLevel | undefined {
   return LEVELS[step];
 }
 
+/** Each category's rule at each level, made once (an informational alert per benign-looking result is common). */
+const RULE_AT = new Map<string, AlertRuleInfo>();
+
 /** The rule an alert on `verdict` names, at `level`. */
 export function ruleOf(verdict: ContentVerdict, level: AlertLevel): AlertRuleInfo {
   const category = CATEGORY_OF_CLASS[verdict.attackClass] ?? (verdict.head === 'content' ? 'prompt_injection' : 'tool_poisoning');
-  return { ...RULES[category], level };
+  const key = `${category} ${level}`;
+  let rule = RULE_AT.get(key);
+  if (rule === undefined) {
+    rule = { ...RULES[category], level };
+    RULE_AT.set(key, rule);
+  }
+  return rule;
 }
 
 /** Every rule the learned tier can raise (for listings and tests). */

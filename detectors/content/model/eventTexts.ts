@@ -51,16 +51,34 @@ function schemaLines(schema: unknown, depth: number, out: string[]): void {
   if (isObject(schema.items)) schemaLines(schema.items, depth + 1, out);
 }
 
+/** Whether `text` has at least `n` words (counting stops there). */
+function hasWords(text: string, n: number): boolean {
+  let found = 0;
+  for (WORD.lastIndex = 0; found < n && WORD.exec(text) !== null; ) found++;
+  return found >= n;
+}
+
 function joined(parts: (string | undefined)[]): string {
   return parts.filter((p): p is string => p !== undefined).join('\n');
 }
 
-/** The texts of `event` for the learned tier, in a fixed order. */
-export function eventTexts(event: McpEvent): EventText[] {
+/**
+ * The texts last taken from an event: tier 1, the learned tier and the Sigma fields that read its verdict all ask
+ * for them, one after the other, for the same event object (the runtime hands each event to every detector in turn).
+ */
+let last: { event: McpEvent; texts: readonly EventText[] } | undefined;
+
+/** The texts of `event` for the content tiers, in a fixed order. */
+export function eventTexts(event: McpEvent): readonly EventText[] {
+  if (last?.event !== event) last = { event, texts: textsOf(event) };
+  return last.texts;
+}
+
+function textsOf(event: McpEvent): EventText[] {
   const out: EventText[] = [];
   const mcp = event.mcp as Json & McpEvent['mcp'];
   const add = (head: ContentHead, field: string, text: string, name?: string): void => {
-    if (head === 'documentation' ? (text.match(WORD)?.length ?? 0) < MIN_DOCUMENTATION_WORDS : text.trim() === '') return;
+    if (head === 'documentation' ? !hasWords(text, MIN_DOCUMENTATION_WORDS) : text.trim() === '') return;
     out.push({ head, field, text, ...(name === undefined ? {} : { name }) });
   };
   const instructions = str(mcp.instructions);

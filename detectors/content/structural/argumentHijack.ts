@@ -4,7 +4,7 @@
  * descriptions say what a parameter means ("the path to read"); these give the model a standing order about
  * values, often for another tool's arguments, and often carrying data out.
  */
-import { matchCues, withinSentence, type Cue, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
+import { contextFree, matchCues, withinSentence, type Cue, type StructuralSignal } from './structuralDetector.js';
 
 const ORDER = String.raw`(?:always|must|should\s+always|make\s+sure\s+(?:to|that\s+you)|be\s+sure\s+to|remember\s+to|you\s+(?:must|need\s+to|have\s+to|should))`;
 const SENSITIVE = String.raw`(?:its|their|the\s+file'?s?|that\s+file'?s?)\s+contents?|(?:content|contents|text)\s+of\s+[^.\n]{1,60}|(?:full|entire|whole|complete)\s+(?:conversation|chat|history|context|prompt)|(?:conversation|chat)\s+history|system\s+prompt|previous\s+messages|(?:api|secret|private|access)\s+keys?|passwords?|credentials?|tokens?|\.env\b|id_rsa|\.ssh`;
@@ -35,10 +35,4 @@ function classify(signal: StructuralSignal): StructuralSignal {
   return { ...signal, attack: EXFILTRATING.has(signal.id.slice(signal.id.indexOf('.') + 1)) ? 'exfiltration' : 'shadowing' };
 }
 
-export const argumentHijack: StructuralDetector = {
-  id: 'argument_hijack',
-  kinds: ['documentation'],
-  find(text) {
-    return matchCues(text, this.id, 'shadowing', CUES).map(classify);
-  },
-};
+export const argumentHijack = contextFree('argument_hijack', ['documentation'], (text) => matchCues(text, 'argument_hijack', 'shadowing', CUES).map(classify));

@@ -5,7 +5,7 @@
  * to secrets are a signal whenever the model is told to read them. Verbs are imperatives: "Reads /etc/hosts" says
  * what the tool does, "read /etc/hosts" tells the model.
  */
-import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
+import { contextFree, signalAt, type StructuralSignal } from './structuralDetector.js';
 
 const URL = String.raw`https?:\/\/[^\s"'<>\x60)]+`;
 // Anchored at the start of a word and bounded, so a long run of word characters is not rescanned from every position.
@@ -60,27 +60,23 @@ function addressedToModel(text: string, at: number): boolean {
   return lead === '' || /[,:]\s*$|\b(?:and|then|also|first|to)\s*$|\b(?:you|must|always|should|please|before|after|when(?:ever)?|make\s+sure|be\s+sure|remember|ensure|need\s+to|required?\s+to)\b/i.test(lead);
 }
 
-export const directedDestinations: StructuralDetector = {
-  id: 'directed_destination',
-  kinds: ['documentation'],
-  find(text) {
-    const out: StructuralSignal[] = [];
-    // Verbs are rarer than addresses in long texts: only a destination with a verb within reach is examined.
-    const verbs = [...text.matchAll(ANY_VERB)].map((m) => m.index);
-    let v = 0;
-    for (const d of destinations(text)) {
-      while (v < verbs.length && verbs[v]! < d.start - REACH) v++;
-      if (v >= verbs.length || verbs[v]! >= d.start) continue;
-      if (out.length >= MAX_SIGNALS) break;
-      const order = directive(text, d);
-      if (!order || !addressedToModel(text, order.at)) continue;
-      const secretPath = d.kind === 'path' && SECRET_PATH.test(text.slice(d.start, d.end));
-      const around = text.slice(Math.max(0, order.at - REACH), d.end + REACH);
-      // Reading an ordinary path or fetching a URL is what many tools document; only secrets make it a signal.
-      if (!order.send && !secretPath && !SENSITIVE_WORDS.test(around)) continue;
-      const attack = order.send || secretPath ? 'exfiltration' : 'poisoning';
-      out.push(signalAt(`${this.id}.${order.cue}_${d.kind}`, attack, text, order.at, d.end));
-    }
-    return out;
-  },
-};
+export const directedDestinations = contextFree('directed_destination', ['documentation'], (text) => {
+  const out: StructuralSignal[] = [];
+  // Verbs are rarer than addresses in long texts: only a destination with a verb within reach is examined.
+  const verbs = [...text.matchAll(ANY_VERB)].map((m) => m.index);
+  let v = 0;
+  for (const d of destinations(text)) {
+    while (v < verbs.length && verbs[v]! < d.start - REACH) v++;
+    if (v >= verbs.length || verbs[v]! >= d.start) continue;
+    if (out.length >= MAX_SIGNALS) break;
+    const order = directive(text, d);
+    if (!order || !addressedToModel(text, order.at)) continue;
+    const secretPath = d.kind === 'path' && SECRET_PATH.test(text.slice(d.start, d.end));
+    const around = text.slice(Math.max(0, order.at - REACH), d.end + REACH);
+    // Reading an ordinary path or fetching a URL is what many tools document; only secrets make it a signal.
+    if (!order.send && !secretPath && !SENSITIVE_WORDS.test(around)) continue;
+    const attack = order.send || secretPath ? 'exfiltration' : 'poisoning';
+    out.push(signalAt(`directed_destination.${order.cue}_${d.kind}`, attack, text, order.at, d.end));
+  }
+  return out;
+});

@@ -29,12 +29,19 @@ export class FleetTextIndex {
 
 /** The context for a description of `tool` on `server`, as the fleet knows it. */
 export function documentationContext(fleet: FleetTextIndex, server: string, tool: string | undefined): SignalContext {
+  // The server's tools and the peers' claim rate are looked up only if a detector asks (most texts give none a reason).
+  let ownTools: readonly string[] | undefined;
+  let peerClaimRate: number | undefined;
   const context: SignalContext = {
     serverName: server,
-    ownTools: fleet.toolsOf(server),
+    get ownTools() {
+      return (ownTools ??= fleet.toolsOf(server));
+    },
     foreignTool: (words) => fleet.names.foreignTo(server, words.split(' ')),
     nameStartsWith: (word) => fleet.names.startsWith(word),
-    peerClaimRate: fleet.claims.rateFor(server, tool),
+    get peerClaimRate() {
+      return (peerClaimRate ??= fleet.claims.rateFor(server, tool));
+    },
   };
   if (tool !== undefined) context.toolName = tool;
   return context;

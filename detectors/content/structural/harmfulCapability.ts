@@ -12,7 +12,7 @@
  * and cues whose words are ordinary admin work (dump, extract, disable, wipe) count only with an offensive
  * qualifier — a victim, an attacker, stealth, "malicious", "without the user's knowledge".
  */
-import { signalAt, type StructuralDetector, type StructuralSignal } from './structuralDetector.js';
+import { contextFree, signalAt, type StructuralSignal } from './structuralDetector.js';
 
 /** Marks the purpose as hostile: aimed at a victim, for an attacker, or hidden. */
 const HOSTILE = String.raw`(?:malicious(?:ly)?|covert(?:ly)?|stealth(?:y|ily)?|secretly|surreptitious(?:ly)?|undetect(?:ed|able)|silently|unauthori[sz]ed|victim'?s?|target's|target\s+(?:systems?|hosts?|machines?|networks?|devices?)|attacker'?s?|stolen|without\s+(?:the\s+)?(?:user'?s?\s+|owner'?s?\s+|their\s+)?(?:knowledge|consent|permission|noticing))`;
@@ -75,26 +75,22 @@ function sentenceAround(text: string, start: number, end: number): string {
   return sentenceBefore(text, start) + text.slice(start, end) + (stop < 0 ? after : after.slice(0, stop));
 }
 
-export const harmfulCapability: StructuralDetector = {
-  id: 'capability',
-  kinds: ['documentation'],
-  find(text) {
-    // Qualified cues need a hostile word somewhere in the text (a cheap test before their common verbs are scanned).
-    const hostile = HOSTILE_RE.test(text);
-    const out: StructuralSignal[] = [];
-    const seen = new Set<string>();
-    for (const [cue, qualified, pattern, guard] of CUES) {
-      if (seen.has(cue) || (qualified && !hostile) || !guard.test(text)) continue;
-      for (const m of text.matchAll(pattern)) {
-        const start = m.index;
-        const end = start + m[0].length;
-        if (defensive(sentenceBefore(text, start)) || DEFENSIVE_AFTER.test(text.slice(end, end + 30))) continue;
-        if (qualified && !HOSTILE_RE.test(sentenceAround(text, start, end))) continue;
-        out.push(signalAt(`${this.id}.${cue}`, 'harmful_capability', text, start, end));
-        seen.add(cue);
-        break;
-      }
+export const harmfulCapability = contextFree('capability', ['documentation'], (text) => {
+  // Qualified cues need a hostile word somewhere in the text (a cheap test before their common verbs are scanned).
+  const hostile = HOSTILE_RE.test(text);
+  const out: StructuralSignal[] = [];
+  const seen = new Set<string>();
+  for (const [cue, qualified, pattern, guard] of CUES) {
+    if (seen.has(cue) || (qualified && !hostile) || !guard.test(text)) continue;
+    for (const m of text.matchAll(pattern)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (defensive(sentenceBefore(text, start)) || DEFENSIVE_AFTER.test(text.slice(end, end + 30))) continue;
+      if (qualified && !HOSTILE_RE.test(sentenceAround(text, start, end))) continue;
+      out.push(signalAt(`capability.${cue}`, 'harmful_capability', text, start, end));
+      seen.add(cue);
+      break;
     }
-    return out;
-  },
-};
+  }
+  return out;
+});

@@ -4,7 +4,7 @@
  * claiming the tool is retired so the model moves to another one (tool transfer). Returned data describes
  * things; it has no reason to tell the assistant what to do next.
  */
-import { matchCues, withinSentence, type Cue, type StructuralDetector } from './structuralDetector.js';
+import { contextFree, matchCues, withinSentence, type Cue } from './structuralDetector.js';
 
 const AI = String.raw`(?:ai|a\.i\.|assistant|llm|language\s+model|agent|model|chatbot|gpt|claude|copilot)`;
 
@@ -51,11 +51,8 @@ const TRANSFER: readonly Cue[] = [
  */
 const CONTENT_ONLY = new Set(['addressed_to_model', 'new_task', 'response_directive', 'send_data_to', 'cover_tracks', 'reshape_answer', 'fake_user_turn', 'call_tool', 'you_must_act']);
 
-export const injectedInstructions: StructuralDetector = {
-  id: 'injected_instruction',
-  kinds: ['content', 'documentation'],
-  find(text, _context, kind) {
-    const cues = kind === 'content' ? INJECTION : INJECTION.filter(([cue]) => !CONTENT_ONLY.has(cue));
-    return [...matchCues(text, this.id, 'result_injection', cues), ...(kind === 'content' ? matchCues(text, 'tool_transfer', 'tool_transfer', TRANSFER) : [])];
-  },
-};
+const DOCUMENTATION_INJECTION = INJECTION.filter(([cue]) => !CONTENT_ONLY.has(cue));
+
+export const injectedInstructions = contextFree('injected_instruction', ['content', 'documentation'], (text, kind) =>
+  kind === 'content' ? [...matchCues(text, 'injected_instruction', 'result_injection', INJECTION), ...matchCues(text, 'tool_transfer', 'tool_transfer', TRANSFER)] : matchCues(text, 'injected_instruction', 'result_injection', DOCUMENTATION_INJECTION),
+);

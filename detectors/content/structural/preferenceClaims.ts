@@ -38,13 +38,13 @@ function claimsIn(text: string): { hits: StructuralSignal[]; weight: number } {
   return { hits, weight };
 }
 
-export const preferenceClaims: StructuralDetector = {
+export const preferenceClaims: StructuralDetector<{ hits: StructuralSignal[]; weight: number }> = {
   id: 'preference_manipulation',
   kinds: ['documentation'],
-  find(text, context) {
-    const { hits, weight } = claimsIn(text);
-    return weight - (context.peerClaimRate ?? 0) >= MARGIN ? hits : [];
-  },
+  read: claimsIn,
+  // Peers' rates are medians of weights (never negative): below the margin on its own, a text cannot reach it, and
+  // the fleet's rate is not asked for (asking costs a look-up of the tool's peers).
+  judge: ({ hits, weight }, _text, context) => (weight >= MARGIN && weight - (context.peerClaimRate ?? 0) >= MARGIN ? hits : []),
 };
 
 /** The claim weight of a description, for building the same-kind baseline (context.peerClaimRate). */

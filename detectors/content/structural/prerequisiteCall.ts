@@ -30,10 +30,10 @@ function namesOwnTool(signal: StructuralSignal, text: string, context: SignalCon
   return own.some((name) => name.toLowerCase() !== (context.toolName ?? '').toLowerCase() && span.includes(name.toLowerCase()));
 }
 
-export const prerequisiteCall: StructuralDetector = {
+/** Reads every prerequisite directive; the server's own tools (known from the context) are judged out. */
+export const prerequisiteCall: StructuralDetector<StructuralSignal[]> = {
   id: 'prerequisite_call',
   kinds: ['documentation'],
-  find(text, context) {
-    return matchCues(text, this.id, 'prerequisite_call', CUES).filter((s) => !namesOwnTool(s, text, context));
-  },
+  read: (text) => matchCues(text, 'prerequisite_call', 'prerequisite_call', CUES),
+  judge: (found, text, context) => (found.length === 0 ? found : found.filter((s) => !namesOwnTool(s, text, context))),
 };

@@ -5,7 +5,7 @@
  * thinking. Urgency words alone are everywhere in real descriptions, so urgency counts only as an order to
  * the model wrapped in an alarm, not as a word.
  */
-import { matchCues, type Cue, type StructuralDetector } from './structuralDetector.js';
+import { contextFree, matchCues, type Cue } from './structuralDetector.js';
 
 const USER = String.raw`(?:the\s+)?(?:user|human|customer|operator|requester|person)s?`;
 
@@ -28,10 +28,4 @@ const URGENCY: readonly Cue[] = [
   ['failure_threat', /\b(?:otherwise|or\s+else|failure\s+to\s+do\s+so|if\s+you\s+(?:do\s+not|don'?t|fail\s+to))\b[^.\n]{0,40}?\b(?:the\s+system|data|application|everything)\s+will\s+(?:crash|fail|be\s+(?:lost|deleted|corrupted|destroyed))/gi, /\bwill\s+(?:crash|fail|be)\b/i],
 ];
 
-export const secrecyUrgency: StructuralDetector = {
-  id: 'secrecy_urgency',
-  kinds: ['documentation', 'content'],
-  find(text) {
-    return [...matchCues(text, `${this.id}.secrecy`, 'poisoning', SECRECY), ...matchCues(text, `${this.id}.urgency`, 'poisoning', URGENCY)];
-  },
-};
+export const secrecyUrgency = contextFree('secrecy_urgency', ['documentation', 'content'], (text) => [...matchCues(text, 'secrecy_urgency.secrecy', 'poisoning', SECRECY), ...matchCues(text, 'secrecy_urgency.urgency', 'poisoning', URGENCY)]);

@@ -47,13 +47,26 @@ export interface SignalContext {
   peerClaimRate?: number;
 }
 
-export interface StructuralDetector {
+/**
+ * A tier-1 detector in two steps, so the costly one runs once per distinct text: `read` finds what the text holds
+ * without any context (its cue matches: the text alone decides them, so the content tiers cache readings per
+ * distinct text, textReadings.ts), `judge` turns a reading into signals with what the fleet knows (cheap: a
+ * reading is small). Detectors that need no context judge by returning their reading (contextFree).
+ */
+export interface StructuralDetector<Reading = unknown> {
   /** The detector's name, the first part of its signals' ids. */
   id: string;
   /** The kinds of text it reads. */
   kinds: readonly TextKind[];
-  /** The signals in `text`, read as `kind` text. */
-  find(text: string, context: SignalContext, kind: TextKind): StructuralSignal[];
+  /** What `text`, read as `kind`, holds, independent of any context. */
+  read(text: string, kind: TextKind): Reading;
+  /** The signals of a reading of `text`, given the context. */
+  judge(reading: Reading, text: string, context: SignalContext): StructuralSignal[];
+}
+
+/** A detector whose signals depend on the text alone. */
+export function contextFree(id: string, kinds: readonly TextKind[], find: (text: string, kind: TextKind) => StructuralSignal[]): StructuralDetector<StructuralSignal[]> {
+  return { id, kinds, read: find, judge: (signals) => signals };
 }
 
 const EVIDENCE_CHARS = 160;

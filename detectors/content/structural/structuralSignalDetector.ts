@@ -21,8 +21,8 @@ import type { McpAlert } from '../../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../../pipeline/types/mcpEvent.js';
 import type { StateStore } from '../../stateStore.js';
 import { eventTexts } from '../model/eventTexts.js';
-import { structuralSignals } from '../structuralSignals.js';
-import { normalizeForDetection, type NormalizationFinding } from '../textNormalization.js';
+import type { NormalizationFinding } from '../textNormalization.js';
+import { cachedReading, readingSignals } from '../textReadings.js';
 import { documentationContext, FleetTextIndex } from './fleetTextIndex.js';
 import type { SignalContext, StructuralSignal } from './structuralDetector.js';
 import { structuralRuleOf } from './structuralRules.js';
@@ -94,7 +94,7 @@ class FleetCache {
 /** The listed tools of a tools/list response, normalized, for the fleet index. */
 function listedTools(event: McpEvent): ServerTools['tools'] | undefined {
   if (event.mcp.tools === undefined) return undefined;
-  return event.mcp.tools.slice(0, MAX_TOOLS).map((tool) => ({ name: tool.name, description: normalizeForDetection(tool.description ?? '').text.slice(0, 2048) }));
+  return event.mcp.tools.slice(0, MAX_TOOLS).map((tool) => ({ name: tool.name, description: cachedReading(tool.description ?? '', 'documentation').text.slice(0, 2048) }));
 }
 
 export class StructuralSignalDetector implements Detector {
@@ -112,12 +112,13 @@ export class StructuralSignalDetector implements Detector {
     const fleet = texts.some((t) => t.head === 'documentation') ? this.#fleet.get(state) : undefined;
     const alerts: McpAlert[] = [];
     for (const text of texts) {
-      const normalized = normalizeForDetection(text.text);
+      const reading = cachedReading(text.text, text.head);
       const context: SignalContext = fleet ? documentationContext(fleet, server, text.name) : {};
-      const signals = structuralSignals(normalized.text, text.head, context);
+      const signals = readingSignals(reading, context);
+      if (signals.length === 0) continue;
       const byAttack = new Map<string, StructuralSignal[]>();
       for (const signal of signals) byAttack.set(signal.attack, [...(byAttack.get(signal.attack) ?? []), signal]);
-      const hidden = normalized.findings.filter((f) => HIDING.has(f.kind));
+      const hidden = reading.findings.filter((f) => HIDING.has(f.kind));
       for (const [attack, found] of byAttack) alerts.push(this.#alert(event, text.field, text.name, attack, found, hidden));
     }
     return alerts;

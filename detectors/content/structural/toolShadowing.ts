@@ -30,18 +30,34 @@ function sameFamily(tool: string, ownTools: readonly string[] | undefined): bool
   return ownTools.some((own) => distinctiveWords(own).some((w) => words.has(w)));
 }
 
-export const toolShadowing: StructuralDetector = {
+/** A name-like token of the text, with the word a tool name starting at it would begin with. */
+interface Token {
+  text: string;
+  start: number;
+  end: number;
+  first: string;
+}
+
+function tokensOf(text: string): Token[] {
+  return [...text.matchAll(TOKEN)].filter((m) => m[0].length <= MAX_TOKEN).map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length, first: (IDENTIFIER.test(m[0]) ? nameWords(m[0])[0] : m[0].toLowerCase()) ?? '' }));
+}
+
+/**
+ * Judging looks the text's name-like tokens up in the fleet's index of tool names. The tokens are found at the first
+ * judging with an index and kept in the reading (the learned tier, which has no index, never needs them).
+ */
+export const toolShadowing: StructuralDetector<{ tokens?: Token[] }> = {
   id: 'shadowing',
   kinds: ['documentation'],
-  find(text, context) {
+  read: () => ({}),
+  judge(reading, text, context) {
     const lookup = context.foreignTool;
     if (lookup === undefined) return [];
-    const tokens = [...text.matchAll(TOKEN)].filter((m) => m[0].length <= MAX_TOKEN).map((m) => ({ text: m[0], start: m.index, end: m.index + m[0].length }));
+    const tokens = (reading.tokens ??= tokensOf(text));
     const out: StructuralSignal[] = [];
     const seen = new Set<string>();
     for (let i = 0; i < tokens.length; i++) {
-      const head = tokens[i]!.text;
-      if (context.nameStartsWith && !context.nameStartsWith((IDENTIFIER.test(head) ? nameWords(head)[0] : head.toLowerCase()) ?? '')) continue;
+      if (context.nameStartsWith && !context.nameStartsWith(tokens[i]!.first)) continue;
       for (let n = 1; n <= MAX_NAME_WORDS && i + n <= tokens.length; n++) {
         const span = tokens.slice(i, i + n);
         const start = span[0]!.start;
@@ -67,7 +83,7 @@ export const toolShadowing: StructuralDetector = {
         const cue = (ordering ? near : undefined) ?? (CONDITION.test(before) ? 'when' : undefined);
         if (cue === undefined) continue;
         seen.add(tool.name);
-        out.push({ ...signalAt(`${this.id}.names_foreign_tool`, 'shadowing', text, Math.max(0, start - 40), end), evidence: `names ${tool.server}'s tool ${tool.name} after "${cue}": ${signalAt('', '', text, Math.max(0, start - 40), Math.min(text.length, end + 40)).evidence}` });
+        out.push({ ...signalAt('shadowing.names_foreign_tool', 'shadowing', text, Math.max(0, start - 40), end), evidence: `names ${tool.server}'s tool ${tool.name} after "${cue}": ${signalAt('', '', text, Math.max(0, start - 40), Math.min(text.length, end + 40)).evidence}` });
       }
     }
     return out;
