@@ -77,8 +77,8 @@ export class EventPublisher {
     return this.flushing;
   }
 
-  /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */
-  async close(timeoutMs: number): Promise<PublisherStats> {
+  /** Delivers what it can within `timeoutMs`, and stops retrying: what is still queued then stays for unpublished(). */
+  async deliver(timeoutMs: number): Promise<PublisherStats> {
     const deadline = Date.now() + timeoutMs;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -88,9 +88,20 @@ export class EventPublisher {
     }
     clearTimeout(this.timer);
     this.timer = undefined;
+    return this.stats();
+  }
+
+  /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */
+  async close(timeoutMs: number): Promise<PublisherStats> {
+    await this.deliver(timeoutMs);
     this.dropped += this.queue.length;
     this.queue = [];
     return this.stats();
+  }
+
+  /** The events enqueued and not yet published (nor dropped), oldest first. */
+  unpublished(): McpEvent[] {
+    return [...this.queue];
   }
 
   /** Counters for status reports. */

@@ -1,7 +1,8 @@
 /**
- * Records what stdio taps handed off at exit (handoffFile.ts): the frames their observers had not recorded,
- * normalized now as the observer would have, continuing each session's event numbering, then the session's
- * end with its final counters. Run by every tap's observer when it starts, and by `detect`, `up` and the
+ * Records what stdio taps handed off at exit (handoffFile.ts): the events their observers had made but not
+ * published, then the frames they had not recorded, normalized now as the observer would have, continuing
+ * each session from the observer's state (numbering, negotiated facts, requests awaiting their response),
+ * then the session's end with its final counters. Run by every tap's observer when it starts, and by `detect`, `up` and the
  * query commands, so a hand-off is recorded by whichever comes first.
  *
  * A recoverer claims a file by renaming it to carry its pid, so two never record the same one; a claim whose
@@ -103,7 +104,7 @@ function alive(pid: number): boolean {
 async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryOptions): Promise<number> {
   const { header, data, recordsFrom } = readHandoff(file);
   const { point } = header;
-  const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), point.events);
+  const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), point?.normalizer ?? point?.events ?? 0);
   let batch: McpEvent[] = [];
   let events = 0;
   const emit = async (event: McpEvent): Promise<void> => {
@@ -118,8 +119,12 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
     await new Promise((resolve) => setImmediate(resolve));
   };
 
-  // Not even session.start was known to be recorded when the tap handed off.
-  if (point.releases === 0 && header.start) {
+  // What the observer made and the bus had not taken yet goes first, as it was made.
+  if (point && point.unpublished.length > 0) {
+    await bus.publish(TOPICS.events, point.unpublished.map((json) => ({ key: eventKey(JSON.parse(json) as McpEvent), value: json })));
+  }
+  // Not even session.start was made when the tap handed off.
+  if (!point && header.start) {
     await emit(normalizer.lifecycle('session.start', header.start.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start.pid) }));
   }
   let frames = 0;
@@ -158,7 +163,7 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
   });
   for (const framer of framers) framer.end(header.end.t);
   for (const event of pending.splice(0)) await emit(event);
-  await emit(endEvent(header, frames, events));
+  if (!point?.sessionEnded) await emit(endEvent(header, frames, events));
   await flush();
   rmSync(file, { force: true });
   if (spill) rmSync(spill, { force: true });
@@ -166,9 +171,9 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
 
   function endEvent(h: HandoffHeader, recovered: number, emitted: number): McpEvent {
     const tap: NonNullable<McpEvent['mcp']['tap']> = {
-      frames: h.point.frames + recovered,
-      events: h.point.events + emitted,
-      dropped: h.point.dropped,
+      frames: (h.point?.frames ?? 0) + recovered,
+      events: (h.point?.events ?? 0) + emitted,
+      dropped: h.point?.dropped ?? 0,
       bytes_unobserved: h.unobserved,
       bytes: { client_to_server: h.forwarded[0], server_to_client: h.forwarded[1] },
       reason: `handed off: ${h.reason}; ${recovered} frames recorded from the hand-off`,
