@@ -163,8 +163,12 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
 
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   // A host that stops waiting sends SIGTERM: the tap then hands off at once instead of dying with the frames.
+  let wasHurried = false;
   let hurry: () => void = () => undefined;
-  const hurried = new Promise<undefined>((resolve) => (hurry = () => resolve(undefined)));
+  const hurried = new Promise<undefined>((resolve) => (hurry = () => {
+    wasHurried = true;
+    resolve(undefined);
+  }));
   for (const signal of FORWARDED_SIGNALS) process.on(signal, hurry);
   const result = await Promise.race([summary, hurried, delay(options.handoffAfterMs ?? 1000)]);
   for (const signal of FORWARDED_SIGNALS) process.off(signal, hurry);
@@ -184,7 +188,9 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
 
   function handOff(why: string): void {
     ring.requestStop();
-    const outcome = ring.awaitStop(observerAlive ? STOP_ACKNOWLEDGE_MS : 0, PUBLISH_IN_FLIGHT_MS);
+    // After SIGTERM the host kills the tap 2 s later: the observer's checkpoint (which keeps the correlation too) is
+    // taken at once rather than waiting for an acknowledgement, and a publish in flight is waited for less.
+    const outcome = ring.awaitStop(observerAlive && !wasHurried ? STOP_ACKNOWLEDGE_MS : 0, wasHurried ? PUBLISH_IN_FLIGHT_MS / 2 : PUBLISH_IN_FLIGHT_MS);
     const { point: released, held } = ring.handOff();
     const point = outcome === 'acknowledged' ? lastMessage(stopChannel.port1) : released.checkpoint && (JSON.parse(released.checkpoint.toString()) as ObserverPoint);
     const heldBytes: [number, number] = [0, 0];

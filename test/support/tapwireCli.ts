@@ -45,6 +45,19 @@ export function requireBuiltCli(): string {
   return TAPWIRE_CLI;
 }
 
+/** Resolves once process `pid` has exited (checked every 20 ms: a foreign process signals nothing). */
+export async function processGone(pid: number | null | undefined): Promise<void> {
+  if (!pid) return;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A fresh Tapwire home in the temp directory, and its removal. */
 export function tempHome(prefix = 'tapwire-test-'): { home: string; remove(): void } {
   const home = mkdtempSync(join(tmpdir(), prefix));
