@@ -44,6 +44,8 @@ export class EventPublisher {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** A flush of a full batch is due once the caller's synchronous step has ended. */
+  private flushDue = false;
   private retryDelay: number;
   private published = 0;
   private dropped = 0;
@@ -65,7 +67,7 @@ export class EventPublisher {
       this.queue.splice(this.inFlight, excess);
       this.dropped += excess;
     }
-    if (this.queue.length >= this.opts.maxBatch) void this.flush();
+    if (this.queue.length >= this.opts.maxBatch) this.flushWhenCallerReturns();
     else this.schedule(this.opts.flushIntervalMs);
   }
 
@@ -107,6 +109,21 @@ export class EventPublisher {
   /** Counters for status reports. */
   stats(): PublisherStats {
     return { published: this.published, dropped: this.dropped, queued: this.queue.length, failing: this.failing, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  /**
+   * A full batch is published right after the caller's synchronous step, never inside enqueue(): the publish
+   * function must not run in the middle of what the caller is doing. (A stdio observer that handed its state over
+   * from inside a publish started by the 1,000th event of a chunk lost the chunk's later frames: its position
+   * already counted the whole chunk.)
+   */
+  private flushWhenCallerReturns(): void {
+    if (this.flushDue) return;
+    this.flushDue = true;
+    queueMicrotask(() => {
+      this.flushDue = false;
+      void this.flush();
+    });
   }
 
   private schedule(delayMs: number): void {

@@ -49,7 +49,8 @@ let ended = false;
 let sessionEndEmitted = false;
 const publisher = new EventPublisher(
   async (topic, records) => {
-    // Once the tap has asked to stop, what this observer holds goes to the tap instead of the bus.
+    // Once the tap has asked to stop, what this observer holds goes to the tap instead of the bus. The publisher never
+    // calls this from inside enqueue(), so a chunk is never half framed here: the point handed over is exact.
     if (ring.stopRequested()) acknowledgeStop();
     // Stopped: what is left is recorded from the hand-off file, not from here.
     if (!ring.beginPublish()) return;

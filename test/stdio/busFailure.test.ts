@@ -95,7 +95,7 @@ describe('the tap when the bus cannot be written', () => {
     const closed = new Promise<number | null>((resolve) => tap.on('close', resolve));
     tap.stdin.write(calls(0, 20));
     // The first half is answered and on the bus (start, 20 requests, 20 responses) before the bus is locked.
-    await until(changed, () => false, async () => stdout.split('\n').length > 20 && existsSync(resolveHome(paused).bus) && (await busEvents(paused)).length === 41);
+    await untilChanged(changed, async () => stdout.split('\n').length > 20 && existsSync(resolveHome(paused).bus) && (await busEvents(paused)).length === 41);
     const holder = new Database(resolveHome(paused).bus);
     holder.exec('BEGIN EXCLUSIVE');
     tap.stdin.end(calls(20, 40));
