@@ -7,6 +7,12 @@
  *
  * A recoverer claims a file by renaming it to carry its pid, so two never record the same one; a claim whose
  * process has died is taken over. A file is removed only once all its events are on the bus.
+ *
+ * A recovery stopped partway (killed, or the bus failing) resumes where it stopped: after each publish, the count of
+ * events published is written in place to the hand-off's progress file (recoveryProgress.ts), and the next recovery,
+ * which makes the same events again (normalization is deterministic), publishes only those past it. The one window
+ * left is a stop between a publish and its progress write: that one batch (at most 1,000 events, same ids, which the
+ * store keeps once) is published again.
  */
 import { existsSync, readdirSync, renameSync, rmSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +24,7 @@ import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
+import { RecoveryProgress } from './recoveryProgress.js';
 import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -41,7 +48,9 @@ export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOption
   const directory = handoffDirectory(collectorHomeRoot(options.home, options.configFile));
   const result: RecoveryResult = { sessions: 0, frames: 0 };
   if (!existsSync(directory)) return result;
-  for (const name of readdirSync(directory)) {
+  const names = readdirSync(directory);
+  RecoveryProgress.removeOrphans(directory, names);
+  for (const name of names) {
     const claimed = claim(directory, name);
     if (!claimed) continue;
     try {
@@ -100,10 +109,31 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Publishes the events of one hand-off, then removes it and its spill; returns the frames recorded. */
+/** Records one claimed hand-off, resuming from its progress; returns the frames recorded. */
 async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryOptions): Promise<number> {
+  const progress = RecoveryProgress.open(file.replace(/\.\d+$/, ''));
+  try {
+    const frames = await publishHandoff(bus, file, progress, options);
+    progress.remove();
+    return frames;
+  } finally {
+    progress.close();
+  }
+}
+
+/** Publishes the events of one hand-off past its progress, then removes it and its spill; returns the frames recorded. */
+async function publishHandoff(bus: CollectorBus, file: string, progress: RecoveryProgress, options: RecoveryOptions): Promise<number> {
   const { header, data, recordsFrom } = readHandoff(file);
   const { point } = header;
+  /** Events made so far, in publish order: those below progress.published are on the bus already. */
+  let made = 0;
+  const publish = async (records: { key: string; value: string }[]): Promise<void> => {
+    const from = made;
+    made += records.length;
+    if (made <= progress.published) return;
+    await bus.publish(TOPICS.events, records.slice(Math.max(0, progress.published - from)));
+    progress.record(made);
+  };
   const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), point?.normalizer ?? point?.events ?? 0);
   let batch: McpEvent[] = [];
   let events = 0;
@@ -113,7 +143,7 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
     if (batch.length >= BATCH) await flush();
   };
   const flush = async (): Promise<void> => {
-    if (batch.length > 0) await bus.publish(TOPICS.events, batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+    if (batch.length > 0) await publish(batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
     batch = [];
     // A tap's observer recovers beside its own session: each batch gives its live traffic a turn.
     await new Promise((resolve) => setImmediate(resolve));
@@ -121,7 +151,7 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
 
   // What the observer made and the bus had not taken yet goes first, as it was made.
   if (point && point.unpublished.length > 0) {
-    await bus.publish(TOPICS.events, point.unpublished.map((json) => ({ key: eventKey(JSON.parse(json) as McpEvent), value: json })));
+    await publish(point.unpublished.map((json) => ({ key: eventKey(JSON.parse(json) as McpEvent), value: json })));
   }
   // Not even session.start was made when the tap handed off.
   if (!point && header.start) {

@@ -98,9 +98,10 @@ export function runCli(args: string[], options: { input?: Buffer | string; env?:
 /**
  * Every event published to a home's bus, in bus order, once what taps handed off at exit has been recorded (as
  * the next tap or tapwire command would): a tap on a busy machine may exit before its observer has caught up.
+ * With `recover: false`, only what is on the bus already.
  */
-export async function busEvents(home: string): Promise<McpEvent[]> {
-  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
+export async function busEvents(home: string, { recover = true } = {}): Promise<McpEvent[]> {
+  if (recover) await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
   const bus = new EmbeddedBus(resolveHome(home).bus);
   try {
     const consumer = await bus.consumer(`test-reader-${process.pid}-${Date.now()}`, TOPICS.events);
