@@ -129,6 +129,11 @@ export class FrameSpill {
     private readonly maxBytes: number,
   ) {}
 
+  /** Bytes of chunks appended so far. */
+  get keptBytes(): number {
+    return this.bytes;
+  }
+
   /** Whether chunks go here now: once one has, every later one must too, to keep the stream in order. */
   get active(): boolean {
     return this.fd !== undefined || this.failed;

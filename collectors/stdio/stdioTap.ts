@@ -19,8 +19,10 @@ import { performance } from 'node:perf_hooks';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { currentHostSession } from '../hostSession.js';
 import { ChunkRing, type StopOutcome } from './chunkRing.js';
+import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
+import { writeUnrecordedNote, type UnrecordedNote } from './unrecordedNote.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -219,9 +221,25 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     try {
       writeHandoff(handoffDir(), header, held);
     } catch (error) {
-      process.stderr.write(`tapwire tap: ${reason}, and the hand-off could not be written (${(error as Error).message}): events of this session are missing\n`);
+      const message = (error as Error).message;
+      const note = noteUnrecorded(header, { unpublishedEvents: point?.unpublished.length ?? 0, unrecordedBytes: rest + spill.keptBytes, error: message });
+      process.stderr.write(`tapwire tap: ${reason}, and the hand-off could not be written (${message}): events of this session are missing${note}\n`);
     }
     if (unobservedTotal > 0) process.stderr.write(`tapwire tap: ${unobservedTotal} bytes were forwarded without being observed or spilled\n`);
+  }
+
+  /** Leaves a note of the unrecorded session outside the home, for `status`; says where, or why not. */
+  function noteUnrecorded(header: HandoffHeader, lost: Omit<UnrecordedNote, 'header'>): string {
+    const homeRoot = collectorHomeRoot(options.home, options.configFile);
+    const { point, skip: _skip, spill: _spill, ...known } = header;
+    const redactor = homeRedactor(options.home, () => undefined);
+    const server = { ...known.server, args: redactor.args([known.server.command, ...known.server.args]).slice(1) };
+    try {
+      const file = writeUnrecordedNote(homeRoot, { header: { ...known, server, ...(point ? { point: { frames: point.frames, events: point.events, dropped: point.dropped, sessionEnded: point.sessionEnded } } : {}) }, ...lost });
+      return `; the session is noted in ${file}, for the next tapwire command to record with its losses`;
+    } catch (error) {
+      return `; no note of the session could be left either (${(error as Error).message})`;
+    }
   }
 }
 

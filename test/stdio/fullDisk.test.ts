@@ -2,7 +2,8 @@
  * A tap whose home is on a full filesystem: a real one (a small tmpfs mounted for the test, which needs root; the
  * test says so and skips where it cannot mount). While the disk is full, traffic flows and nothing is recorded;
  * events and counters wait in memory and in the ring, and are written when space returns. A session whose end could
- * never be written (space did not return before its tap exited) is reported by `status` as "ended unrecorded".
+ * never be written (space did not return before its tap exited, or was never there) is noted outside the home, and
+ * the next command records its end with its losses (collectors/stdio/unrecordedNote.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -74,6 +75,17 @@ function startTap(home: string): { stdin: NodeJS.WritableStream; output: { stdou
   return { stdin: tap.stdin, output, until, closed };
 }
 
+interface StatusTap {
+  server: string;
+  state: string;
+  events: number;
+  dropped: number;
+  unobserved_bytes: number;
+}
+
+/** Whether status counts a loss for the session: events dropped or bytes not recorded. */
+const lost = (tap: StatusTap): boolean => tap.dropped > 0 || tap.unobserved_bytes > 0;
+
 const filesystem = smallFilesystem();
 
 describe.skipIf('skip' in filesystem)(`a tap whose home is on a full disk${'skip' in filesystem ? ` (skipped: ${filesystem.skip})` : ''}`, () => {
@@ -106,7 +118,7 @@ describe.skipIf('skip' in filesystem)(`a tap whose home is on a full disk${'skip
     expect(end.mcp.tap).toMatchObject({ dropped: 0, bytes_unobserved: 0, frames: 100 });
   });
 
-  it('says a session ended unrecorded when its end could not be written before the tap exited', async () => {
+  it('records the end of a session whose end could not be written before the tap exited, with its losses, once space returns', async () => {
     const home = join(root, 'never');
     mkdirSync(home);
     const tap = startTap(home);
@@ -120,10 +132,40 @@ describe.skipIf('skip' in filesystem)(`a tap whose home is on a full disk${'skip
     expect(tap.output.stderr).toMatch(/hand-off could not be written .*events of this session are missing/);
     free();
 
+    // The tap left a note outside the full disk: the next command records the session's end with its losses.
+    expect(tap.output.stderr).toMatch(/the session is noted in .*, for the next tapwire command to record with its losses/);
     const status = await runCli(['status', '--json', '--home', home]);
     expect(status.code, status.stderr.toString()).toBe(0);
-    const report = JSON.parse(status.stdout.toString()) as { taps: { state: string; events: number }[] };
-    expect(report.taps).toEqual([expect.objectContaining({ state: 'ended unrecorded', events: 11 })]);
+    const report = JSON.parse(status.stdout.toString()) as { taps: StatusTap[] };
+    expect(report.taps).toEqual([expect.objectContaining({ state: 'ended', events: 12 })]);
+    expect(lost(report.taps[0]!)).toBe(true);
+    const end = (await busEvents(home)).at(-1)!;
+    expect(end.event.action).toBe('session.end');
+    expect(end.mcp.tap?.reason).toMatch(/^unrecorded: .*the hand-off could not be written/);
+    expect(end.mcp.tap?.bytes).toEqual({ client_to_server: calls(0, 20).length, server_to_client: Buffer.byteLength(tap.output.stdout) });
+  });
+
+  it('reports a session whose disk was full from its very start, once space returns', async () => {
+    const home = join(root, 'from-start');
+    mkdirSync(home);
+    const free = fill(root);
+    const tap = startTap(home);
+    tap.stdin.end(calls(0, 20));
+    expect(await tap.closed).toBe(0);
+    expect(tap.output.stdout.trim().split('\n')).toHaveLength(20);
+    expect(tap.output.stderr).toMatch(/hand-off could not be written .*events of this session are missing; the session is noted in /);
+    free();
+
+    const status = await runCli(['status', '--json', '--home', home]);
+    expect(status.code, status.stderr.toString()).toBe(0);
+    const report = JSON.parse(status.stdout.toString()) as { taps: StatusTap[] };
+    // Its start and its end: what it carried is counted as lost, nothing of it is passed off as recorded.
+    expect(report.taps).toEqual([expect.objectContaining({ server: 'echo', state: 'ended', events: 2 })]);
+    expect(lost(report.taps[0]!)).toBe(true);
+    const events = await busEvents(home);
+    expect(events.map((e) => [e.event.action, e.event.sequence])).toEqual([['session.start', 0], ['session.end', 1]]);
+    expect(events[1]!.mcp.tap?.bytes).toEqual({ client_to_server: calls(0, 20).length, server_to_client: Buffer.byteLength(tap.output.stdout) });
+    expect(events[1]!.mcp.tap?.reason).toMatch(/^unrecorded: .*the hand-off could not be written/);
   });
 });
 
