@@ -54,11 +54,14 @@ const publisher = new EventPublisher(
     if (ring.stopRequested()) acknowledgeStop();
     // Stopped: what is left is recorded from the hand-off file, not from here.
     if (!ring.beginPublish()) return;
+    // A batch that holds every event made so far makes the point reached now durable once it lands, even if more is
+    // read while it is in flight (a remote bus): taken then, the point cannot be known again after the publish.
+    const durable = eventsRecorded + publisher.stats().dropped + records.length === eventsEmitted ? recordedPoint() : undefined;
     try {
       await bus.publish(topic, records);
       eventsRecorded += records.length;
       // Released inside the publish, so that the tap's hand-off never starts from a point behind what is on the bus.
-      if (eventsRecorded + publisher.stats().dropped === eventsEmitted) releaseRecorded();
+      if (durable) release(durable);
     } finally {
       ring.endPublish();
     }
@@ -120,18 +123,24 @@ function visit(chunk: RingChunk): void {
 }
 
 /**
- * Every event made so far is on the bus: frees the ring's records whose bytes all belong to recorded frames.
- * A line still in progress keeps the records it started in, so a hand-off can record it whole.
+ * The point every event made so far stands for: per direction, the offset below which every frame is normalized,
+ * and the checkpoint a hand-off would continue from. A line still in progress is not below it, so the records it
+ * started in stay in the ring and a hand-off can record it whole.
  */
-function releaseRecorded(): void {
+function recordedPoint(): { offsets: [number, number]; checkpoint: Buffer } {
   const offsets = recordedOffsets();
-  let released = 0;
-  while (released < unreleased.length && unreleased[released]!.consumedAfter <= offsets[unreleased[released]!.dir]) released++;
-  if (released > 0) releasedAt = unreleased[released - 1]!.end;
-  unreleased.splice(0, released);
   const checkpoint = Buffer.from(JSON.stringify(observerPoint(offsets, [])));
   // A session with a huge number of requests in flight leaves its correlation out rather than its position.
-  ring.release(releasedAt, checkpoint.length <= ring.checkpointCapacity ? checkpoint : Buffer.from(JSON.stringify({ ...observerPoint(offsets, []), normalizer: undefined })));
+  return { offsets, checkpoint: checkpoint.length <= ring.checkpointCapacity ? checkpoint : Buffer.from(JSON.stringify({ ...observerPoint(offsets, []), normalizer: undefined })) };
+}
+
+/** Frees the ring's records whose bytes all belong to frames recorded at `point`, leaving its checkpoint. */
+function release(point: { offsets: [number, number]; checkpoint: Buffer }): void {
+  let released = 0;
+  while (released < unreleased.length && unreleased[released]!.consumedAfter <= point.offsets[unreleased[released]!.dir]) released++;
+  if (released > 0) releasedAt = unreleased[released - 1]!.end;
+  unreleased.splice(0, released);
+  ring.release(releasedAt, point.checkpoint);
 }
 
 /** Per direction, the offset below which every frame read is normalized (a line in progress is not). */
