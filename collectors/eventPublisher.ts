@@ -48,6 +48,8 @@ export class EventPublisher {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** A flush of a full batch is due once the caller's synchronous step has ended. */
+  private flushDue = false;
   private retryDelay: number;
   private published = 0;
   private dropped = 0;
@@ -69,7 +71,7 @@ export class EventPublisher {
       this.queue.splice(this.inFlight, excess);
       this.dropped += excess;
     }
-    if (this.queue.length >= this.opts.maxBatch) void this.flush();
+    if (this.queue.length >= this.opts.maxBatch) this.flushWhenCallerReturns();
     else this.schedule(this.opts.flushIntervalMs);
   }
 
@@ -81,8 +83,8 @@ export class EventPublisher {
     return this.flushing;
   }
 
-  /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */
-  async close(timeoutMs: number): Promise<PublisherStats> {
+  /** Delivers what it can within `timeoutMs`, and stops retrying: what is still queued then stays for unpublished(). */
+  async deliver(timeoutMs: number): Promise<PublisherStats> {
     const deadline = Date.now() + timeoutMs;
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -92,14 +94,40 @@ export class EventPublisher {
     }
     clearTimeout(this.timer);
     this.timer = undefined;
+    return this.stats();
+  }
+
+  /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */
+  async close(timeoutMs: number): Promise<PublisherStats> {
+    await this.deliver(timeoutMs);
     this.dropped += this.queue.length;
     this.queue = [];
     return this.stats();
   }
 
+  /** The events enqueued and not yet published (nor dropped), oldest first, as the JSON text they are published as. */
+  unpublished(): string[] {
+    return this.queue.map((record) => record.value);
+  }
+
   /** Counters for status reports. */
   stats(): PublisherStats {
     return { published: this.published, dropped: this.dropped, queued: this.queue.length, failing: this.failing, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  /**
+   * A full batch is published right after the caller's synchronous step, never inside enqueue(): the publish
+   * function must not run in the middle of what the caller is doing. (A stdio observer that handed its state over
+   * from inside a publish started by the 1,000th event of a chunk lost the chunk's later frames: its position
+   * already counted the whole chunk.)
+   */
+  private flushWhenCallerReturns(): void {
+    if (this.flushDue) return;
+    this.flushDue = true;
+    queueMicrotask(() => {
+      this.flushDue = false;
+      void this.flush();
+    });
   }
 
   private schedule(delayMs: number): void {

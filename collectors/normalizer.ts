@@ -20,7 +20,7 @@ import {
   type SessionFacts,
 } from './methodCatalog.js';
 import { boundString, capNesting, type PayloadLimits } from './payloadBounds.js';
-import { PendingRequests, type Direction } from './pendingRequests.js';
+import { PendingRequests, type Direction, type PendingRequestsState } from './pendingRequests.js';
 import type { Redactor } from './redaction.js';
 
 export type { Direction } from './pendingRequests.js';
@@ -59,6 +59,19 @@ export interface NormalizerOptions {
   maxPending?: number;
   /** The sequence of the first event (default 0): a session recorded in two parts continues its numbering. */
   firstSequence?: number;
+  /** What another normalizer of this session knew when it stopped (its state()): takes precedence over firstSequence. */
+  resume?: NormalizerState;
+}
+
+/**
+ * What a normalizer has learned of its session (numbering, negotiated facts, requests awaiting their response), as
+ * plain data: a session whose recording moves elsewhere mid-stream (a stdio tap's hand-off) keeps its correlation.
+ */
+export interface NormalizerState {
+  sequence: number;
+  facts: SessionFacts;
+  pending: PendingRequestsState;
+  httpSessionId?: string;
 }
 
 /**
@@ -154,7 +167,7 @@ export class SessionNormalizer {
   readonly #shaper: PayloadShaper;
   readonly #maxExcerptBytes: number;
   readonly #pending: PendingRequests;
-  readonly #facts: SessionFacts = {};
+  readonly #facts: SessionFacts;
   /**
    * Redacted copies of per-exchange HTTP fields: every message of one exchange carries the same ones, so each
    * is redacted once and the copy is shared by those events (read-only: events are only serialized).
@@ -169,13 +182,19 @@ export class SessionNormalizer {
     if (!NAMESPACE.test(this.#namespace)) throw new Error(`tapwire: namespace '${identity.namespace}' must match ${NAMESPACE.source}`);
     this.#identity = identity;
     this.#context = options.redactor.value(identity.context) as SessionIdentity['context'];
-    this.#httpSessionId = identity.httpSessionId;
+    this.#httpSessionId = options.resume ? options.resume.httpSessionId : identity.httpSessionId;
     this.#redactor = options.redactor;
     const limits: PayloadLimits = { maxStringBytes: options.maxStringBytes ?? 65536, maxPayloadBytes: options.maxPayloadBytes ?? 262144 };
     this.#shaper = new PayloadShaper(options.redactor, limits);
     this.#maxExcerptBytes = options.maxExcerptBytes ?? 1024;
-    this.#pending = new PendingRequests(options.maxPending ?? 10000);
-    this.#sequence = options.firstSequence ?? 0;
+    this.#pending = new PendingRequests(options.maxPending ?? 10000, options.resume?.pending);
+    this.#facts = { ...options.resume?.facts };
+    this.#sequence = options.resume?.sequence ?? options.firstSequence ?? 0;
+  }
+
+  /** What this normalizer has learned so far, for another one to continue the session from (options.resume). */
+  state(): NormalizerState {
+    return { sequence: this.#sequence, facts: { ...this.#facts }, pending: this.#pending.state(), ...(this.#httpSessionId === undefined ? {} : { httpSessionId: this.#httpSessionId }) };
   }
 
   /** The protocol version the session negotiated (initialize result or 2026-07-28 request metadata). */

@@ -20,13 +20,30 @@ const opposite = (d: Direction): Direction => (d === 'client_to_server' ? 'serve
 // 1 and "1" are different JSON-RPC ids.
 const keyOf = (direction: Direction, id: RequestId): string => `${direction}|${typeof id}|${id}`;
 
+/** The requests of a PendingRequests, oldest first, as plain data: a session continued elsewhere starts from them. */
+export interface PendingRequestsState {
+  requests: [string, PendingRequest][];
+  evicted: number;
+}
+
 /** Outstanding requests, oldest evicted first beyond the limit. */
 export class PendingRequests {
-  readonly #byKey = new Map<string, PendingRequest>();
-  #evicted = 0;
+  readonly #byKey: Map<string, PendingRequest>;
+  #evicted: number;
 
-  /** `limit` is the most requests remembered at once. */
-  constructor(private readonly limit: number) {}
+  /** `limit` is the most requests remembered at once; `from` continues where another instance stopped. */
+  constructor(
+    private readonly limit: number,
+    from?: PendingRequestsState,
+  ) {
+    this.#byKey = new Map(from?.requests);
+    this.#evicted = from?.evicted ?? 0;
+  }
+
+  /** The requests awaiting a response, as plain data. */
+  state(): PendingRequestsState {
+    return { requests: [...this.#byKey], evicted: this.#evicted };
+  }
 
   /** Remembers a request sent in `direction`; a repeated id replaces the older request. */
   remember(direction: Direction, id: RequestId, request: PendingRequest): void {

@@ -7,20 +7,31 @@
  * A retaining consumer reads ahead of what it releases: a chunk stays in the ring until what was made
  * of it is durable, so that when the tap must exit before the observer has caught up, the producer can
  * hand every chunk not yet recorded to disk (see handoffFile.ts) instead of losing it.
+ *
+ * Each frame must then be recorded exactly once, by the consumer or through the hand-off, so the two
+ * agree on who records what with a stop/acknowledge handshake over one state slot: the consumer
+ * publishes only inside beginPublish()/endPublish() (and releases inside it too); the producer asks it
+ * to stop, and either the consumer acknowledges (handing over everything it holds, see
+ * stdioObserver.ts) or the producer takes the ring over while the consumer is not publishing. A
+ * consumer starved of CPU cannot hold the producer beyond its deadline, except while it is inside a
+ * publish, whose outcome the producer cannot know (awaitStop() says so).
  */
 
-/** Int32 slots of the header: monotonic byte counters (mod 2^32), the consumer's sleep flag, the hand-off flag. */
+/** Int32 slots of the header: monotonic byte counters (mod 2^32), the consumer's sleep flag, the handshake state. */
 const HEAD = 0;
 const TAIL = 1;
 const CONSUMER_WAITING = 2;
-const HANDED_OFF = 3;
-/** Int32 slots the consumer writes (plainly) before each release: its counters at that durable point. */
-const DURABLE_FRAMES = 4;
-const DURABLE_EVENTS = 5;
-const DURABLE_DROPPED = 6;
-const RELEASES = 7;
-/** Float64 slots (8-byte units): per direction, the stream offset below which everything is durable. */
-const DURABLE_OFFSET = 4;
+const STATE = 3;
+/** Int32 slot the producer sets to ask the consumer to stop. */
+const STOP_REQUESTED = 4;
+/** Int32 slots the consumer writes (plainly) before each release: their count, and its checkpoint's length. */
+const RELEASES = 5;
+const CHECKPOINT_LENGTH = 6;
+/** Values of the STATE slot. */
+const IDLE = 0;
+const PUBLISHING = 1;
+const ACKNOWLEDGED = 2;
+const TAKEN = 3;
 const HEADER_BYTES = 64;
 /** Per record: int32 length (-1 marks a wrap), uint8 direction, float64 time. */
 const RECORD_HEADER = 16;
@@ -42,16 +53,20 @@ export interface RingChunk {
   bytes: Buffer;
 }
 
-/** What a retaining consumer had made durable at its last release. */
-export interface DurablePoint {
-  /** Per direction, the offset (in bytes that entered the ring) below which every frame is recorded. */
-  offsets: [number, number];
-  frames: number;
-  events: number;
-  dropped: number;
+/** What a retaining consumer left at its last release: its checkpoint (in the consumer's own format). */
+export interface ReleasePoint {
   /** Releases so far: 0 means not even the session's first event is known to be recorded. */
   releases: number;
+  /** The checkpoint of the last release, if there was one. */
+  checkpoint: Buffer | undefined;
 }
+
+/**
+ * How a stop ended: the consumer acknowledged it (and handed over what it holds); the producer took the ring
+ * over between two publishes; or took it over while a publish was still in flight, whose events may then
+ * be recorded twice (by that publish and through the hand-off).
+ */
+export type StopOutcome = 'acknowledged' | 'taken' | 'taken-during-publish';
 
 /** A chunk kept for later recording: still in the ring at hand-off, or spilled; `lostBefore` bytes of its direction were not kept before it. */
 export interface HeldChunk {
@@ -63,7 +78,7 @@ export interface HeldChunk {
 
 export class ChunkRing {
   private readonly header: Int32Array;
-  private readonly durable: Float64Array;
+  private readonly checkpoint: Buffer;
   /** The consumer's read position; ahead of TAIL while a retaining consumer holds records. */
   private cursor: number;
   /** Producer: bytes of each direction that entered the ring. */
@@ -77,17 +92,22 @@ export class ChunkRing {
     private readonly retaining = false,
   ) {
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    this.durable = new Float64Array(buffer, 0, HEADER_BYTES / 8);
     this.cursor = Atomics.load(this.header, TAIL) >>> 0;
-    this.data = Buffer.from(buffer, HEADER_BYTES);
-    this.view = new DataView(buffer, HEADER_BYTES);
+    // The data area is the largest power of two that fits after the header; the checkpoint area takes the rest.
+    const dataBytes = 2 ** Math.floor(Math.log2(buffer.byteLength - HEADER_BYTES));
+    this.checkpoint = Buffer.from(buffer, HEADER_BYTES, buffer.byteLength - HEADER_BYTES - dataBytes);
+    this.data = Buffer.from(buffer, buffer.byteLength - dataBytes);
+    this.view = new DataView(buffer, buffer.byteLength - dataBytes);
     this.mask = this.data.length - 1;
   }
 
-  /** A new ring of `capacity` bytes (rounded up to a power of two, at least 64 KiB). */
-  static create(capacity: number): ChunkRing {
+  /**
+   * A new ring of `capacity` bytes (rounded up to a power of two, at least 64 KiB), with room for a consumer's
+   * checkpoint of up to `checkpointBytes` (less than the ring's size; memory pages untouched cost nothing).
+   */
+  static create(capacity: number, checkpointBytes = 0): ChunkRing {
     const size = 2 ** Math.ceil(Math.log2(Math.max(capacity, 65536)));
-    return new ChunkRing(new SharedArrayBuffer(HEADER_BYTES + size));
+    return new ChunkRing(new SharedArrayBuffer(HEADER_BYTES + Math.min(checkpointBytes, size - 1) + size));
   }
 
   /**
@@ -139,17 +159,20 @@ export class ChunkRing {
 
   /**
    * Retaining consumer: frees the records before `position` (a RingChunk's `end`), whose frames are all
-   * recorded, together with the counters of that durable point. The counters are written first, so a
-   * producer that sees the new position also sees them.
+   * recorded, together with a checkpoint of that durable point (what a hand-off continues from). The
+   * checkpoint is written first, so a producer that sees the new position also sees it.
    */
-  release(position: number, point: Omit<DurablePoint, 'releases'>): void {
-    this.durable[DURABLE_OFFSET] = point.offsets[0];
-    this.durable[DURABLE_OFFSET + 1] = point.offsets[1];
-    this.header[DURABLE_FRAMES] = point.frames;
-    this.header[DURABLE_EVENTS] = point.events;
-    this.header[DURABLE_DROPPED] = point.dropped;
+  release(position: number, checkpoint: Uint8Array): void {
+    if (checkpoint.length > this.checkpoint.length) throw new RangeError(`a checkpoint of ${checkpoint.length} bytes exceeds the ring's ${this.checkpoint.length}`);
+    this.checkpoint.set(checkpoint);
+    this.header[CHECKPOINT_LENGTH] = checkpoint.length;
     this.header[RELEASES] = this.header[RELEASES]! + 1;
     Atomics.store(this.header, TAIL, position | 0);
+  }
+
+  /** The most bytes a checkpoint may take. */
+  get checkpointCapacity(): number {
+    return this.checkpoint.length;
   }
 
   /** Producer: bytes of a direction that entered the ring so far. */
@@ -157,20 +180,44 @@ export class ChunkRing {
     return this.written[dir]!;
   }
 
+  /** Producer: asks the consumer to stop, and wakes it if it sleeps. */
+  requestStop(): void {
+    Atomics.store(this.header, STOP_REQUESTED, 1);
+    Atomics.notify(this.header, HEAD);
+  }
+
   /**
-   * Producer, once the consumer must stop: marks the ring handed off (a consumer that looks stops
-   * recording), then returns the last durable point and every record not released before it.
+   * Producer, after requestStop(): blocks until the consumer acknowledges, or until `acknowledgeMs` have
+   * passed and the consumer is not publishing (then the ring is taken over). A publish in flight at the
+   * deadline is waited for `publishMs` more before the ring is taken over anyway.
    */
-  handOff(): { point: DurablePoint; held: HeldChunk[] } {
-    Atomics.store(this.header, HANDED_OFF, 1);
+  awaitStop(acknowledgeMs: number, publishMs: number): StopOutcome {
+    const start = performance.now();
+    for (;;) {
+      const state = Atomics.load(this.header, STATE);
+      if (state === ACKNOWLEDGED) return 'acknowledged';
+      if (state === TAKEN) return 'taken';
+      const waited = performance.now() - start;
+      if (waited >= acknowledgeMs) {
+        if (Atomics.compareExchange(this.header, STATE, IDLE, TAKEN) === IDLE) return 'taken';
+        if (state === PUBLISHING && waited >= acknowledgeMs + publishMs) {
+          if (Atomics.compareExchange(this.header, STATE, PUBLISHING, TAKEN) === PUBLISHING) return 'taken-during-publish';
+          continue;
+        }
+      }
+      const until = state === PUBLISHING && waited >= acknowledgeMs ? acknowledgeMs + publishMs : acknowledgeMs;
+      Atomics.wait(this.header, STATE, state, Math.max(1, until - waited));
+    }
+  }
+
+  /**
+   * Producer, once the consumer has stopped: the last durable point the consumer released, and every
+   * record not released before it.
+   */
+  handOff(): { point: ReleasePoint; held: HeldChunk[] } {
     let tail = Atomics.load(this.header, TAIL) >>> 0;
-    const point: DurablePoint = {
-      offsets: [this.durable[DURABLE_OFFSET]!, this.durable[DURABLE_OFFSET + 1]!],
-      frames: this.header[DURABLE_FRAMES]!,
-      events: this.header[DURABLE_EVENTS]!,
-      dropped: this.header[DURABLE_DROPPED]!,
-      releases: this.header[RELEASES]!,
-    };
+    const releases = this.header[RELEASES]!;
+    const point: ReleasePoint = { releases, checkpoint: releases === 0 ? undefined : Buffer.from(this.checkpoint.subarray(0, this.header[CHECKPOINT_LENGTH]!)) };
     const held: HeldChunk[] = [];
     const head = Atomics.load(this.header, HEAD) >>> 0;
     while (tail !== head) {
@@ -187,9 +234,41 @@ export class ChunkRing {
     return { point, held };
   }
 
-  /** Whether the producer has handed the ring off: the consumer must no longer record anything. */
-  handedOff(): boolean {
-    return Atomics.load(this.header, HANDED_OFF) === 1;
+  /** Consumer: whether the producer has asked it to stop. */
+  stopRequested(): boolean {
+    return Atomics.load(this.header, STOP_REQUESTED) === 1;
+  }
+
+  /** Consumer: enters a publish; false once it has stopped (acknowledged, or the ring was taken over). */
+  beginPublish(): boolean {
+    return Atomics.compareExchange(this.header, STATE, IDLE, PUBLISHING) === IDLE;
+  }
+
+  /** Consumer: leaves a publish (a producer waiting for it to end is woken). */
+  endPublish(): void {
+    Atomics.compareExchange(this.header, STATE, PUBLISHING, IDLE);
+    Atomics.notify(this.header, STATE);
+  }
+
+  /**
+   * Consumer, outside a publish, once it has handed over what it holds: acknowledges the stop. False if the
+   * producer took the ring over first (what was handed over is then ignored).
+   */
+  acknowledgeStop(): boolean {
+    const acknowledged = Atomics.compareExchange(this.header, STATE, IDLE, ACKNOWLEDGED) === IDLE;
+    Atomics.notify(this.header, STATE);
+    return acknowledged;
+  }
+
+  /** Consumer: whether it has stopped (acknowledged, or the ring was taken over): it must record nothing more. */
+  stopped(): boolean {
+    const state = Atomics.load(this.header, STATE);
+    return state === ACKNOWLEDGED || state === TAKEN;
+  }
+
+  /** Consumer: whether it is inside a publish. */
+  publishing(): boolean {
+    return Atomics.load(this.header, STATE) === PUBLISHING;
   }
 
   private recordAt(pos: number): Omit<RingChunk, 'end'> {

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../pipeline/config.js';
 import { resolveHome } from '../../pipeline/home.js';
 import type { HostSession } from '../hostSession.js';
-import type { DurablePoint, HeldChunk } from './chunkRing.js';
+import type { HeldChunk } from './chunkRing.js';
+import type { ObserverPoint } from './observerProtocol.js';
 import type { StdioServer } from './stdioSession.js';
 
 const MAGIC = Buffer.from('TWH1');
@@ -36,8 +37,11 @@ export interface HandoffHeader {
   /** Bytes forwarded per direction, and forwarded bytes neither observed nor handed off. */
   forwarded: [number, number];
   unobserved: number;
-  /** What the observer had recorded: the records below start past `skip` bytes of each direction. */
-  point: DurablePoint;
+  /**
+   * Where the observer stopped (absent: before it recorded anything): the events it made but did not publish,
+   * and the state the session continues from. The records below start past `skip` bytes of each direction.
+   */
+  point?: ObserverPoint;
   skip: [number, number];
   /** A spill file (in the same directory) whose records follow these. */
   spill?: string;
@@ -124,6 +128,11 @@ export class FrameSpill {
     readonly fileName: string,
     private readonly maxBytes: number,
   ) {}
+
+  /** Bytes of chunks appended so far. */
+  get keptBytes(): number {
+    return this.bytes;
+  }
 
   /** Whether chunks go here now: once one has, every later one must too, to keep the stream in order. */
   get active(): boolean {

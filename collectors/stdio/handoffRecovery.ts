@@ -1,11 +1,20 @@
 /**
- * Records what stdio taps handed off at exit (handoffFile.ts): the frames their observers had not recorded,
- * normalized now as the observer would have, continuing each session's event numbering, then the session's
- * end with its final counters. Run by every tap's observer when it starts, and by `detect`, `up` and the
+ * Records what stdio taps handed off at exit (handoffFile.ts): the events their observers had made but not
+ * published, then the frames they had not recorded, normalized now as the observer would have, continuing
+ * each session from the observer's state (numbering, negotiated facts, requests awaiting their response),
+ * then the session's end with its final counters. Run by every tap's observer when it starts, and by `detect`, `up` and the
  * query commands, so a hand-off is recorded by whichever comes first.
  *
  * A recoverer claims a file by renaming it to carry its pid, so two never record the same one; a claim whose
  * process has died is taken over. A file is removed only once all its events are on the bus.
+ *
+ * Sessions a tap could neither record nor hand off (unrecordedNote.ts) get their end recorded here too, with their losses.
+ *
+ * A recovery stopped partway (killed, or the bus failing) resumes where it stopped: after each publish, the count of
+ * events published is written in place to the hand-off's progress file (recoveryProgress.ts), and the next recovery,
+ * which makes the same events again (normalization is deterministic), publishes only those past it. The one window
+ * left is a stop between a publish and its progress write: that one batch (at most 1,000 events, same ids, which the
+ * store keeps once) is published again.
  */
 import { existsSync, readdirSync, renameSync, rmSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +26,8 @@ import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
+import { RecoveryProgress } from './recoveryProgress.js';
+import { readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type UnrecordedNote } from './unrecordedNote.js';
 import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -35,13 +46,17 @@ export interface RecoveryResult {
   frames: number;
 }
 
-/** Records every hand-off of the home through `bus`. */
+/** Records every hand-off of the home through `bus`, and the end of every session noted unrecorded (unrecordedNote.ts). */
 export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOptions): Promise<RecoveryResult> {
-  const directory = handoffDirectory(collectorHomeRoot(options.home, options.configFile));
+  const homeRoot = collectorHomeRoot(options.home, options.configFile);
+  const directory = handoffDirectory(homeRoot);
   const result: RecoveryResult = { sessions: 0, frames: 0 };
+  await recordUnrecordedNotes(bus, homeRoot, options);
   if (!existsSync(directory)) return result;
-  for (const name of readdirSync(directory)) {
-    const claimed = claim(directory, name);
+  const names = readdirSync(directory);
+  RecoveryProgress.removeOrphans(directory, names);
+  for (const name of names) {
+    const claimed = claim(directory, name, HANDOFF);
     if (!claimed) continue;
     try {
       result.frames += await recordHandoff(bus, claimed, options);
@@ -57,7 +72,8 @@ export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOption
 
 /** Opens the home's collector bus, records its hand-offs, and closes it: for commands that have no collector bus. */
 export async function recoverHomeHandoffs(options: RecoveryOptions): Promise<RecoveryResult> {
-  if (!existsSync(handoffDirectory(collectorHomeRoot(options.home, options.configFile)))) return { sessions: 0, frames: 0 };
+  const homeRoot = collectorHomeRoot(options.home, options.configFile);
+  if (!existsSync(handoffDirectory(homeRoot)) && unrecordedNoteNames(homeRoot).length === 0) return { sessions: 0, frames: 0 };
   const bus = openCollectorBus({ ...options });
   try {
     return await recoverHandoffs(bus, options);
@@ -66,17 +82,25 @@ export async function recoverHomeHandoffs(options: RecoveryOptions): Promise<Rec
   }
 }
 
-/** Renames a recordable hand-off to this process's claim; undefined if it is not one, or not free. */
-function claim(directory: string, name: string): string | undefined {
-  const match = /^(.+\.handoff)(?:\.(\d+))?$/.exec(name);
+/** A kind of file a recoverer claims: its names (`<session><suffix>`), and the pid of the tap that wrote one. */
+interface Claimable {
+  suffix: string;
+  writerPid(file: string): number;
+}
+
+const HANDOFF: Claimable = { suffix: '.handoff', writerPid: (file) => readHandoff(file).header.tapPid };
+const NOTE: Claimable = { suffix: '.json', writerPid: (file) => readUnrecordedNote(file).header.tapPid };
+
+/** Renames a recordable file to this process's claim; undefined if it is not one, or not free. */
+function claim(directory: string, name: string, kind: Claimable): string | undefined {
+  const match = new RegExp(`^(.+${kind.suffix.replace('.', '\\.')})(?:\\.(\\d+))?$`).exec(name);
   if (!match) return undefined;
   const file = join(directory, name);
   const claimer = match[2] === undefined ? undefined : Number(match[2]);
   if (claimer !== undefined && (claimer === process.pid || alive(claimer))) return undefined;
   if (claimer === undefined) {
     try {
-      const { header } = readHandoff(file);
-      if (alive(header.tapPid) && Date.now() - statSync(file).mtimeMs < WRITER_EXIT_GRACE_MS) return undefined;
+      if (alive(kind.writerPid(file)) && Date.now() - statSync(file).mtimeMs < WRITER_EXIT_GRACE_MS) return undefined;
     } catch {
       return undefined;
     }
@@ -99,11 +123,76 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Publishes the events of one hand-off, then removes it and its spill; returns the frames recorded. */
+/**
+ * Records the end of each session a tap noted it could not record (nor hand off), with what is known of it: its
+ * traffic is lost, and the end says how much and why, so `status` shows the session with its losses.
+ */
+async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, options: RecoveryOptions): Promise<void> {
+  const directory = unrecordedNoteDirectory(homeRoot);
+  for (const name of unrecordedNoteNames(homeRoot)) {
+    const claimed = claim(directory, name, NOTE);
+    if (!claimed) continue;
+    try {
+      await bus.publish(TOPICS.events, unrecordedSessionEvents(readUnrecordedNote(claimed), options).map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+      rmSync(claimed, { force: true });
+    } catch (error) {
+      options.warn(`cannot record the unrecorded session noted in ${claimed} yet: ${(error as Error).message}`);
+      renameSync(claimed, claimed.replace(/\.\d+$/, ''));
+    }
+  }
+}
+
+/**
+ * The session's end, numbered after what the observer made; and its start first when none of the observer's events
+ * reached the bus (then the lost ones are only counted, and the session is numbered from 0).
+ */
+function unrecordedSessionEvents(note: UnrecordedNote, options: RecoveryOptions): McpEvent[] {
+  const { header } = note;
+  const { point } = header;
+  const onBus = point ? point.events - point.dropped - note.unpublishedEvents : 0;
+  const made = onBus > 0 ? point!.events : 0;
+  const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), made);
+  const events: McpEvent[] = [];
+  if (onBus === 0 && header.start) events.push(normalizer.lifecycle('session.start', header.start.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start.pid) }));
+  if (point?.sessionEnded && note.unpublishedEvents === 0) return events;
+  const tap: NonNullable<McpEvent['mcp']['tap']> = {
+    frames: point?.frames ?? 0,
+    events: made + events.length,
+    dropped: (point?.dropped ?? 0) + note.unpublishedEvents,
+    bytes_unobserved: header.unobserved + note.unrecordedBytes,
+    bytes: { client_to_server: header.forwarded[0], server_to_client: header.forwarded[1] },
+    reason: `unrecorded: ${header.reason}, and the hand-off could not be written (${note.error}); recorded later from the tap's note`,
+  };
+  events.push(normalizer.lifecycle('session.end', header.end.t, { ...sessionEndFields(header.server, header.end), process: processFields(undefined, header.end.exitCode), tap }));
+  return events;
+}
+
+/** Records one claimed hand-off, resuming from its progress; returns the frames recorded. */
 async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryOptions): Promise<number> {
+  const progress = RecoveryProgress.open(file.replace(/\.\d+$/, ''));
+  try {
+    const frames = await publishHandoff(bus, file, progress, options);
+    progress.remove();
+    return frames;
+  } finally {
+    progress.close();
+  }
+}
+
+/** Publishes the events of one hand-off past its progress, then removes it and its spill; returns the frames recorded. */
+async function publishHandoff(bus: CollectorBus, file: string, progress: RecoveryProgress, options: RecoveryOptions): Promise<number> {
   const { header, data, recordsFrom } = readHandoff(file);
   const { point } = header;
-  const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), point.events);
+  /** Events made so far, in publish order: those below progress.published are on the bus already. */
+  let made = 0;
+  const publish = async (records: { key: string; value: string }[]): Promise<void> => {
+    const from = made;
+    made += records.length;
+    if (made <= progress.published) return;
+    await bus.publish(TOPICS.events, records.slice(Math.max(0, progress.published - from)));
+    progress.record(made);
+  };
+  const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), point?.normalizer ?? point?.events ?? 0);
   let batch: McpEvent[] = [];
   let events = 0;
   const emit = async (event: McpEvent): Promise<void> => {
@@ -112,14 +201,18 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
     if (batch.length >= BATCH) await flush();
   };
   const flush = async (): Promise<void> => {
-    if (batch.length > 0) await bus.publish(TOPICS.events, batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+    if (batch.length > 0) await publish(batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
     batch = [];
     // A tap's observer recovers beside its own session: each batch gives its live traffic a turn.
     await new Promise((resolve) => setImmediate(resolve));
   };
 
-  // Not even session.start was known to be recorded when the tap handed off.
-  if (point.releases === 0 && header.start) {
+  // What the observer made and the bus had not taken yet goes first, as it was made.
+  if (point && point.unpublished.length > 0) {
+    await publish(point.unpublished.map((json) => ({ key: eventKey(JSON.parse(json) as McpEvent), value: json })));
+  }
+  // Not even session.start was made when the tap handed off.
+  if (!point && header.start) {
     await emit(normalizer.lifecycle('session.start', header.start.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start.pid) }));
   }
   let frames = 0;
@@ -158,7 +251,7 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
   });
   for (const framer of framers) framer.end(header.end.t);
   for (const event of pending.splice(0)) await emit(event);
-  await emit(endEvent(header, frames, events));
+  if (!point?.sessionEnded) await emit(endEvent(header, frames, events));
   await flush();
   rmSync(file, { force: true });
   if (spill) rmSync(spill, { force: true });
@@ -166,9 +259,9 @@ async function recordHandoff(bus: CollectorBus, file: string, options: RecoveryO
 
   function endEvent(h: HandoffHeader, recovered: number, emitted: number): McpEvent {
     const tap: NonNullable<McpEvent['mcp']['tap']> = {
-      frames: h.point.frames + recovered,
-      events: h.point.events + emitted,
-      dropped: h.point.dropped,
+      frames: (h.point?.frames ?? 0) + recovered,
+      events: (h.point?.events ?? 0) + emitted,
+      dropped: h.point?.dropped ?? 0,
       bytes_unobserved: h.unobserved,
       bytes: { client_to_server: h.forwarded[0], server_to_client: h.forwarded[1] },
       reason: `handed off: ${h.reason}; ${recovered} frames recorded from the hand-off`,

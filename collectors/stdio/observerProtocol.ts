@@ -2,6 +2,8 @@
  * How the stdio tap's forwarding thread and its observer worker talk: chunks travel through a
  * shared ChunkRing; these messages carry only the lifecycle around them.
  */
+import type { MessagePort } from 'node:worker_threads';
+import type { NormalizerState } from '../normalizer.js';
 
 export interface ObserverConfig {
   home?: string;
@@ -19,6 +21,28 @@ export interface ObserverConfig {
   parentPid: number;
   /** The ChunkRing's memory; direction 0 is host → server (the child's stdin), 1 is server → host. */
   ring: SharedArrayBuffer;
+  /** Where the observer posts its ObserverPoint when it acknowledges a stop: the tap, blocked on the ring's handshake, reads it synchronously. */
+  stopPort: MessagePort;
+}
+
+/**
+ * Where the observer stands in its session: written as the ring's checkpoint with each release (then nothing is
+ * unpublished), and posted to the tap when it acknowledges a stop. A hand-off continues the session from exactly
+ * here, so every frame is recorded once and responses stay correlated with their requests.
+ */
+export interface ObserverPoint {
+  /** Per direction, the offset (in bytes that entered the ring) below which every frame has been normalized. */
+  offsets: [number, number];
+  frames: number;
+  /** Events made so far: on the bus, dropped, or in `unpublished`. */
+  events: number;
+  dropped: number;
+  /** Events made but not on the bus yet, serialized, oldest first. */
+  unpublished: string[];
+  /** Absent when it did not fit the ring's checkpoint area: the hand-off then continues without the session's correlation. */
+  normalizer?: NormalizerState;
+  /** Whether session.end is among the events made. */
+  sessionEnded: boolean;
 }
 
 export type ToObserver =
@@ -42,6 +66,8 @@ export type ToObserver =
 export interface ObserverSummary {
   events: number;
   dropped: number;
+  /** Events the bus did not take in time: the observer handed them to the tap (its stop is acknowledged). */
+  unpublished: number;
   lastError?: string;
 }
 

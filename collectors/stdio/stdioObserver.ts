@@ -14,7 +14,7 @@ import { openCollectorBus } from '../spool/collectorBus.js';
 import { ChunkRing, type RingChunk } from './chunkRing.js';
 import { recoverHandoffs } from './handoffRecovery.js';
 import { LineFramer } from './lineFramer.js';
-import type { FromObserver, ObserverConfig, ToObserver } from './observerProtocol.js';
+import type { FromObserver, ObserverConfig, ObserverPoint, ToObserver } from './observerProtocol.js';
 import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const config = workerData as ObserverConfig;
@@ -43,13 +43,31 @@ const bus = openCollectorBus({
 });
 
 let eventsEmitted = 0;
+/** Events on the bus (or dropped and counted): once it equals eventsEmitted, every frame read so far is recorded. */
+let eventsRecorded = 0;
 let ended = false;
+let sessionEndEmitted = false;
 const publisher = new EventPublisher(
-  // Once the tap has handed the ring off, what is left is recorded from the hand-off file, not from here.
-  (topic, records) => (ring.handedOff() ? undefined : bus.publish(topic, records)),
+  async (topic, records) => {
+    // Once the tap has asked to stop, what this observer holds goes to the tap instead of the bus. The publisher never
+    // calls this from inside enqueue(), so a chunk is never half framed here: the point handed over is exact.
+    if (ring.stopRequested()) acknowledgeStop();
+    // Stopped: what is left is recorded from the hand-off file, not from here.
+    if (!ring.beginPublish()) return;
+    // A batch that holds every event made so far makes the point reached now durable once it lands, even if more is
+    // read while it is in flight (a remote bus): taken then, the point cannot be known again after the publish.
+    const durable = eventsRecorded + publisher.stats().dropped + records.length === eventsEmitted ? recordedPoint() : undefined;
+    try {
+      await bus.publish(topic, records);
+      eventsRecorded += records.length;
+      // Released inside the publish, so that the tap's hand-off never starts from a point behind what is on the bus.
+      if (durable) release(durable);
+    } finally {
+      ring.endPublish();
+    }
+  },
   {
     maxQueued: Infinity,
-    onIdle: () => releaseRecorded(),
     onFailure: (error) => process.stderr.write(`tapwire tap: events cannot be stored (${error.message}); traffic continues, losses will be counted\n`),
     // After the session has ended, its session.end event carries the final counters.
     onRecover: (dropped) => {
@@ -105,36 +123,71 @@ function visit(chunk: RingChunk): void {
 }
 
 /**
- * Every event made so far is on the bus: frees the ring's records whose bytes all belong to recorded frames.
- * A line still in progress keeps the records it started in, so a hand-off can record it whole.
+ * The point every event made so far stands for: per direction, the offset below which every frame is normalized,
+ * and the checkpoint a hand-off would continue from. A line still in progress is not below it, so the records it
+ * started in stay in the ring and a hand-off can record it whole.
  */
-function releaseRecorded(): void {
-  if (ring.handedOff()) return;
-  const offsets: [number, number] = [consumed[0] - framers[0]!.lineBytes(), consumed[1] - framers[1]!.lineBytes()];
-  let released = 0;
-  while (released < unreleased.length && unreleased[released]!.consumedAfter <= offsets[unreleased[released]!.dir]) released++;
-  if (released > 0) releasedAt = unreleased[released - 1]!.end;
-  unreleased.splice(0, released);
-  ring.release(releasedAt, { offsets, frames, events: eventsEmitted, dropped: publisher.stats().dropped });
+function recordedPoint(): { offsets: [number, number]; checkpoint: Buffer } {
+  const offsets = recordedOffsets();
+  const checkpoint = Buffer.from(JSON.stringify(observerPoint(offsets, [])));
+  // A session with a huge number of requests in flight leaves its correlation out rather than its position.
+  return { offsets, checkpoint: checkpoint.length <= ring.checkpointCapacity ? checkpoint : Buffer.from(JSON.stringify({ ...observerPoint(offsets, []), normalizer: undefined })) };
 }
 
-/** Reads the ring until the tap says the server is gone and the ring is empty. */
-async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage> {
+/** Frees the ring's records whose bytes all belong to frames recorded at `point`, leaving its checkpoint. */
+function release(point: { offsets: [number, number]; checkpoint: Buffer }): void {
+  let released = 0;
+  while (released < unreleased.length && unreleased[released]!.consumedAfter <= point.offsets[unreleased[released]!.dir]) released++;
+  if (released > 0) releasedAt = unreleased[released - 1]!.end;
+  unreleased.splice(0, released);
+  ring.release(releasedAt, point.checkpoint);
+}
+
+/** Per direction, the offset below which every frame read is normalized (a line in progress is not). */
+function recordedOffsets(): [number, number] {
+  return [consumed[0] - framers[0]!.lineBytes(), consumed[1] - framers[1]!.lineBytes()];
+}
+
+/**
+ * The tap has asked to stop: hands it everything this observer holds (the events not yet on the bus, the point
+ * reached in each stream, the normalizer's state) and acknowledges, so that the hand-off continues the session
+ * exactly where this observer stops, with its correlation. Not possible inside a publish (whose outcome is not
+ * known yet): it is tried again after it.
+ */
+function acknowledgeStop(): void {
+  if (ring.stopped() || ring.publishing()) return;
+  config.stopPort.postMessage(observerPoint(recordedOffsets(), publisher.unpublished()));
+  ring.acknowledgeStop();
+}
+
+function observerPoint(offsets: [number, number], unpublished: string[]): ObserverPoint {
+  return { offsets, frames, events: eventsEmitted, dropped: publisher.stats().dropped, unpublished, normalizer: normalizer.state(), sessionEnded: sessionEndEmitted };
+}
+
+/** Reads the ring until the tap says the server is gone and the ring is empty; undefined if the tap stopped it first. */
+async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage | undefined> {
   let end: EndMessage | undefined;
   void endSignal.then((message) => (end = message));
   for (;;) {
-    if (ring.handedOff()) return end ?? (await endSignal);
+    if (ring.stopRequested()) acknowledgeStop();
+    if (ring.stopped()) return undefined;
     const stats = publisher.stats();
     // While the bus refuses events, chunks wait in the ring rather than as events in memory; the publisher retries.
     if (stats.failing) {
       await sleep(RETRY_CHECK_MS);
       continue;
     }
+    const held = (): number => eventsEmitted - publisher.stats().published - publisher.stats().dropped;
     let read = 0;
-    while (eventsEmitted - stats.published - stats.dropped < PUBLISH_AT && ring.read(visit, 1) === 1) read++;
+    while (held() < PUBLISH_AT && ring.read(visit, 1) === 1) read++;
+    // At the bound, the events held are published before more is read (awaiting the flush also lets timers run:
+    // a loop of resolved promises here once kept the publisher's timer, and so every event, from ever running).
+    if (held() >= PUBLISH_AT) {
+      await publisher.flush();
+      continue;
+    }
     if (read > 0) {
-      if (publisher.stats().queued >= PUBLISH_AT) await publisher.flush();
-      else await nextTurn();
+      await nextTurn();
       continue;
     }
     if (end) return end;
@@ -144,10 +197,12 @@ async function observe(endSignal: Promise<EndMessage>): Promise<EndMessage> {
   }
 }
 
-async function finish(message: EndMessage): Promise<void> {
+async function finish(message: EndMessage | undefined): Promise<void> {
+  if (!message) return;
   ended = true;
   // With a hand-off, the rest of the session (its last line, its end) is recorded from the hand-off file.
-  if (!message.handOff && !ring.handedOff()) {
+  if (!message.handOff && !ring.stopped()) {
+    sessionEndEmitted = true;
     for (const framer of framers) framer.end(message.t);
     // The tap's own totals are exact, including losses no chunk reported.
     unobserved = message.unobserved;
@@ -155,9 +210,12 @@ async function finish(message: EndMessage): Promise<void> {
     bytes.server_to_client = message.forwarded[1];
     emit(normalizer.lifecycle('session.end', message.t, { ...sessionEndFields(config, message), process: processFields(undefined, message.exitCode), tap: counters() }));
   }
-  const stats = await publisher.close(config.flushTimeoutMs);
+  // What the bus does not take in time is handed to the tap with the rest, not dropped: whatever the tap does
+  // next (hand off the spill, or what is left) starts from exactly here.
+  const stats = await publisher.deliver(config.flushTimeoutMs);
+  acknowledgeStop();
   await bus.close(config.flushTimeoutMs);
-  port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
+  port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, unpublished: stats.queued, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
 }
 
 let markSpawned: () => void = () => undefined;

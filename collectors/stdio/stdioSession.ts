@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import type { HostSession } from '../hostSession.js';
-import { SessionNormalizer } from '../normalizer.js';
+import { SessionNormalizer, type NormalizerState } from '../normalizer.js';
 import type { Redactor } from '../redaction.js';
 
 /** The tap's view of the server it runs. */
@@ -25,8 +25,11 @@ export interface StdioSession {
   processFields(pid: number | undefined, exitCode?: number | null): NonNullable<McpEvent['process']>;
 }
 
-/** The normalizer of a stdio session; `firstSequence` continues a session some of whose events are recorded. */
-export function stdioSession(server: StdioServer, host: HostSession, redactor: Redactor, firstSequence = 0): StdioSession {
+/**
+ * The normalizer of a stdio session; `from` continues a session some of whose events are recorded: from another
+ * normalizer's state, or (without its correlation) from the sequence of its next event.
+ */
+export function stdioSession(server: StdioServer, host: HostSession, redactor: Redactor, from: NormalizerState | number = 0): StdioSession {
   const commandLine = redactor.args([server.command, ...server.args]);
   const normalizer = new SessionNormalizer(
     {
@@ -42,7 +45,7 @@ export function stdioSession(server: StdioServer, host: HostSession, redactor: R
         user: { name: safeUserName() },
       },
     },
-    { redactor, firstSequence },
+    typeof from === 'number' ? { redactor, firstSequence: from } : { redactor, resume: from },
   );
   return {
     normalizer,

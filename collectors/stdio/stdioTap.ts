@@ -8,16 +8,21 @@
  * A tap never exits with frames it has not recorded: when its server is gone, it gives the observer a
  * short grace to finish, then hands whatever is still unrecorded to a file in the home (handoffFile.ts)
  * for the next tap or command to record. The host's shutdown grace (2 s in the MCP SDK) bounds the wait.
+ * Each frame is recorded exactly once, by the observer or through the hand-off: the tap asks the observer
+ * to stop and continues from the point it acknowledges (or, if it is starved, from its last checkpoint,
+ * taken over while it is not publishing; see ChunkRing), with the session's correlation state.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { currentHostSession } from '../hostSession.js';
-import { ChunkRing } from './chunkRing.js';
+import { ChunkRing, type StopOutcome } from './chunkRing.js';
+import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
-import type { FromObserver, ObserverConfig, ObserverSummary, ToObserver } from './observerProtocol.js';
+import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
+import { writeUnrecordedNote, type UnrecordedNote } from './unrecordedNote.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -47,10 +52,20 @@ export interface StdioTapOptions {
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 const now = (): number => performance.timeOrigin + performance.now();
+/** Room for the observer's checkpoint (its position and the session's requests in flight) in the ring's memory. */
+const CHECKPOINT_BYTES = 4 * 1024 * 1024;
+/** How long the tap waits for the observer to acknowledge a stop before it takes over from its last checkpoint. */
+const STOP_ACKNOWLEDGE_MS = 500;
+/**
+ * How long a stop waits for a publish the observer has begun (its outcome decides where the hand-off starts):
+ * after SIGTERM the MCP SDK waits 2 s more before SIGKILL.
+ */
+const PUBLISH_IN_FLIGHT_MS = 1000;
 
 /** Runs the server behind the tap until it exits; resolves with the exit code the tap should return. */
 export async function runStdioTap(options: StdioTapOptions): Promise<number> {
-  const ring = ChunkRing.create(options.ringBytes ?? 16 * 1024 * 1024);
+  const ring = ChunkRing.create(options.ringBytes ?? 16 * 1024 * 1024, CHECKPOINT_BYTES);
+  const stopChannel = new MessageChannel();
   const sessionId = randomUUID();
   const handoffDir = (): string => handoffDirectory(collectorHomeRoot(options.home, options.configFile));
   const spill = new FrameSpill(handoffDir, `${sessionId}.spill`, options.spillBytes ?? 256 * 1024 * 1024);
@@ -66,11 +81,13 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     maxQueuedEvents: options.maxQueuedEvents ?? 1000,
     parentPid: process.ppid,
     ring: ring.buffer,
+    stopPort: stopChannel.port2,
   };
   // Heap limits keep the observer's memory close to what it holds (V8 otherwise grows lazily). If it
   // ever exceeded them, the worker would die and traffic would go on unobserved, reported as such.
   const observer = new Worker(new URL('./stdioObserver.js', import.meta.url), {
     workerData: config,
+    transferList: [stopChannel.port2],
     resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
   });
   let observerAlive = true;
@@ -152,29 +169,45 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
 
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   // A host that stops waiting sends SIGTERM: the tap then hands off at once instead of dying with the frames.
+  let wasHurried = false;
   let hurry: () => void = () => undefined;
-  const hurried = new Promise<undefined>((resolve) => (hurry = () => resolve(undefined)));
+  const hurried = new Promise<undefined>((resolve) => (hurry = () => {
+    wasHurried = true;
+    resolve(undefined);
+  }));
   for (const signal of FORWARDED_SIGNALS) process.on(signal, hurry);
   const result = await Promise.race([summary, hurried, delay(options.handoffAfterMs ?? 1000)]);
   for (const signal of FORWARDED_SIGNALS) process.off(signal, hurry);
-  if (!result || spilled) {
-    handOff(result ? 'frames spilled while the observer was behind' : 'the observer had not finished when the server exited');
+  if (!result || spilled || result.unpublished > 0) {
+    handOff(!result ? 'the observer had not finished when the server exited' : spilled ? 'frames spilled while the observer was behind' : `the bus did not take ${result.unpublished} events in time${result.lastError ? ` (${result.lastError})` : ''}`);
     // The observer may be starved of CPU: it is not waited for, and stops with the process.
     observer.unref();
+    stopChannel.port1.close();
     return exitCode;
   }
+  stopChannel.port1.close();
   if (result.dropped > 0) {
     process.stderr.write(`tapwire tap: ${result.dropped} of ${result.events} events could not be stored${result.lastError ? ` (${result.lastError})` : ''}\n`);
   }
   await observer.terminate();
   return exitCode;
 
-  function handOff(reason: string): void {
-    const { point, held } = ring.handOff();
+  function handOff(why: string): void {
+    ring.requestStop();
+    // After SIGTERM the host kills the tap 2 s later: the observer's checkpoint (which keeps the correlation too) is
+    // taken at once rather than waiting for an acknowledgement, and a publish in flight is waited for less.
+    const outcome = ring.awaitStop(observerAlive && !wasHurried ? STOP_ACKNOWLEDGE_MS : 0, wasHurried ? PUBLISH_IN_FLIGHT_MS / 2 : PUBLISH_IN_FLIGHT_MS);
+    const { point: released, held } = ring.handOff();
+    const point = outcome === 'acknowledged' ? lastMessage(stopChannel.port1) : released.checkpoint && (JSON.parse(released.checkpoint.toString()) as ObserverPoint);
     const heldBytes: [number, number] = [0, 0];
     for (const chunk of held) heldBytes[chunk.dir] += chunk.bytes.length;
-    // The observer's durable offsets count bytes that entered the ring; the held records begin where the ring's count minus theirs does.
-    const skip = ([0, 1] as const).map((dir) => Math.max(0, point.offsets[dir] - (ring.writtenBytes(dir) - heldBytes[dir]))) as [number, number];
+    // The observer's offsets count bytes that entered the ring; the held records begin where the ring's count minus theirs does.
+    const skip = ([0, 1] as const).map((dir) => Math.max(0, (point?.offsets[dir] ?? 0) - (ring.writtenBytes(dir) - heldBytes[dir]))) as [number, number];
+    const spilledFile = spill.close();
+    const rest = heldBytes[0] + heldBytes[1] - skip[0] - skip[1];
+    // The observer recorded the whole session, its end included, before it stopped: nothing is left to hand off.
+    if (point?.sessionEnded && point.unpublished.length === 0 && rest === 0 && !spilledFile && outcome !== 'taken-during-publish') return;
+    const reason = `${why}${stopNote(outcome, point)}`;
     const header: HandoffHeader = {
       server: { sessionId, command: options.command, args: options.args, ...(options.name ? { name: options.name } : {}) },
       host: currentHostSession(process.ppid),
@@ -183,19 +216,49 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
       end: { ...end, lostAtEnd: notKept },
       forwarded,
       unobserved: unobservedTotal,
-      point,
+      ...(point ? { point } : {}),
       skip,
-      ...(spill.close() ? { spill: spill.fileName } : {}),
+      ...(spilledFile ? { spill: spill.fileName } : {}),
       reason,
     };
     // A hand-off is not a loss: the session's end records it (its reason), so it says nothing on stderr.
     try {
       writeHandoff(handoffDir(), header, held);
     } catch (error) {
-      process.stderr.write(`tapwire tap: ${reason}, and the hand-off could not be written (${(error as Error).message}): events of this session are missing\n`);
+      const message = (error as Error).message;
+      const note = noteUnrecorded(header, { unpublishedEvents: point?.unpublished.length ?? 0, unrecordedBytes: rest + spill.keptBytes, error: message });
+      process.stderr.write(`tapwire tap: ${reason}, and the hand-off could not be written (${message}): events of this session are missing${note}\n`);
     }
     if (unobservedTotal > 0) process.stderr.write(`tapwire tap: ${unobservedTotal} bytes were forwarded without being observed or spilled\n`);
   }
+
+  /** Leaves a note of the unrecorded session outside the home, for `status`; says where, or why not. */
+  function noteUnrecorded(header: HandoffHeader, lost: Omit<UnrecordedNote, 'header'>): string {
+    const homeRoot = collectorHomeRoot(options.home, options.configFile);
+    const { point, skip: _skip, spill: _spill, ...known } = header;
+    const redactor = homeRedactor(options.home, () => undefined);
+    const server = { ...known.server, args: redactor.args([known.server.command, ...known.server.args]).slice(1) };
+    try {
+      const file = writeUnrecordedNote(homeRoot, { header: { ...known, server, ...(point ? { point: { frames: point.frames, events: point.events, dropped: point.dropped, sessionEnded: point.sessionEnded } } : {}) }, ...lost });
+      return `; the session is noted in ${file}, for the next tapwire command to record with its losses`;
+    } catch (error) {
+      return `; no note of the session could be left either (${(error as Error).message})`;
+    }
+  }
+}
+
+/** The last message waiting on `port`: the observer's acknowledgement of a stop. */
+function lastMessage(port: MessagePort): ObserverPoint | undefined {
+  let last: ObserverPoint | undefined;
+  for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) last = received.message as ObserverPoint;
+  return last;
+}
+
+/** What a hand-off's reason says about how the observer stopped, when it is worth saying. */
+function stopNote(outcome: StopOutcome, point: ObserverPoint | undefined): string {
+  const correlation = point && !point.normalizer ? '; requests in flight at the hand-off were too many to hand over: their responses are not correlated' : '';
+  if (outcome === 'taken-during-publish') return `; the observer was still publishing when the tap had to exit: events after sequence ${(point?.events ?? 0) - 1} may be recorded twice${correlation}`;
+  return correlation;
 }
 
 function delay(ms: number): Promise<undefined> {

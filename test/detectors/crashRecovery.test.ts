@@ -38,25 +38,28 @@ function statePosition(home: string): number {
   }
 }
 
-/** Starts `tapwire detect --once` and SIGKILLs it once its committed position has passed `after`; returns that position. */
-function killMidway(home: string, rules: string, after: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--once', '--batch', '20', '--home', home, '--rules', rules, '--allow-empty'], { stdio: 'ignore' });
-    let killedAt = -1;
-    const poll = setInterval(() => {
-      const position = statePosition(home);
-      if (position > after && killedAt < 0) {
-        killedAt = position;
-        child.kill('SIGKILL');
-      }
-    }, 3);
+/** Resolves once `ready` holds, checked every few milliseconds (the state store has no change events). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * Starts a following `tapwire detect` (it never ends by itself) and SIGKILLs it once its committed position has
+ * passed `after`; returns the position it was killed at. The bus holds only part of the workload, so the kill is
+ * partway whatever the machine's load: the worker cannot get past what is on the bus.
+ */
+async function killMidway(home: string, rules: string, after: number): Promise<number> {
+  const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--batch', '20', '--home', home, '--rules', rules, '--allow-empty'], { stdio: 'ignore' });
+  const exited = new Promise<NodeJS.Signals | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearInterval(poll);
-      if (signal !== 'SIGKILL') reject(new Error(`detect ended by itself (code ${code}) before it could be killed: make the workload bigger`));
-      else resolve(killedAt);
-    });
+    child.on('exit', (_code, signal) => resolve(signal));
   });
+  let ended = false;
+  void exited.then(() => (ended = true));
+  await until(() => ended || statePosition(home) > after);
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
+  return statePosition(home);
 }
 
 describe('kill -9 of the detector worker', () => {
@@ -69,14 +72,26 @@ describe('kill -9 of the detector worker', () => {
     const events = scriptEvents('crash.ndjson', workload());
     const file = join(home, 'events.ndjson');
     writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
-    const bus = new EmbeddedBus(resolveHome(home).bus);
-    bus.appendSync(TOPICS.events, events.map((e) => ({ key: e.mcp.session.id, value: JSON.stringify(e) })));
-    const last = (bus.describe().topics.find((t) => t.topic === TOPICS.events) as { lastOffset: number }).lastOffset;
-    await bus.close();
+    // The bus gets the workload a third at a time: each kill lands within what is on the bus by then.
+    const append = async (from: number, to: number): Promise<number> => {
+      const bus = new EmbeddedBus(resolveHome(home).bus);
+      try {
+        bus.appendSync(TOPICS.events, events.slice(from, to).map((e) => ({ key: e.mcp.session.id, value: JSON.stringify(e) })));
+        return (bus.describe().topics.find((t) => t.topic === TOPICS.events) as { lastOffset: number }).lastOffset;
+      } finally {
+        await bus.close();
+      }
+    };
+    const third = Math.floor(events.length / 3);
 
+    const firstPart = await append(0, third);
     const first = await killMidway(home, rules, -1);
+    expect(first).toBeLessThanOrEqual(firstPart);
+    const secondPart = await append(third, 2 * third);
     const second = await killMidway(home, rules, first);
     expect(second).toBeGreaterThan(first);
+    expect(second).toBeLessThanOrEqual(secondPart);
+    const last = await append(2 * third, events.length);
     expect(second).toBeLessThan(last);
     const finish = await runCli(['detect', '--once', '--home', home, '--rules', rules, '--allow-empty'], { timeoutMs: 60_000 });
     expect(finish.code).toBe(0);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,45 @@ describe('the tap when the bus cannot be written', () => {
     // 820 messages, start, status and end, every one recorded once.
     expect(events).toHaveLength(823);
     expect(new Set(events.map((e) => e.event.id)).size).toBe(823);
+  });
+
+  // The observer is stopped mid-session with a normalized request in memory and its response still in the ring: the
+  // hand-off must continue from its state, so the response is correlated and nothing is recorded twice. Without the
+  // stop handshake's state (the hand-off normalized from scratch) the second half's responses were uncorrelated.
+  it('hands off mid-session with the correlation state of the observer: every response correlated, every event once', async () => {
+    const paused = join(home, 'paused');
+    const calls = (from: number, to: number): string =>
+      Array.from({ length: to - from }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: from + i, method: 'tools/call', params: { name: 'echo', arguments: { n: from + i } } })}\n`).join('');
+    // One event in memory is enough for the observer to stop reading while the bus refuses it.
+    const tap = spawn(process.execPath, [requireBuiltCli(), 'tap', '--name', 'paused', '--home', paused, '--', process.execPath, ECHO], { env: { ...process.env, TAPWIRE_TAP_MAX_QUEUED: '1' } });
+    let stdout = '';
+    const changed = new EventEmitter();
+    tap.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      changed.emit('data');
+    });
+    tap.stderr.resume();
+    const closed = new Promise<number | null>((resolve) => tap.on('close', resolve));
+    tap.stdin.write(calls(0, 20));
+    // The first half is answered and on the bus (start, 20 requests, 20 responses) before the bus is locked.
+    await untilChanged(changed, async () => stdout.split('\n').length > 20 && existsSync(resolveHome(paused).bus) && (await busEvents(paused)).length === 41);
+    const holder = new Database(resolveHome(paused).bus);
+    holder.exec('BEGIN EXCLUSIVE');
+    tap.stdin.end(calls(20, 40));
+    const code = await closed;
+    holder.exec('COMMIT');
+    holder.close();
+
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(40);
+    const events = await busEvents(paused);
+    expect(events.map((e) => e.event.sequence)).toEqual(events.map((_, i) => i));
+    expect(events.map((e) => e.event.action)).toEqual(['session.start', ...Array.from({ length: 80 }, () => 'tools/call'), 'session.end']);
+    const responses = events.filter((e) => e.mcp.message?.kind === 'response');
+    expect(responses.map((e) => [e.jsonrpc?.request?.id, e.mcp.message?.correlated, e.gen_ai?.tool?.name])).toEqual(Array.from({ length: 40 }, (_, i) => [String(i), true, 'echo']));
+    const end = events.at(-1)!;
+    expect(String(end.mcp.tap?.reason)).toMatch(/^handed off: the observer had not finished/);
+    expect(end.mcp.tap).toMatchObject({ frames: 80, events: 81, dropped: 0, bytes_unobserved: 0 });
+    expect(readdirSync(join(paused, 'handoff'))).toEqual([]);
   });
 });

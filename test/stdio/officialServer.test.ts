@@ -3,14 +3,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkEvent } from '../../pipeline/schemaValidator.js';
-import { busEvents, REPO_ROOT, tapArgv, tempHome } from '../support/tapwireCli.js';
+import { busEvents, processGone, REPO_ROOT, tapArgv, tempHome } from '../support/tapwireCli.js';
 
 const MEMORY_SERVER = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-memory', 'dist', 'index.js');
 
 /** A knowledge-graph session against the official memory server; returns every result the client saw. */
 async function memorySession(command: string, args: string[], memoryFile: string): Promise<unknown[]> {
   const client = new Client({ name: 'official-server-test', version: '1.0.0' });
-  await client.connect(new StdioClientTransport({ command, args, env: { MEMORY_FILE_PATH: memoryFile }, stderr: 'pipe' }));
+  const transport = new StdioClientTransport({ command, args, env: { MEMORY_FILE_PATH: memoryFile }, stderr: 'pipe' });
+  await client.connect(transport);
+  const pid = transport.pid;
   const results: unknown[] = [];
   results.push(await client.listTools());
   results.push(await client.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'Ada', entityType: 'person', observations: ['wrote the first program'] }, { name: 'Analytical Engine', entityType: 'machine', observations: [] }] } }));
@@ -20,6 +22,8 @@ async function memorySession(command: string, args: string[], memoryFile: string
   results.push(await client.callTool({ name: 'read_graph', arguments: {} }));
   results.push(await client.callTool({ name: 'no_such_tool', arguments: {} }).catch((error: Error) => error.message));
   await client.close();
+  // The SDK's close does not wait for the process to exit: the tap records (or hands off) the session as it exits.
+  await processGone(pid);
   return results;
 }
 

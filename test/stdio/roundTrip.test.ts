@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEvent } from '../../pipeline/schemaValidator.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { RecordingTransport, type RecordedMessage } from '../support/recordingTransport.js';
-import { busEvents, FIXTURES, tapArgv, tempHome } from '../support/tapwireCli.js';
+import { busEvents, FIXTURES, processGone, tapArgv, tempHome } from '../support/tapwireCli.js';
 
 const SERVER = join(FIXTURES, 'kitchenSinkServer.mjs');
 
 /** A host session that touches every part of the catalogue the kitchen-sink server offers. */
-async function hostSession(transport: Transport): Promise<RecordedMessage[]> {
+async function hostSession(transport: StdioClientTransport): Promise<RecordedMessage[]> {
   const recorder = new RecordingTransport(transport);
   const client = new Client({ name: 'roundtrip-host', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
   client.setRequestHandler(CreateMessageRequestSchema, async () => ({ role: 'assistant', content: { type: 'text', text: 'forty-two' }, model: 'test-model', stopReason: 'endTurn' }));
@@ -35,7 +35,10 @@ async function hostSession(transport: Transport): Promise<RecordedMessage[]> {
   await client.getPrompt({ name: 'greet', arguments: { name: 'Ada' } });
   await client.setLoggingLevel('debug');
   await client.ping();
+  const pid = transport.pid;
   await client.close();
+  // The SDK's close does not wait for the process to exit: the tap records (or hands off) the session as it exits.
+  await processGone(pid);
   return recorder.log;
 }
 

@@ -45,6 +45,19 @@ export function requireBuiltCli(): string {
   return TAPWIRE_CLI;
 }
 
+/** Resolves once process `pid` has exited (checked every 20 ms: a foreign process signals nothing). */
+export async function processGone(pid: number | null | undefined): Promise<void> {
+  if (!pid) return;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** A fresh Tapwire home in the temp directory, and its removal. */
 export function tempHome(prefix = 'tapwire-test-'): { home: string; remove(): void } {
   const home = mkdtempSync(join(tmpdir(), prefix));
@@ -85,9 +98,10 @@ export function runCli(args: string[], options: { input?: Buffer | string; env?:
 /**
  * Every event published to a home's bus, in bus order, once what taps handed off at exit has been recorded (as
  * the next tap or tapwire command would): a tap on a busy machine may exit before its observer has caught up.
+ * With `recover: false`, only what is on the bus already.
  */
-export async function busEvents(home: string): Promise<McpEvent[]> {
-  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
+export async function busEvents(home: string, { recover = true } = {}): Promise<McpEvent[]> {
+  if (recover) await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`${message}\n`) });
   const bus = new EmbeddedBus(resolveHome(home).bus);
   try {
     const consumer = await bus.consumer(`test-reader-${process.pid}-${Date.now()}`, TOPICS.events);

@@ -1,0 +1,57 @@
+/**
+ * The trace of a stdio session a tap could record nothing more of: its observer could not store the events and its
+ * hand-off could not be written either (the home's disk full, typically from the session's very start). Without it,
+ * stderr would be the only trace and `status` would not know the session existed.
+ *
+ * The note goes where the home's full disk is not: the system's temporary directory (one directory per user and
+ * home, 0700), as a small JSON file holding what the tap knows (server, times, byte counts, why). The next recovery
+ * of the home (handoffRecovery.ts: any tap, `detect`, `up` or query command) records it as the session's end, with
+ * what was lost counted, and removes it. It holds no traffic, and the server's arguments are redacted.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { HandoffHeader } from './handoffFile.js';
+
+/** What a tap knows of a session it could not record. */
+export interface UnrecordedNote {
+  /** The hand-off that could not be written, without its traffic: `point` keeps only the observer's counters. */
+  header: Omit<HandoffHeader, 'point' | 'skip' | 'spill'> & { point?: { frames: number; events: number; dropped: number; sessionEnded: boolean } };
+  /** Events the observer made that never reached the bus. */
+  unpublishedEvents: number;
+  /** Forwarded bytes neither recorded by the observer nor kept for a hand-off. */
+  unrecordedBytes: number;
+  /** Why the hand-off could not be written. */
+  error: string;
+}
+
+/** The note directory of a home: outside the home, keyed by its path. */
+export function unrecordedNoteDirectory(homeRoot: string): string {
+  const user = process.getuid?.() ?? 'user';
+  return join(tmpdir(), `tapwire-${user}`, 'unrecorded', createHash('sha256').update(resolve(homeRoot)).digest('hex').slice(0, 16));
+}
+
+/** Writes a note (temporary name, then rename); returns its path. Throws if the temporary directory refuses too. */
+export function writeUnrecordedNote(homeRoot: string, note: UnrecordedNote): string {
+  const directory = unrecordedNoteDirectory(homeRoot);
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const file = join(directory, `${note.header.server.sessionId}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify(note), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
+/** The notes of a home, by file name (`<session>.json`); none when the directory does not exist. */
+export function unrecordedNoteNames(homeRoot: string): string[] {
+  try {
+    return readdirSync(unrecordedNoteDirectory(homeRoot)).filter((name) => name.endsWith('.json'));
+  } catch {
+    return [];
+  }
+}
+
+/** Reads one note. */
+export function readUnrecordedNote(file: string): UnrecordedNote {
+  return JSON.parse(readFileSync(file, 'utf8')) as UnrecordedNote;
+}
