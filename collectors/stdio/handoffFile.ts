@@ -7,7 +7,7 @@
  * write, where recording them (parse, redact, SQLite) would cost it the CPU it does not have.
  *
  * The same record format serves the spill: when the observer falls so far behind that the ring is full,
- * the forwarding thread appends further chunks to a spill file instead of dropping them.
+ * the forwarding thread queues further chunks for a spill file (written off that thread) instead of dropping them.
  *
  * Files are written to a temporary name, synced and renamed, so a reader never sees half a hand-off.
  */
