@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { packageRoot } from '../pipeline/packagePaths.js';
 import { fmt, machineLine, percentile } from './benchReport.js';
+import { mainThreadCpu, processCpu, processTreeCpu } from './cpuTime.js';
 
 /** The benchmark's id: `npm run bench -- http-proxy`, and its BENCHMARKS.md section. */
 export const id = 'http-proxy';
@@ -20,17 +21,24 @@ export const id = 'http-proxy';
 const root = packageRoot();
 const CLI = join(root, 'dist', 'cli', 'tapwire.js');
 const SERVER = join(root, 'test', 'fixtures', 'httpMcpServer.mjs');
+const BARE_PROXY = join(root, 'bench', 'fixtures', 'bareHttpProxy.mjs');
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 /** Measurement rounds per configuration. */
 const ROUNDS = 3;
 
 type Mode = 'json' | 'sse';
-type Path = 'direct' | 'tapwire' | 'nginx';
+type Path = 'direct' | 'tapwire' | 'nginx' | 'bare';
+const PATHS: readonly Path[] = ['direct', 'tapwire', 'nginx', 'bare'];
 
 interface Measured {
   rps: number;
   p50: number;
   p99: number;
+  /** Requests/s of each round, in round order. */
+  roundRps: number[];
+  /** CPU µs per request of the proxy: its process(es), and its main (forwarding) thread where it has one. */
+  cpuUs: number;
+  mainThreadUs: number;
 }
 
 function post(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
@@ -82,25 +90,51 @@ class BenchSession {
 interface Samples {
   times: number[];
   seconds: number;
+  roundRps: number[];
+  cpu: number;
+  mainThreadCpu: number;
 }
 
+/** CPU seconds a proxy has used so far: all its processes, and its forwarding thread. */
+type CpuReader = () => { process: number; mainThread: number };
+
 /** One round: `clients` concurrent sessions, each making `warmup` then `calls` sequential calls; the measured part only counts. */
-async function round(url: URL, clients: number, calls: number, warmup: number, into: Samples): Promise<void> {
+async function round(url: URL, clients: number, calls: number, warmup: number, into: Samples, cpu: CpuReader): Promise<void> {
   const sessions = Array.from({ length: clients }, () => new BenchSession(url));
   await Promise.all(sessions.map((s, n) => s.open(n)));
   await Promise.all(sessions.map(async (s) => {
     for (let i = 0; i < warmup; i++) await s.call(i);
   }));
   const t0 = performance.now();
+  const cpu0 = cpu();
   await Promise.all(sessions.map(async (s) => {
     for (let i = 0; i < calls; i++) into.times.push(await s.call(warmup + i));
   }));
-  into.seconds += (performance.now() - t0) / 1000;
+  const cpu1 = cpu();
+  const seconds = (performance.now() - t0) / 1000;
+  into.seconds += seconds;
+  into.roundRps.push((clients * calls) / seconds);
+  into.cpu += cpu1.process - cpu0.process;
+  into.mainThreadCpu += cpu1.mainThread - cpu0.mainThread;
   for (const s of sessions) s.close();
 }
 
+/** The lowest and highest per-round ratio of `a`'s requests/s to `b`'s (rounds run side by side). */
+function roundRange(a: Measured, b: Measured): string {
+  const ratios = a.roundRps.map((rps, r) => rps / (b.roundRps[r] ?? Number.NaN));
+  return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+}
+
 function summarize(samples: Samples): Measured {
-  return { rps: samples.times.length / samples.seconds, p50: percentile(samples.times, 50), p99: percentile(samples.times, 99) };
+  const n = samples.times.length;
+  return {
+    rps: n / samples.seconds,
+    p50: percentile(samples.times, 50),
+    p99: percentile(samples.times, 99),
+    roundRps: samples.roundRps,
+    cpuUs: (samples.cpu / n) * 1e6,
+    mainThreadUs: (samples.mainThreadCpu / n) * 1e6,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -244,14 +278,23 @@ export async function run(): Promise<string> {
         process.stderr.write(`bench http-proxy: nginx failed to start (${error.message}); skipping it\n`);
         return undefined;
       }) : undefined;
+      const bare = await started(process.execPath, [BARE_PROXY, `http://127.0.0.1:${upstreamPort}`], 'stderr', /listening on (\S+)/);
       const urls: Partial<Record<Path, URL>> = {
         direct: new URL(`http://127.0.0.1:${upstreamPort}/mcp`),
         tapwire: new URL(`${proxy.match[1]}/mcp`),
         ...(reference ? { nginx: reference.url } : {}),
+        bare: new URL(`${bare.match[1]}/mcp`),
+      };
+      // What each path adds on top of the server: nothing for direct, the proxy's processes otherwise.
+      const cpu: Record<Path, CpuReader> = {
+        direct: () => ({ process: 0, mainThread: 0 }),
+        tapwire: () => ({ process: processCpu(proxy.child.pid), mainThread: mainThreadCpu(proxy.child.pid) }),
+        nginx: () => ({ process: processTreeCpu(reference?.child.pid), mainThread: 0 }),
+        bare: () => ({ process: processCpu(bare.child.pid), mainThread: mainThreadCpu(bare.child.pid) }),
       };
       for (const [clients, calls, warmup] of [[1, 1000, 100], [50, 70, 10]] as const) {
         const samples: Partial<Record<Path, Samples>> = {};
-        const paths = (['direct', 'tapwire', 'nginx'] as const).filter((path) => urls[path] !== undefined);
+        const paths = PATHS.filter((path) => urls[path] !== undefined);
         // Rounds rotate the order of the paths, so a change in the machine's load falls on all of them alike.
         for (let r = 0; r < ROUNDS; r++) {
           for (let i = 0; i < paths.length; i++) {
@@ -263,13 +306,14 @@ export async function run(): Promise<string> {
                   anon.push(memory.anon);
                 }, 50)
               : undefined;
-            await round(urls[path]!, clients, calls, warmup, (samples[path] ??= { times: [], seconds: 0 }));
+            await round(urls[path]!, clients, calls, warmup, (samples[path] ??= { times: [], seconds: 0, roundRps: [], cpu: 0, mainThreadCpu: 0 }), cpu[path]);
             clearInterval(sampler);
           }
         }
         rows.push({ mode, clients, results: Object.fromEntries(Object.entries(samples).map(([path, s]) => [path, summarize(s)])) });
       }
       if (reference) await stop(reference.child);
+      await stop(bare.child);
       await stop(proxy.child);
       const exchanges = Number(/after (\d+) exchanges/.exec(proxy.output())?.[1] ?? 0);
       const unobserved = Number(/(\d+) bytes were forwarded without being observed/.exec(proxy.output())?.[1] ?? 0);
@@ -287,26 +331,38 @@ function report(rows: Row[], memory: { rss: number[]; anon: number[] }, observed
   const cell = (m: Measured | undefined): string => (m ? `${fmt(m.rps)} | ${fmt(m.p50, 3)} / ${fmt(m.p99, 3)}` : '– | –');
   const lines = rows.map(({ mode, clients, results: r }) => {
     const added = r.direct && r.tapwire ? fmt(r.tapwire.p50 - r.direct.p50, 3) : '–';
-    const ratio = r.nginx && r.tapwire ? `**${fmt(r.tapwire.rps / r.nginx.rps, 2)}×**` : '–';
-    return `| ${mode.toUpperCase()} | ${clients} | ${cell(r.direct)} | ${cell(r.tapwire)} | ${cell(r.nginx)} | **${added}** | ${ratio} |`;
+    const ratio = r.nginx && r.tapwire ? `**${fmt(r.tapwire.rps / r.nginx.rps, 2)}×** (${roundRange(r.tapwire, r.nginx)})` : '–';
+    const bare = r.bare && r.tapwire ? `${fmt(r.tapwire.rps / r.bare.rps, 2)}× (${roundRange(r.tapwire, r.bare)})` : '–';
+    return `| ${mode.toUpperCase()} | ${clients} | ${cell(r.direct)} | ${cell(r.tapwire)} | ${cell(r.nginx)} | ${cell(r.bare)} | **${added}** | ${ratio} | ${bare} |`;
+  });
+  const cpuLines = rows.map(({ mode, clients, results: r }) => {
+    const us = (m: Measured | undefined, of: (m: Measured) => number): string => (m ? fmt(of(m)) : '–');
+    return `| ${mode.toUpperCase()} | ${clients} | ${us(r.tapwire, (m) => m.mainThreadUs)} | ${us(r.tapwire, (m) => m.cpuUs)} | ${us(r.bare, (m) => m.cpuUs)} | ${us(r.nginx, (m) => m.cpuUs)} |`;
   });
   return [
     '## HTTP proxy (issue 3)',
     '',
-    `Machine: ${machineLine()}. One real SDK Streamable HTTP server (stateful, one MCP session per client) in its own process; clients are raw keep-alive HTTP sessions in the benchmark process making sequential \`tools/call\` requests, measured in ${ROUNDS} rounds that rotate the order of direct, tapwire and nginx; "direct" is the same clients against the same server with nothing between them. All on loopback, sharing the machine's cores.`,
+    `Machine: ${machineLine()}. One real SDK Streamable HTTP server (stateful, one MCP session per client) in its own process; clients are raw keep-alive HTTP sessions in the benchmark process making sequential \`tools/call\` requests, measured in ${ROUNDS} rounds that rotate the order of direct, tapwire, nginx and a bare Node proxy; "direct" is the same clients against the same server with nothing between them. All on loopback, sharing the machine's cores (and, here, the machine with other work: the per-round ratios and their range are the figure to read).`,
     '',
-    '| responses | clients | direct req/s | direct p50 / p99 ms | tapwire req/s | tapwire p50 / p99 ms | nginx req/s | nginx p50 / p99 ms | added p50 ms (tapwire − direct) | tapwire / nginx req/s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| responses | clients | direct req/s | direct p50 / p99 ms | tapwire req/s | tapwire p50 / p99 ms | nginx req/s | nginx p50 / p99 ms | bare Node proxy req/s | bare p50 / p99 ms | added p50 ms (tapwire − direct) | tapwire / nginx req/s (per-round range) | tapwire / bare Node proxy |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...lines,
     '',
     haveNginx
       ? 'nginx (the Debian package) runs with `worker_processes auto`, `proxy_buffering off`, `proxy_request_buffering off`, HTTP/1.1 keep-alive to the upstream, no access log.'
       : 'nginx is not installed on this machine, so its columns are empty (`apt-get install nginx` to include it).',
+    'The bare Node proxy (`bench/fixtures/bareHttpProxy.mjs`) is node:http server + keep-alive agent + pipes, observing nothing: the price of being a Node proxy at all.',
+    '',
+    'CPU µs per request over the measured calls (from /proc; all of a proxy\'s processes and threads, and the tap\'s forwarding thread alone):',
+    '',
+    '| responses | clients | tapwire forwarding thread | tapwire process (with its observer) | bare Node proxy | nginx (master + workers) |',
+    '|---|---|---|---|---|---|',
+    ...cpuLines,
     '',
     `Tap memory (one process: forwarding thread and observer worker) during the 50-session runs: VmRSS median ${fmt(percentile(memory.rss, 50), 1)} MiB, max ${fmt(Math.max(...memory.rss), 1)} MiB; RssAnon (without the node binary's shared pages) median ${fmt(percentile(memory.anon, 50), 1)} MiB, max ${fmt(Math.max(...memory.anon), 1)} MiB.`,
     '',
     `Observation kept up (the tap's own count at shutdown): ${observed.join('; ')}.`,
     '',
-    'Goals: added p50 ≤ 1 ms; throughput ≥ 0.8× nginx in the same run; tap RSS ≤ 150 MB at 50 sessions.',
+    'Goals: added p50 ≤ 1 ms; throughput ≥ 0.8× nginx in the same run, at 1 and at 50 clients (issue 13); tap RSS ≤ 150 MB at 50 sessions.',
   ].join('\n');
 }

@@ -15,28 +15,30 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 const REQUEST_ONLY_HERE = new Set(['host', 'expect', 'proxy-authorization']);
 const RESPONSE_ONLY_HERE = new Set(['proxy-authenticate']);
 
-function connectionTokens(raw: readonly string[]): Set<string> {
-  const named = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() !== 'connection') continue;
-    for (const token of raw[i + 1]!.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '') named.add(name);
-    }
+function addConnectionTokens(value: string, named: Set<string>): void {
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '') named.add(name);
   }
-  return named;
 }
 
+/** One pass over the list (each name lowered once); a second over what is kept only when a Connection header named fields. */
 function filtered(raw: readonly string[], dropAlso: ReadonlySet<string>): string[] {
-  const named = connectionTokens(raw);
+  let named: Set<string> | undefined;
   const out: string[] = [];
+  const lowered: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || dropAlso.has(lower) || named.has(lower)) continue;
+    if (lower === 'connection') addConnectionTokens(raw[i + 1]!, (named ??= new Set()));
+    if (HOP_BY_HOP.has(lower) || dropAlso.has(lower)) continue;
     out.push(name, raw[i + 1]!);
+    lowered.push(lower);
   }
-  return out;
+  if (named === undefined) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < lowered.length; i++) if (!named.has(lowered[i]!)) kept.push(out[2 * i]!, out[2 * i + 1]!);
+  return kept;
 }
 
 /** The raw header list to send upstream: the client's end-to-end fields and `Host: <upstream authority>`. */

@@ -1,6 +1,6 @@
 /**
- * Forwards one HTTP exchange: the request streams to the upstream and the response streams back, both by
- * stream pipes with their backpressure, before any byte is copied to the observer. Whichever side goes
+ * Forwards one HTTP exchange: the request streams to the upstream and the response streams back, chunk by
+ * chunk with the streams' backpressure, each chunk written onward before it is copied to the observer. Whichever side goes
  * away takes the other with it, so neither a dead client nor a dead upstream keeps buffers alive.
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -71,7 +71,6 @@ export function forwardExchange(context: ExchangeContext, x: number, match: Rout
     if (res.headersSent) res.destroy();
     else sendProxyError(res, status, reason);
     // Whatever the client still sends is read and dropped, so it can receive the answer.
-    req.unpipe();
     req.resume();
   };
 
@@ -87,14 +86,20 @@ export function forwardExchange(context: ExchangeContext, x: number, match: Rout
   const timer = setTimeout(() => fail(504, `${upstream.origin} sent no response within ${context.upstreamTimeoutMs} ms`), context.upstreamTimeoutMs);
   timer.unref();
 
-  req.pipe(upstreamRequest);
-  // Registered after the pipe, so each chunk is on its way upstream before it is copied.
+  // One listener forwards each chunk (with the stream's backpressure) and then copies it: no pipe() per
+  // exchange, whose listeners cost more than the forwarding of a small MCP body.
   req.on('data', (chunk: Buffer) => {
+    if (settled && upstreamRequest.destroyed) return;
+    if (!upstreamRequest.write(chunk)) req.pause();
     requestBytes += chunk.length;
     if (requestBytes > maxBodyBytes) fail(413, `request body exceeds the proxy's limit of ${maxBodyBytes} bytes`);
     else channel.chunk(x, 0, chunk);
   });
-  req.on('end', () => channel.send({ type: 'requestEnd', x, t: now(), bytes: requestBytes, complete: true }));
+  upstreamRequest.on('drain', () => req.resume());
+  req.on('end', () => {
+    upstreamRequest.end();
+    channel.send({ type: 'requestEnd', x, t: now(), bytes: requestBytes, complete: true });
+  });
   req.on('close', () => {
     if (req.complete) return;
     channel.send({ type: 'requestEnd', x, t: now(), bytes: requestBytes, complete: false });
@@ -150,12 +155,16 @@ export function forwardExchange(context: ExchangeContext, x: number, match: Rout
       body = response.pipe(rewriter);
       res.on('close', () => rewriter.destroy());
     }
-    body.pipe(res);
     body.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) body.pause();
       responseBytes += chunk.length;
       channel.chunk(x, 1, chunk);
     });
-    body.on('end', () => finish({ type: 'responseEnd', x, t: now(), bytes: responseBytes, complete: true }));
+    res.on('drain', () => body.resume());
+    body.on('end', () => {
+      res.end();
+      finish({ type: 'responseEnd', x, t: now(), bytes: responseBytes, complete: true });
+    });
     response.on('close', () => {
       if (response.complete || settled) return;
       finish({ type: 'responseEnd', x, t: now(), bytes: responseBytes, complete: false, error: 'upstream closed the connection mid-response' });

@@ -159,6 +159,8 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
   process.stdin.unpipe(child.stdin);
   process.stdin.pause();
+  await spill.settled();
+  unobservedTotal += spill.lostBytes;
 
   const exitCode = spawnError ? 127 : exit.code ?? 128 + (exit.signal ? constants.signals[exit.signal] : 0);
   const end = { t: now(), exitCode: exit.code, signal: exit.signal, ...(spawnError ? { error: `could not start: ${spawnError.message}` } : {}) };
