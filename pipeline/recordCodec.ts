@@ -20,8 +20,11 @@ export function busSource(topic: string): string {
  */
 const decodedFrom = new WeakMap<McpEvent, string>();
 
+/** A decoded events record: the MCP event, or why it is not one (the dead letter's error). */
+export type DecodedEvent = { event: McpEvent } | { error: string };
+
 /** The MCP event in a record's value, or why it is not one (the dead letter's error). */
-export function decodeEvent(value: string): { event: McpEvent } | { error: string } {
+export function decodeEvent(value: string): DecodedEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);

@@ -8,6 +8,8 @@
  * The bus group commit that follows only feeds lag() and prune(). Alerts also go to the alerts topic, at least
  * once: a consumer of that topic dedupes by fingerprint.
  *
+ * Records a store sync beside it has just decoded come through `handoff` instead of being parsed again.
+ *
  * The rule pack's correlation windows live in memory; on start the worker replays the records just before its
  * position into the rules alone (their alerts were raised before the restart), so windows open at the crash
  * still close with the same alerts.
@@ -19,6 +21,7 @@ import type { Store } from '../pipeline/store.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import type { DetectorBatch, DetectorRuntime } from '../detectors/detectorRuntime.js';
+import { DecodedEventHandoff } from './decodedEventHandoff.js';
 
 export interface BusDetectWorkerOptions {
   bus: Bus;
@@ -52,6 +55,8 @@ export interface BusDetectWorkerTotals {
 /** Consumes events from the bus into alerts in the store. */
 export class BusDetectWorker {
   readonly totals: BusDetectWorkerTotals = { records: 0, events: 0, invalid: 0, alerts: 0, newAlerts: 0, batches: 0 };
+  /** Where a store sync reading the same topic just ahead leaves the records it decoded (storeSync.ts). */
+  readonly handoff = new DecodedEventHandoff();
   private readonly topic: string;
   private readonly source: string;
   private consumer: BusConsumer | undefined;
@@ -97,7 +102,7 @@ export class BusDetectWorker {
     const last = records.at(-1);
     if (!last) return 0;
     const batch = this.options.runtime.batch();
-    batch.process(this.parse(records, true));
+    batch.process(this.parse(records, true, this.handoff));
     await this.deliver(batch.alerts);
     batch.commit({ source: this.source, offset: last.offset }, this.position);
     this.position = last.offset;
@@ -114,6 +119,11 @@ export class BusDetectWorker {
   async releaseHeld(upTo = Number.POSITIVE_INFINITY): Promise<number> {
     if (this.options.runtime.reorder.size === 0) return 0;
     return this.inPlace((batch) => batch.release(upTo));
+  }
+
+  /** On an idle bus: runs the held events older than the runtime's allowed lateness before wall-clock time `now`. */
+  async releaseLate(now: number): Promise<number> {
+    return this.releaseHeld(now - this.options.runtime.reorder.latenessMs);
   }
 
   /** Processes batches until the topic has nothing more. */
@@ -159,10 +169,10 @@ export class BusDetectWorker {
     this.totals.newAlerts += stored.inserted;
   }
 
-  private parse(records: readonly ConsumedRecord[], count: boolean): McpEvent[] {
+  private parse(records: readonly ConsumedRecord[], count: boolean, handoff?: DecodedEventHandoff): McpEvent[] {
     const events: McpEvent[] = [];
     for (const record of records) {
-      const decoded = decodeEvent(record.value);
+      const decoded = handoff?.take(record.offset, record.value) ?? decodeEvent(record.value);
       if ('event' in decoded) events.push(decoded.event);
       else if (count) {
         this.totals.invalid += 1;

@@ -1,6 +1,7 @@
 /**
  * The store a command reads and writes: the one tapwire.yaml selects (`store: embedded|elasticsearch`), or the one
- * the caller names. The embedded store is caught up from the embedded bus first; the Elasticsearch store is wired
+ * the caller names. The embedded store is caught up from the embedded bus first (on a Kafka bus the group members
+ * write it directly); the Elasticsearch store is wired
  * with the derived text fields the messages data stream indexes, and its dead letters go to the bus's dead-letter
  * topic in the one dead-letter shape (pipeline/recordCodec.ts).
  */
@@ -11,7 +12,7 @@ import { createEsClient, displayNode } from '../pipeline/elasticsearch/esClient.
 import { INDEXED_TEXT_FIELDS, type IndexedTextField } from '../pipeline/elasticsearch/esMappings.js';
 import { EsStore, type EsStoreOptions } from '../pipeline/elasticsearch/esStore.js';
 import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
-import type { HomePaths } from '../pipeline/home.js';
+import { resolveHome, type HomePaths } from '../pipeline/home.js';
 import type { Logger } from '../pipeline/logger.js';
 import { encodeDeadLetter } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
@@ -31,10 +32,14 @@ export interface StoreChoice {
   store?: StoreKind;
 }
 
-/** What a query command works on: the chosen store, the config it came from, and the embedded pipeline if that is the store. */
+/**
+ * What a query command works on: the chosen store and its kind, the config it came from, and the embedded pipeline
+ * when the store and the bus are both embedded.
+ */
 export interface OpenedStore {
   store: Store;
   config: TapwireConfig;
+  kind: StoreKind;
   embedded?: EmbeddedPipeline;
 }
 
@@ -85,9 +90,19 @@ export function choiceConfig(choice: StoreChoice): TapwireConfig {
 export async function withConfiguredStore(choice: StoreChoice, work: (opened: OpenedStore) => Promise<void>): Promise<number> {
   const config = choiceConfig(choice);
   if ((choice.store ?? config.store) === 'embedded') {
+    if (config.bus !== 'embedded') {
+      // The group members write the home's store themselves (openWorkerStore): there is no embedded bus to catch up from.
+      const store = new EmbeddedStore(resolveHome(choice.home ?? config.home).store);
+      try {
+        await work({ store, config, kind: 'embedded' });
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
     const embedded = await openEmbeddedPipeline(choice.home ?? config.home);
     try {
-      await work({ store: embedded.store, config, embedded });
+      await work({ store: embedded.store, config, kind: 'embedded', embedded });
       return 0;
     } finally {
       await embedded.close();
@@ -96,7 +111,7 @@ export async function withConfiguredStore(choice: StoreChoice, work: (opened: Op
   const settings = elasticsearchSettings(config);
   const store = openEsStore(settings);
   try {
-    await work({ store, config });
+    await work({ store, config, kind: 'elasticsearch' });
     return 0;
   } catch (error) {
     if (isTransientEsError(error)) throw new Error(`cannot reach Elasticsearch at ${displayNode(settings.node)}: ${(error as Error).message}`, { cause: error });

@@ -30,8 +30,8 @@ export interface LocatedChanges {
   server: ServerChanges;
 }
 
-/** The state files holding drift ledgers for the choice; throws, naming where it looked, when there are none yet. */
-export function driftStateFiles(choice: DriftStateChoice): string[] {
+/** The state files holding drift ledgers for the choice (none before detection has run), and where they are looked for. */
+function driftStateFiles(choice: DriftStateChoice): { files: string[]; where: string } {
   if (choice.stateDir !== undefined) return existing([join(choice.stateDir, 'state.sqlite')], join(choice.stateDir, 'state.sqlite'));
   const config = loadConfig({ ...(choice.config === undefined ? {} : { file: choice.config }), ...(choice.home === undefined ? {} : { home: choice.home }) });
   const home = resolveHome(choice.home ?? config.home);
@@ -42,19 +42,22 @@ export function driftStateFiles(choice: DriftStateChoice): string[] {
   return existing(files, `${dir}/${prefix}*.sqlite`);
 }
 
-function existing(files: string[], where: string): string[] {
-  const found = files.filter((f) => existsSync(f));
-  if (found.length === 0) throw new Error(`no detector state at ${where} (run 'tapwire detect', 'tapwire up' or 'tapwire replay --state DIR' first)`);
-  return found;
+function existing(files: string[], where: string): { files: string[]; where: string } {
+  return { files: files.filter((f) => existsSync(f)), where };
 }
 
 /** The drift ledgers of every state file of a choice, open until close(). */
 export class DriftStates {
   private constructor(readonly states: readonly EmbeddedStateStore[]) {}
 
-  /** Opens every state file the choice names. */
-  static open(choice: DriftStateChoice): DriftStates {
-    return new DriftStates(driftStateFiles(choice).map((file) => new EmbeddedStateStore(file)));
+  /**
+   * Opens every state file the choice names. Throws, naming where it looked, when there is none yet, unless `none`
+   * is 'empty' (the console shows an empty review before detection has run).
+   */
+  static open(choice: DriftStateChoice, none: 'throw' | 'empty' = 'throw'): DriftStates {
+    const { files, where } = driftStateFiles(choice);
+    if (files.length === 0 && none === 'throw') throw new Error(`no detector state at ${where} (run 'tapwire detect', 'tapwire up' or 'tapwire replay --state DIR' first)`);
+    return new DriftStates(files.map((file) => new EmbeddedStateStore(file)));
   }
 
   /** Pending changes of every server `server` names (or every server), optionally one item, with the file of each. */
@@ -74,5 +77,15 @@ export class DriftStates {
 
   close(): void {
     for (const state of this.states) state.close();
+  }
+}
+
+/** Runs `work` on a choice's drift states, opened for it alone (none before detection has run), and closes them. */
+export async function withDriftStates<T>(choice: DriftStateChoice, work: (states: DriftStates) => T | Promise<T>): Promise<T> {
+  const states = DriftStates.open(choice, 'empty');
+  try {
+    return await work(states);
+  } finally {
+    states.close();
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The embedded pipeline's main loop, as `tapwire detect` and `tapwire up` run it: the store sync (bus → store, `up`
- * only), the detector worker's batches, the release of events held for reordering once the bus is idle, and the
+ * only) a batch at a time, the detector worker's batches just behind it (each record decoded once, by the sync), the release of events held for reordering once the bus is idle, and the
  * scheduled jobs (node-cron): roll-ups (Detector.onTick at the event-time watermark) and pruning of bus records every
  * consumer has processed. Jobs only raise flags; the loop runs them between batches, so nothing touches the state or
  * the store concurrently.
@@ -10,7 +10,7 @@ import { TOPICS } from '../pipeline/bus.js';
 import type { Logger } from '../pipeline/logger.js';
 import type { HomeDetector } from './detectionSetup.js';
 import type { StopSignal } from './stopSignal.js';
-import { syncStoreFromBus } from './storeSync.js';
+import { StoreSync } from './storeSync.js';
 
 const IDLE_POLL_MS = 250;
 /** Records kept behind the detector position for the rule pack's warm-up after a restart. */
@@ -31,10 +31,12 @@ export interface EmbeddedLoopOptions {
   afterAlerts?: () => Promise<unknown>;
 }
 
-/** Runs the loop until stopped (or, with `once`, until the bus is drained). */
-export async function runEmbeddedLoop(detector: HomeDetector, options: EmbeddedLoopOptions): Promise<void> {
+/** Runs the loop over a home's bus, store and started worker until stopped (or, with `once`, until the bus is drained). */
+export async function runEmbeddedLoop(detector: Pick<HomeDetector, 'bus' | 'store' | 'worker'>, options: EmbeddedLoopOptions): Promise<void> {
   const { bus, store, worker } = detector;
   const { logger, stop } = options;
+  const sync = options.syncStore ? new StoreSync(bus, store, { handoff: worker.handoff }) : undefined;
+  await sync?.start();
   const afterAlerts = options.afterAlerts ?? (async () => undefined);
   const due = { rollup: false, prune: false };
   const tasks: ScheduledTask[] = [];
@@ -42,12 +44,15 @@ export async function runEmbeddedLoop(detector: HomeDetector, options: EmbeddedL
   if (options.prune) tasks.push(schedule(options.prune, () => void (due.prune = true), { name: 'tapwire-prune', noOverlap: true }));
   try {
     while (!stop.stopping) {
-      if (options.syncStore) {
-        const synced = await syncStoreFromBus(bus, store);
-        if (synced.deadLettered > 0) logger.warn({ deadLettered: synced.deadLettered }, 'invalid events moved to the dead-letter topic');
+      let synced = 0;
+      if (sync) {
+        const batch = await sync.step();
+        synced = batch.read;
+        if (batch.deadLettered > 0) logger.warn({ deadLettered: batch.deadLettered }, 'invalid events moved to the dead-letter topic');
       }
+      // The worker follows the sync batch by batch, so it reads what the sync has just decoded (and handed off).
       let read = 0;
-      while (!stop.stopping && (read = await worker.step()) > 0) await afterAlerts();
+      while (!stop.stopping && (synced === 0 || worker.committedOffset < (sync?.position ?? -1)) && (read = await worker.step()) > 0) await afterAlerts();
       if (due.rollup) {
         due.rollup = false;
         logger.info({ alerts: await worker.tick() }, 'roll-up done');
@@ -57,18 +62,19 @@ export async function runEmbeddedLoop(detector: HomeDetector, options: EmbeddedL
         due.prune = false;
         logger.info({ pruned: bus.prune(TOPICS.events, worker.committedOffset - KEEP_BEHIND) }, 'bus pruned');
       }
-      if (read > 0) continue;
+      if (synced > 0 || read > 0) continue;
       if (options.once) {
         await worker.releaseHeld();
         await afterAlerts();
         return;
       }
-      await worker.releaseHeld(Date.now() - detector.detection.runtime.reorder.latenessMs);
+      await worker.releaseLate(Date.now());
       await afterAlerts();
       await stop.sleep(IDLE_POLL_MS);
     }
     await afterAlerts();
   } finally {
     for (const task of tasks) await task.destroy();
+    await sync?.close();
   }
 }

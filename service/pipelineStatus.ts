@@ -128,5 +128,5 @@ export async function pipelineStatus(opened: OpenedStore, home: string | undefin
   const gone = taps.filter((t) => t.state === 'ended unrecorded');
   if (gone.length > 0) next.push(`${gone.length} session${gone.length === 1 ? '' : 's'} ended unrecorded (the tap was killed or could not write its end): their last events may be missing`);
   if (spool && spool.records > 0) next.push(`${spool.records} events wait in the spool (${spool.file}) for the bus: a tap or proxy delivers them once the bus is reachable`);
-  return { home: root, busKind: config.bus, storeKind: opened.embedded ? 'embedded' : 'elasticsearch', bus, detector, spool, alerts, taps, dropped, next };
+  return { home: root, busKind: config.bus, storeKind: opened.kind, bus, detector, spool, alerts, taps, dropped, next };
 }

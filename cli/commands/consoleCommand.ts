@@ -6,6 +6,7 @@ import { consoleToken } from '../../console/server/consoleToken.js';
 import { startConsole } from '../../console/server/consoleServer.js';
 import { DEFAULT_LISTEN, parseListenAddress, originOf } from '../../console/server/listenAddress.js';
 import { withConfiguredStore } from '../../service/configuredStore.js';
+import { withDriftStates } from '../../service/driftStates.js';
 import { STORE_CHOICE_OPTIONS, storeChoice, storeChoiceHelp } from '../storeChoice.js';
 import { StopSignal } from '../../service/stopSignal.js';
 import { parseCommand } from '../usage.js';
@@ -43,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     log: (line) => void process.stderr.write(`tapwire console: ${line}\n`),
     data: {
       source: kind === 'embedded' ? `embedded ${home.root}` : `elasticsearch ${config.elasticsearch?.node ?? ''}`,
-      stateFile: home.state,
+      withDriftStates: (work) => withDriftStates({ ...(o.home === undefined ? {} : { home: o.home }), ...(o.config === undefined ? {} : { config: o.config }) }, work),
       withStore: async <T>(work: (store: Store) => Promise<T>): Promise<T> => {
         let result: T | undefined;
         await withConfiguredStore(choice, async ({ store }) => {

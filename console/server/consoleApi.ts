@@ -1,22 +1,23 @@
 /**
  * The console's JSON API: reads go to the store through the same store-opening code the CLI commands use (opened
  * per request, so the embedded store is caught up from the bus each time and nothing stays locked); drift review
- * and decisions go to the home's detector state.
+ * and decisions go to the detector state `tapwire approve` uses (service/driftStates.ts): the home's state.sqlite,
+ * or the group members' partition state files when Kafka or Elasticsearch is configured.
  */
 import { IdLookupError } from '../../service/alertView/storeLookup.js';
 import type { Store } from '../../pipeline/store.js';
+import type { DriftStates } from '../../service/driftStates.js';
 import { alertDetail, findAlert, listAlerts, type AlertFilter } from './alertViews.js';
 import type { DecisionRequest } from '../api/consoleApiTypes.js';
 import { DecisionConflict, decide, reviewItems } from './driftReview.js';
-import { withDriftState } from './driftState.js';
 import { inventory } from './inventoryView.js';
 import { sessionTimeline } from './sessionTimeline.js';
 
 export interface ConsoleData {
   /** Runs `work` against the configured store, opened for this request. */
   withStore<T>(work: (store: Store) => Promise<T>): Promise<T>;
-  /** The home's detector state file (state.sqlite). */
-  stateFile: string;
+  /** Runs `work` on the drift ledgers `tapwire approve` decides on, opened for this request (none before detection ran). */
+  withDriftStates<T>(work: (states: DriftStates) => T | Promise<T>): Promise<T>;
   /** What the console reads from, for the header: "embedded /path" or "elasticsearch http://…". */
   source: string;
 }
@@ -91,18 +92,15 @@ export async function answer(data: ConsoleData, method: string, path: string, pa
           return timeline ? ok(timeline) : notFound(`session ${id}`);
         });
       case 'inventory':
-        return data.withStore(async (store) => ok({ servers: await withDriftState(data.stateFile, (state) => inventory(store, state)) }));
+        return data.withStore(async (store) => ok({ servers: await data.withDriftStates((states) => inventory(store, states.states)) }));
       case 'changes':
-        return ok({ changes: await withDriftState(data.stateFile, (state) => (state ? reviewItems(state) : [])) });
+        return ok({ changes: await data.withDriftStates(reviewItems) });
     }
   }
   if (method === 'POST' && resource === 'decisions') {
     const request = decisionRequest(body);
     try {
-      await withDriftState(data.stateFile, (state) => {
-        if (!state) throw new DecisionConflict(`no detector state at ${data.stateFile}`);
-        decide(state, request, new Date().toISOString());
-      });
+      await data.withDriftStates((states) => decide(states, request, new Date().toISOString()));
     } catch (error) {
       if (error instanceof DecisionConflict) return { status: 409, body: { error: error.message } };
       throw error;

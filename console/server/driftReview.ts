@@ -4,15 +4,20 @@
  * pin; rejected, the old pin stays and each serving of it alerts as known-bad), for exactly the definition (hash) the
  * reviewer saw — if the server has presented yet another version since, the decision is refused.
  */
-import { decideChanges, pendingChangeDiff, pendingChanges } from '../../detectors/drift/driftApproval.js';
+import { pendingChangeDiff, pendingChanges } from '../../detectors/drift/driftApproval.js';
 import { DriftLedger } from '../../detectors/drift/driftLedger.js';
 import { approvalItem } from '../../detectors/drift/toolDriftDetector.js';
 import type { StateStore } from '../../detectors/stateStore.js';
+import type { DriftStates } from '../../service/driftStates.js';
 import type { DecisionRequest, ReviewItem } from '../api/consoleApiTypes.js';
 import { sideBySide } from './sideBySideDiff.js';
 
-/** Every change waiting for a decision, with its diff. */
-export function reviewItems(state: StateStore): ReviewItem[] {
+/** Every change waiting for a decision, with its diff, from every state file that holds drift ledgers. */
+export function reviewItems(states: DriftStates): ReviewItem[] {
+  return states.states.flatMap(stateReviewItems);
+}
+
+function stateReviewItems(state: StateStore): ReviewItem[] {
   return pendingChanges(state).flatMap((server) => {
     const ledger = new DriftLedger(state, server.serverId);
     return server.changes.map((change) => {
@@ -42,13 +47,17 @@ export function reviewItems(state: StateStore): ReviewItem[] {
 
 export class DecisionConflict extends Error {}
 
-/** Records the decision on the one change it names; throws DecisionConflict when that change is no longer pending. */
-export function decide(state: StateStore, request: DecisionRequest, at: string): void {
-  const servers = pendingChanges(state, request.server_id, request.key)
-    .filter((s) => s.serverId === request.server_id)
-    .map((s) => ({ ...s, changes: s.changes.filter((c) => c.key === request.key && c.hash === request.hash) }));
-  if (servers.reduce((n, s) => n + s.changes.length, 0) !== 1) {
+/**
+ * Records the decision on the one change it names, in the state file holding that server's ledger; throws
+ * DecisionConflict when that change is no longer pending.
+ */
+export function decide(states: DriftStates, request: DecisionRequest, at: string): void {
+  const located = states
+    .pending(request.server_id, request.key)
+    .filter((l) => l.server.serverId === request.server_id)
+    .map((l) => ({ ...l, server: { ...l.server, changes: l.server.changes.filter((c) => c.key === request.key && c.hash === request.hash) } }));
+  if (located.reduce((n, l) => n + l.server.changes.length, 0) !== 1) {
     throw new DecisionConflict(`no pending change ${request.key} presenting sha256:${request.hash.slice(0, 16)} on ${request.server_id} (decided already, or the server presented another version since: reload)`);
   }
-  decideChanges(state, servers, request.decision, at);
+  states.decide(located, request.decision, at);
 }

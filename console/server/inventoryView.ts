@@ -25,9 +25,12 @@ function serverEntry(server: ServerSummary, pending: number): InventoryServer {
   return entry;
 }
 
-/** Servers (most recently seen first) with their tools; each tool's version is one row per definition hash. */
-export async function inventory(store: Store, state: StateStore | undefined): Promise<InventoryServer[]> {
-  const ledgers = new Map((state ? DriftLedger.all(state) : []).map((ledger) => [ledger.serverId, ledger]));
+/**
+ * Servers (most recently seen first) with their tools; each tool's version is one row per definition hash. Pins come
+ * from every state file holding drift ledgers (one per serverEvents partition when group members run detection).
+ */
+export async function inventory(store: Store, states: readonly StateStore[]): Promise<InventoryServer[]> {
+  const ledgers = new Map(states.flatMap((state) => DriftLedger.all(state)).map((ledger) => [ledger.serverId, ledger]));
   const servers = (await store.servers({})).sort((a, b) => b.lastSeen - a.lastSeen);
   const tools = await store.tools({});
   return servers.map((server) => {

@@ -15,6 +15,8 @@ export interface SqliteSchema {
   role: string;
   /** migrations[i] takes the schema from version i to i + 1; the file ends at version migrations.length. */
   migrations: readonly string[];
+  /** Page size of a new file (SQLite's default, 4096, without it); a file that exists keeps the size it was made with. */
+  pageSize?: number;
 }
 
 export interface OpenSqliteOptions {
@@ -47,6 +49,8 @@ export function openSqliteDatabase(file: string, schema: SqliteSchema, options: 
   let db: SqliteDatabase | undefined;
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    // Takes effect only before the file's first write (switching to WAL is one): an existing file is left as it is.
+    if (schema.pageSize !== undefined) db.pragma(`page_size = ${schema.pageSize}`);
     db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode keeps every commit safe from a process crash; only a power loss can drop the newest commits.
     db.pragma('synchronous = NORMAL');
