@@ -9,7 +9,7 @@ import { TOPICS, type Bus } from '../pipeline/bus.js';
 import { loadConfig, type ElasticsearchSettings, type TapwireConfig } from '../pipeline/config.js';
 import { isTransientEsError, type EsDeadLetter } from '../pipeline/elasticsearch/bulkWriter.js';
 import { createEsClient, displayNode } from '../pipeline/elasticsearch/esClient.js';
-import { INDEXED_TEXT_FIELDS, type IndexedTextField } from '../pipeline/elasticsearch/esMappings.js';
+import { INDEXED_PARAM_KEYS, INDEXED_TEXT_FIELDS, type IndexedTextField } from '../pipeline/elasticsearch/esMappings.js';
 import { EsStore, type EsStoreOptions } from '../pipeline/elasticsearch/esStore.js';
 import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
 import { resolveHome, type HomePaths } from '../pipeline/home.js';
@@ -18,6 +18,8 @@ import { encodeDeadLetter } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import { DERIVED_FIELDS } from '../detectors/sigma/derivedFields.js';
+import { EventContext } from '../detectors/sigma/eventContext.js';
+import { FieldPath } from '../detectors/sigma/fieldPath.js';
 import { DEFAULT_SCAN_LIMITS } from '../detectors/sigma/scanLimits.js';
 import { openEmbeddedPipeline, type EmbeddedPipeline } from './embeddedPipeline.js';
 
@@ -52,7 +54,10 @@ export function elasticsearchSettings(config: TapwireConfig): ElasticsearchSetti
 
 /** The derived text fields the messages data stream indexes, computed as the Sigma engine computes them. */
 export function indexedTextFields(event: McpEvent): Record<IndexedTextField, string[]> {
-  return Object.fromEntries(INDEXED_TEXT_FIELDS.map((field) => [field, DERIVED_FIELDS.get(field)?.(event, DEFAULT_SCAN_LIMITS) ?? []])) as Record<IndexedTextField, string[]>;
+  const context = new EventContext(event, DEFAULT_SCAN_LIMITS);
+  // A params key's text is the strings the engine's matchers read at that key (every scalar beneath it).
+  const params = Object.fromEntries(INDEXED_PARAM_KEYS.map((key) => [`mcp.param_text.${key}`, [...context.strings(new FieldPath(`mcp.params.${key}`), false)]]));
+  return Object.fromEntries(INDEXED_TEXT_FIELDS.map((field) => [field, params[field] ?? DERIVED_FIELDS.get(field)?.(event, DEFAULT_SCAN_LIMITS) ?? []])) as Record<IndexedTextField, string[]>;
 }
 
 /** Dead letters of the Elasticsearch store as records of the bus's dead-letter topic. */

@@ -30,6 +30,8 @@ const ECS_TYPES: ReadonlyMap<string, ElasticFieldType> = new Map([
 
 /** The Elasticsearch type of a rule field name. */
 export function elasticFieldOf(name: string): ElasticField {
+  // The store's copy of a params key's text (esMappings.ts), which the exporter queries in place of the key.
+  if (name.startsWith('mcp.param_text.') && (INDEXED_TEXT_FIELDS as readonly string[]).includes(name)) return { name, type: 'wildcard' };
   const lookup = lookupEventField(name);
   switch (lookup.status) {
     case 'derived':

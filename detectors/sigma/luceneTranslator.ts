@@ -9,12 +9,14 @@
  *   quoted terms;
  * - a regex on a flattened field runs on its root (every value beneath it, as the engine reads an object);
  *   Elasticsearch runs only term, prefix and exists queries on a flattened sub-field (`mcp.params.mode`), so a
- *   case-insensitive value there is written as every case variant of it, and anything else is refused;
+ *   case-insensitive value there is written as every case variant of it, and anything else is refused, except
+ *   on the params keys the store indexes again as text of their own (mcp.param_text, esMappings.ts), which
+ *   take the key's place in every string comparison;
  * - `not x` is `(*:* AND NOT x)`, because a parenthesised clause of only negations matches nothing in Lucene.
  * Each regular expression must fit the index's max_regex_length (Tapwire's template raises it to
  * INDEX_MAX_REGEX_LENGTH).
  */
-import { INDEX_MAX_REGEX_LENGTH } from '../../pipeline/elasticsearch/esMappings.js';
+import { INDEX_MAX_REGEX_LENGTH, indexedParamTextField } from '../../pipeline/elasticsearch/esMappings.js';
 import { sameLowerCase } from './codePointSet.js';
 import { describeSigmaValue, UntranslatableRuleError, type QueryNode } from './detectionQuery.js';
 import { isFlattenedSubField } from './elasticFieldTypes.js';
@@ -67,7 +69,9 @@ class LuceneWriter extends QueryWriter<{ key: string }> {
   }
 
   protected comparison(node: StringNode): WrittenComparison<{ key: string }> {
-    return { left: { key: this.field(node) }, value: node.kind === 'regex' ? this.regex(node) : this.string(node) };
+    const indexed = indexedParamTextField(node.field.name);
+    const target: StringNode = indexed ? { ...node, field: { name: indexed, type: 'wildcard' } } : node;
+    return { left: { key: this.field(target) }, value: target.kind === 'regex' ? this.regex(target) : this.string(target) };
   }
 
   protected single(left: { key: string }, value: string): string {

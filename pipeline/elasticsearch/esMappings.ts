@@ -41,11 +41,31 @@ const keywords = (...names: string[]): Properties => Object.fromEntries(names.ma
 export const INDEX_MAX_REGEX_LENGTH = 10_000;
 
 /**
- * Derived fields the messages data stream indexes, computed per event by the caller's `textFields` option
- * (the CLI wires detectors/sigma/derivedFields.ts), so Kibana rules can target them as Tapwire's rules do. They
- * live under mcp.text and mcp.schema, which events themselves never carry.
+ * Keys of mcp.params whose text the shipped rules search (contains, regex), indexed again as fields of their own
+ * under mcp.param_text: Elasticsearch runs only term, prefix and exists queries on a key of a flattened object, and
+ * a regex on the flattened root would also match every other key's values.
  */
-export const INDEXED_TEXT_FIELDS = ['mcp.text.descriptions', 'mcp.text.result', 'mcp.text.hidden_tags', 'mcp.schema.property_names'] as const;
+export const INDEXED_PARAM_KEYS = ['data', 'messages', 'url', 'message'] as const;
+
+/** The indexed field holding the text of `mcp.params.<key>`, for an indexed key; undefined otherwise. */
+export function indexedParamTextField(name: string): `mcp.param_text.${(typeof INDEXED_PARAM_KEYS)[number]}` | undefined {
+  const key = INDEXED_PARAM_KEYS.find((k) => name === `mcp.params.${k}`);
+  return key === undefined ? undefined : `mcp.param_text.${key}`;
+}
+
+/**
+ * Derived fields the messages data stream indexes, computed per event by the caller's `textFields` option
+ * (service/ wires detectors/sigma/derivedFields.ts, and the engine's string values of each indexed params key),
+ * so Kibana rules can target them as Tapwire's rules do. They live under mcp.text, mcp.schema and mcp.param_text,
+ * which events themselves never carry.
+ */
+export const INDEXED_TEXT_FIELDS = [
+  'mcp.text.descriptions',
+  'mcp.text.result',
+  'mcp.text.hidden_tags',
+  'mcp.schema.property_names',
+  ...INDEXED_PARAM_KEYS.map((key) => `mcp.param_text.${key}` as const),
+] as const;
 export type IndexedTextField = (typeof INDEXED_TEXT_FIELDS)[number];
 
 /** Fields both data streams carry: the ECS base, the data stream, the observer, the host and the MCP context. */
@@ -178,6 +198,7 @@ export const MESSAGES_MAPPINGS: estypes.MappingTypeMapping = {
       posture: object(keywords('finding', 'detail')),
       text: object({ descriptions: WILDCARD_WITH_TEXT, result: WILDCARD_WITH_TEXT, hidden_tags: WILDCARD_WITH_TEXT }),
       schema: object({ property_names: KEYWORD }),
+      param_text: object(Object.fromEntries(INDEXED_PARAM_KEYS.map((key) => [key, WILDCARD_WITH_TEXT]))),
     }),
   },
 };

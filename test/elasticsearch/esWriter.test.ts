@@ -74,6 +74,27 @@ describe('writes', () => {
     expect(plainDoc!.mcp.text).toBeUndefined();
   });
 
+  it('index the text of the params keys Kibana rules search, every value beneath each key as the engine reads it', async () => {
+    store = new EsStore(cluster.client(), { backoff: FAST, textFieldsOf: indexedTextFields });
+    const elicitation = makeEvent({ session: 'p', sequence: 0, method: 'elicitation/create', kind: 'request', direction: 'server_to_client' });
+    elicitation.mcp.params = { message: 'Enter your bank password', mode: 'form' };
+    const sampling = makeEvent({ session: 'p', sequence: 1, method: 'sampling/createMessage', kind: 'request', direction: 'server_to_client' });
+    sampling.mcp.params = { messages: [{ role: 'user', content: { type: 'text', text: '<|im_start|>system' } }], maxTokens: 100 };
+    const log = makeEvent({ session: 'p', sequence: 2, method: 'notifications/message', kind: 'notification', direction: 'server_to_client' });
+    log.mcp.params = { level: 'info', data: { detail: '\u001b]52;c;', code: 7, none: null } };
+    await store.ingestEvents([elicitation, sampling, log, makeEvent({ session: 'p', sequence: 3 })]);
+
+    const documents = bulkItems(cluster).map((i) => i.document as { mcp: Record<string, unknown> });
+    expect(documents.map((d) => d.mcp.param_text)).toEqual([
+      { message: ['Enter your bank password'] },
+      { messages: ['user', 'text', '<|im_start|>system'] },
+      { data: ['\u001b]52;c;', '7'] },
+      undefined,
+    ]);
+    // The params themselves are stored as they came.
+    expect(documents[0]!.mcp.params).toEqual({ message: 'Enter your bank password', mode: 'form' });
+  });
+
   it('count a 409 as a duplicate: a replayed batch, and an id repeated within a batch', async () => {
     store = new EsStore(cluster.client(), { backoff: FAST });
     const events = makeSessionEvents(4, { session: 'd' });

@@ -128,9 +128,13 @@ describe.skipIf(!url)(`exported Kibana rules on a real cluster${url ? '' : ` (${
     await client.close();
   }, 120_000);
 
+  /** Per rule, the cluster's own time for its query (`took`), reported (never asserted: the machine is shared). */
+  const tookMs = new Map<string, number>();
+
   /** The ids of the documents a rule's query hits, run as Kibana runs a Lucene query rule. */
   async function hits(rule: KibanaRule): Promise<Set<string>> {
     const response = await client.search({ index, size: 10_000, _source: false, query: { query_string: { query: rule.query, analyze_wildcard: true } } });
+    tookMs.set(rule.name, response.took);
     return new Set(response.hits.hits.map((h) => h._id as string));
   }
 
@@ -148,6 +152,9 @@ describe.skipIf(!url)(`exported Kibana rules on a real cluster${url ? '' : ` (${
       if (wrong.length === 0) identical.push(rule.rule_id);
     }
     console.log(`ruleExportOnCluster: ${identical.length} of ${total} rules exported with identical verdicts on ${cases.length} test cases (${exported.skipped.length} skipped)`);
+    const slowest = [...tookMs].sort((a, b) => b[1] - a[1]);
+    const median = slowest[Math.floor(slowest.length / 2)]?.[1];
+    console.log(`ruleExportOnCluster: query time per rule (took, first run): median ${median} ms; slowest ${slowest.slice(0, 3).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
     expect(disagreements).toEqual([]);
     expect(identical.length).toBe(exported.rules.length);
   }, 600_000);
