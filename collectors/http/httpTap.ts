@@ -27,7 +27,7 @@ export interface HttpTapOptions {
   home?: string;
   /** Body bytes copied to the observer but not yet processed (default 16 MiB); beyond this, observation is skipped and counted. */
   maxInflightBytes?: number;
-  /** How long close() waits for the last events to reach the bus. */
+  /** How long the observer may take to store its last events at close (close() waits longer while it is still catching up). */
   flushTimeoutMs?: number;
   /** Events held while the bus cannot be written. */
   maxQueuedEvents?: number;
@@ -40,7 +40,7 @@ export interface HttpTapSummary {
   exchanges: number;
   rejected: number;
   unobservedBytes: number;
-  /** Undefined when the observer did not finish in time. */
+  /** Undefined when the observer stopped making progress before it finished. */
   observer: HttpObserverSummary | undefined;
 }
 
@@ -171,7 +171,7 @@ export class HttpTap {
     await new Promise((resolve) => setImmediate(resolve));
     this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
     this.#channel.flush();
-    const observer = await Promise.race([this.#channel.summary, delay(this.#flushTimeoutMs + 2000)]);
+    const observer = await this.#channel.finished(this.#flushTimeoutMs + 2000);
     await this.#worker.terminate();
     return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer };
   }
@@ -236,8 +236,4 @@ export class HttpTap {
     socket.on('error', () => undefined);
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
-}
-
-function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
