@@ -18,6 +18,14 @@ import { RouteTable } from './proxyRoutes.js';
 import { UpstreamAgents } from './upstreamAgents.js';
 
 const OBSERVER_YOUNG_GENERATION_MB = 8;
+/**
+ * How long an idle client connection stays open (advertised as Keep-Alive: timeout=65). Clients close an idle
+ * connection one second before the advertised timeout, and a request sent on a connection the proxy has just
+ * closed fails with ECONNRESET. With Node's default of 5 s, a client whose event loop lagged more than a second
+ * (a busy laptop) hit that race every few thousand requests; past a minute of idleness it is rare, and an idle
+ * socket costs the proxy next to nothing.
+ */
+const CLIENT_KEEP_ALIVE_MS = 65_000;
 
 /** How the tap runs. */
 export interface HttpTapOptions {
@@ -102,6 +110,7 @@ export class HttpTap {
     const handlers: { request?: (req: IncomingMessage, res: ServerResponse) => void } = {};
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => handlers.request!(req, res);
     const server = tls ? createHttpsServer({ cert: config.tls!.cert, key: config.tls!.key }, onRequest) : createHttpServer(onRequest);
+    server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(listen.port, listen.host, () => {
