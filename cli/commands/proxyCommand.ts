@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
   });
   const summary = await tap.close();
-  if (!summary.observer) process.stderr.write('tapwire proxy: the observer did not finish in time; events of open sessions may be missing\n');
+  if (!summary.observer) process.stderr.write('tapwire proxy: the observer stopped making progress before it finished; events of open sessions may be missing\n');
   else if (summary.observer.dropped > 0) {
     process.stderr.write(`tapwire proxy: ${summary.observer.dropped} of ${summary.observer.events} events could not be stored${summary.observer.lastError ? ` (${summary.observer.lastError})` : ''}\n`);
   }

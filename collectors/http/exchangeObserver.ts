@@ -318,7 +318,7 @@ export class ExchangeObserver {
     session.lastActive = t;
     const { registry } = this.#context;
     if (method === 'DELETE' && status !== undefined && status >= 200 && status < 300) registry.end(session, t, 'the client ended the session (DELETE)');
-    else if (status === 404 && this.#request.headers['mcp-session-id'] !== undefined) registry.end(session, t, 'the upstream answered 404: the session expired or is unknown', 'failure');
+    else if (status === 404 && this.#request.headers['mcp-session-id'] !== undefined) registry.expire(session, t);
     else if (this.#legacy && method === 'GET') registry.end(session, t, 'the legacy SSE stream closed');
   }
 

@@ -18,6 +18,14 @@ import { RouteTable } from './proxyRoutes.js';
 import { UpstreamAgents } from './upstreamAgents.js';
 
 const OBSERVER_YOUNG_GENERATION_MB = 8;
+/**
+ * How long an idle client connection stays open (advertised as Keep-Alive: timeout=65). Clients close an idle
+ * connection one second before the advertised timeout, and a request sent on a connection the proxy has just
+ * closed fails with ECONNRESET. With Node's default of 5 s, a client whose event loop lagged more than a second
+ * (a busy laptop) hit that race every few thousand requests; past a minute of idleness it is rare, and an idle
+ * socket costs the proxy next to nothing.
+ */
+const CLIENT_KEEP_ALIVE_MS = 65_000;
 
 /** How the tap runs. */
 export interface HttpTapOptions {
@@ -27,7 +35,7 @@ export interface HttpTapOptions {
   home?: string;
   /** Body bytes copied to the observer but not yet processed (default 16 MiB); beyond this, observation is skipped and counted. */
   maxInflightBytes?: number;
-  /** How long close() waits for the last events to reach the bus. */
+  /** How long the observer may take to store its last events at close (close() waits longer while it is still catching up). */
   flushTimeoutMs?: number;
   /** Events held while the bus cannot be written. */
   maxQueuedEvents?: number;
@@ -40,7 +48,7 @@ export interface HttpTapSummary {
   exchanges: number;
   rejected: number;
   unobservedBytes: number;
-  /** Undefined when the observer did not finish in time. */
+  /** Undefined when the observer stopped making progress before it finished. */
   observer: HttpObserverSummary | undefined;
 }
 
@@ -102,6 +110,7 @@ export class HttpTap {
     const handlers: { request?: (req: IncomingMessage, res: ServerResponse) => void } = {};
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => handlers.request!(req, res);
     const server = tls ? createHttpsServer({ cert: config.tls!.cert, key: config.tls!.key }, onRequest) : createHttpServer(onRequest);
+    server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(listen.port, listen.host, () => {
@@ -171,7 +180,7 @@ export class HttpTap {
     await new Promise((resolve) => setImmediate(resolve));
     this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
     this.#channel.flush();
-    const observer = await Promise.race([this.#channel.summary, delay(this.#flushTimeoutMs + 2000)]);
+    const observer = await this.#channel.finished(this.#flushTimeoutMs + 2000);
     await this.#worker.terminate();
     return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer };
   }
@@ -236,8 +245,4 @@ export class HttpTap {
     socket.on('error', () => undefined);
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   }
-}
-
-function delay(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }

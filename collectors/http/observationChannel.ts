@@ -14,6 +14,12 @@ const FLUSH_DELAY_MS = 5;
 /** Queued body bytes that are posted at once rather than after the delay. */
 const FLUSH_BYTES = 1024 * 1024;
 
+const STALLED: unique symbol = Symbol('stalled');
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /** Batches observations to the observer worker. */
 export class ObservationChannel {
   readonly #worker: Worker;
@@ -25,6 +31,8 @@ export class ObservationChannel {
   #scheduled = false;
   #inflight = 0;
   #unobserved = 0;
+  /** Messages heard from the worker: its progress, for a wait that lasts as long as it keeps working. */
+  #heard = 0;
   readonly summary: Promise<HttpObserverSummary | undefined>;
 
   /** `onFailure` hears once if the worker dies; traffic continues unobserved. */
@@ -33,6 +41,7 @@ export class ObservationChannel {
     this.#maxInflightBytes = maxInflightBytes;
     this.summary = new Promise((resolve) => {
       worker.on('message', (message: FromObserver) => {
+        this.#heard++;
         if (message.type === 'ack') this.#inflight -= message.bytes;
         else resolve(message.summary);
       });
@@ -46,6 +55,21 @@ export class ObservationChannel {
         resolve(undefined);
       });
     });
+  }
+
+  /**
+   * The worker's summary once it has recorded everything, or undefined if it falls silent for `stallMs`. A busy
+   * machine only slows the worker down, and what it has not processed would be lost at exit, so the wait has no
+   * overall limit while acknowledgements keep coming; a worker stuck on a locked bus gives up on its own
+   * (its flush timeout, shorter than `stallMs`).
+   */
+  async finished(stallMs: number): Promise<HttpObserverSummary | undefined> {
+    for (;;) {
+      const heard = this.#heard;
+      const summary = await Promise.race([this.summary, delay(stallMs).then((): typeof STALLED => STALLED)]);
+      if (summary !== STALLED) return summary;
+      if (this.#heard === heard) return undefined;
+    }
   }
 
   /** Bytes that were forwarded without being observed. */

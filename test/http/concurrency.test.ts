@@ -9,6 +9,8 @@ import { startStreamableServer, type TestHttpServer } from './sdkHttpServers.js'
 
 const SESSIONS = 50;
 const CALLS = 200;
+/** 10,000 calls take minutes when other work keeps every core busy; generous, and nothing here waits on time. */
+const SETUP_TIMEOUT_MS = 600_000;
 
 interface ClientRun {
   sessionId: string;
@@ -43,7 +45,7 @@ describe(`${SESSIONS} concurrent sessions × ${CALLS} calls through one proxy`, 
     runs = await Promise.all(Array.from({ length: SESSIONS }, (_, n) => clientRun(`${proxy.url}/mcp`, n)));
     expect(await proxy.stop()).toBe(0);
     events = eventsOf(await busEvents(home), 'busy');
-  }, 120_000);
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await proxy?.stop();
     await server?.close();
