@@ -100,6 +100,16 @@ function positionOf(entries: readonly Entry[], key: string): { index: number; fo
   return { index: low, found: false };
 }
 
+/** The value under `key` in a map of maps, made on first use. */
+function inner<V>(outer: Map<string, V>, key: string, make: () => V): V {
+  let value = outer.get(key);
+  if (value === undefined) {
+    value = make();
+    outer.set(key, value);
+  }
+  return value;
+}
+
 /** StateStore over SQLite; one connection per process, transactions take the write lock up front. */
 export class EmbeddedStateStore implements StateStore {
   private readonly db: SqliteDatabase;
@@ -240,35 +250,12 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   private groupOf(namespace: string, partition: string): CachedGroup {
-    let partitions = this.cache.get(namespace);
-    if (partitions === undefined) {
-      partitions = new Map();
-      this.cache.set(namespace, partitions);
-    }
-    let group = partitions.get(partition);
-    if (group === undefined) {
-      group = { values: new Map(), entries: undefined };
-      partitions.set(partition, group);
-    }
-    return group;
+    return inner(inner(this.cache, namespace, () => new Map()), partition, () => ({ values: new Map(), entries: undefined }));
   }
 
   private written(partition: string, namespace: string, key: string, value: unknown): void {
-    if (this.pending === undefined) {
-      this.apply(namespace, partition, new Map([[key, value]]));
-      return;
-    }
-    let partitions = this.pending.get(namespace);
-    if (partitions === undefined) {
-      partitions = new Map();
-      this.pending.set(namespace, partitions);
-    }
-    let writes = partitions.get(partition);
-    if (writes === undefined) {
-      writes = new Map();
-      partitions.set(partition, writes);
-    }
-    writes.set(key, value);
+    if (this.pending === undefined) this.apply(namespace, partition, new Map([[key, value]]));
+    else inner(inner(this.pending, namespace, () => new Map()), partition, () => new Map()).set(key, value);
   }
 
   /** Applies committed writes to the cache: the values, and the entries in key order if they are kept. */
