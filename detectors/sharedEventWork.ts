@@ -10,6 +10,7 @@
  *
  * A value obtained here is shared: readers must not change it.
  */
+import { BoundedMemo } from './boundedMemo.js';
 import { normalizeForDetection, type NormalizedText } from './content/textNormalization.js';
 
 /** Per-event work shared by the rule engine and the detectors. */
@@ -29,41 +30,11 @@ export interface SharedEventWork {
  */
 const MAX_REMEMBERED_CHARS = 16_384;
 /**
- * Characters of text (keys plus normalized values) one generation of the cross-event cache holds. Two generations
- * are kept (the current one and the one before), so the cache holds at most 2 × 4 Mi characters, ~16 MiB of UTF-16
- * plus per-entry overhead, whatever the traffic.
+ * Characters of text (keys plus normalized values) one generation of the cross-event cache holds (BoundedMemo keeps
+ * two), so the cache holds at most 2 × 4 Mi characters, ~16 MiB of UTF-16 plus per-entry overhead, whatever the
+ * traffic.
  */
 const GENERATION_CHARS = 4 * 1024 * 1024;
-
-/**
- * A bounded memo of normalizeForDetection across events: entries of the current generation, and of the previous
- * one, which are promoted when asked again. A full generation becomes the previous one and the older is dropped
- * whole (O(1), unlike evicting Map entries one by one), so texts still in use survive and the rest age out.
- */
-class NormalizationCache {
-  private current = new Map<string, NormalizedText>();
-  private previous = new Map<string, NormalizedText>();
-  private chars = 0;
-
-  get(raw: string): NormalizedText {
-    let found = this.current.get(raw);
-    if (found !== undefined) return found;
-    found = this.previous.get(raw) ?? freeze(normalizeForDetection(raw));
-    this.remember(raw, found);
-    return found;
-  }
-
-  private remember(raw: string, value: NormalizedText): void {
-    const size = raw.length + (value.text === raw ? 0 : value.text.length);
-    if (this.chars + size > GENERATION_CHARS) {
-      this.previous = this.current;
-      this.current = new Map();
-      this.chars = 0;
-    }
-    this.current.set(raw, value);
-    this.chars += size;
-  }
-}
 
 /** Shared answers must stay as computed: a reader that changes one would change it for every later event. */
 function freeze(value: NormalizedText): NormalizedText {
@@ -72,7 +43,9 @@ function freeze(value: NormalizedText): NormalizedText {
   return Object.freeze(value);
 }
 
-const normalizations = new NormalizationCache();
+/** normalizeForDetection across events, charged by the characters of the text and of its normalized form. */
+const normalizations = new BoundedMemo<NormalizedText>(GENERATION_CHARS, (raw, value) => raw.length + (value.text === raw ? 0 : value.text.length));
+const normalizeShared = (raw: string): NormalizedText => freeze(normalizeForDetection(raw));
 
 /** The shared work of one event; DetectorRuntime makes one per event (tests and tools may make their own). */
 export class EventWork implements SharedEventWork {
@@ -88,7 +61,7 @@ export class EventWork implements SharedEventWork {
   }
 
   normalized(raw: string): NormalizedText {
-    if (raw.length <= MAX_REMEMBERED_CHARS) return normalizations.get(raw);
+    if (raw.length <= MAX_REMEMBERED_CHARS) return normalizations.get(raw, normalizeShared);
     this.longTexts ??= new Map();
     let found = this.longTexts.get(raw);
     if (found === undefined) {
