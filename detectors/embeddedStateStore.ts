@@ -22,6 +22,7 @@
  */
 import type { Transaction } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteStatement } from '../pipeline/embedded/sqliteDatabase.js';
+import { compareKeys } from './stateKeyOrder.js';
 import type { StateStore } from './stateStore.js';
 
 const STATE_SCHEMA = {
@@ -69,22 +70,6 @@ interface CachedGroup {
 
 /** namespace → partition → key → value, of the writes of the open transaction. */
 type PendingWrites = Map<string, Map<string, Map<string, unknown>>>;
-
-/**
- * SQLite's order of TEXT keys (BINARY collation: UTF-8 bytes, i.e. code points), which a JavaScript `<` (UTF-16 code
- * units) gives too unless a string holds a surrogate pair or a character from U+E000 up.
- */
-function compareKeys(a: string, b: string): number {
-  const length = Math.min(a.length, b.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    if (x < 0xd800 && y < 0xd800) return x - y;
-    return (a.codePointAt(i) as number) - (b.codePointAt(i) as number);
-  }
-  return a.length - b.length;
-}
 
 /** Where `key` is, or would be inserted, in entries sorted by compareKeys. */
 function positionOf(entries: readonly Entry[], key: string): { index: number; found: boolean } {
