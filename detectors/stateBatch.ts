@@ -72,7 +72,7 @@ export class StateBatch implements StateStore {
       for (const value of keys.values()) if (value !== DELETED) return true;
       return this.entries(partition, namespace).length > 0;
     };
-    return [...all].filter(hasValue).sort();
+    return [...all].filter(hasValue).sort(compareKeys);
   }
 
   /** Runs `work` directly: the batch as a whole is the transaction, made durable by commit(). */
