@@ -5,6 +5,7 @@
  */
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
+import type { SharedEventWork } from './sharedEventWork.js';
 import type { StateStore } from './stateStore.js';
 
 /** How a detector's state is partitioned: by the event's host session, or by its server identity. */
@@ -14,6 +15,8 @@ export interface DetectorContext {
   state: StateStore;
   /** Event time of the event being processed (epoch ms): detectors use it, never Date.now(). */
   now: number;
+  /** Work on this event shared with the rule engine and the other detectors (texts, normalization), done once. */
+  shared: SharedEventWork;
 }
 
 export interface Detector {

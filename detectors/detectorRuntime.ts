@@ -16,13 +16,15 @@ import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { ReorderBuffer } from './reorderBuffer.js';
+import { EventWork, type SharedEventWork } from './sharedEventWork.js';
 import { RUNTIME_NS, RUNTIME_PARTITION } from './runtimeState.js';
 import { StateBatch } from './stateBatch.js';
 import type { StateStore } from './stateStore.js';
 
 /** What runs the Sigma rule pack: a RuleEngine, or a hot-reloadable RuleSet. */
 export interface RuleEvaluator {
-  evaluate(event: McpEvent): McpAlert[];
+  /** `shared`: the event's work shared with the detectors (derived text fields are computed through it). */
+  evaluate(event: McpEvent, shared?: SharedEventWork): McpAlert[];
   /** Judges every open correlation window and clears correlation state. */
   flush(): McpAlert[];
 }
@@ -115,12 +117,13 @@ export class DetectorRuntime {
     this.tickIfDue(now, writes, alerts);
     this.stats.events += 1;
     if (now > this.latest) this.latest = now;
+    const shared = new EventWork();
     if (this.rules) {
-      const ruleAlerts = this.rules.evaluate(event);
+      const ruleAlerts = this.rules.evaluate(event, shared);
       this.stats.ruleAlerts += ruleAlerts.length;
       alerts.push(...ruleAlerts);
     }
-    const context: DetectorContext = { state: writes, now };
+    const context: DetectorContext = { state: writes, now, shared };
     for (const detector of this.options.detectors) {
       try {
         const raised = detector.onEvent(event, context);
@@ -135,7 +138,7 @@ export class DetectorRuntime {
   /** Runs every detector's onTick at event time `now`. */
   tick(now: number, writes: StateBatch, alerts: McpAlert[]): void {
     this.stats.ticks += 1;
-    const context: DetectorContext = { state: writes, now };
+    const context: DetectorContext = { state: writes, now, shared: new EventWork() };
     for (const detector of this.options.detectors) {
       if (!detector.onTick) continue;
       try {

@@ -4,6 +4,7 @@
  * write in one store transaction together with the bus position. A crash before commit leaves the store as it was,
  * so the batch is processed again from the same state and raises the same alerts (same fingerprints).
  */
+import { compareKeys } from './stateKeyOrder.js';
 import type { StateStore } from './stateStore.js';
 
 /** The pending write of a deletion (any other pending write is the new value). */
@@ -55,7 +56,7 @@ export class StateBatch implements StateStore {
       if (value === DELETED) merged.delete(key);
       else merged.set(key, value as T);
     }
-    return [...merged].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [...merged].sort(([a], [b]) => compareKeys(a, b));
   }
 
   /** The store's partitions of the namespace with the batch's writes applied, sorted. */
@@ -71,7 +72,7 @@ export class StateBatch implements StateStore {
       for (const value of keys.values()) if (value !== DELETED) return true;
       return this.entries(partition, namespace).length > 0;
     };
-    return [...all].filter(hasValue).sort();
+    return [...all].filter(hasValue).sort(compareKeys);
   }
 
   /** Runs `work` directly: the batch as a whole is the transaction, made durable by commit(). */

@@ -8,6 +8,7 @@ import type { ContentModel } from '../../detectors/content/model/contentModel.js
 import { ContentModelDetector } from '../../detectors/content/model/contentModelDetector.js';
 import type { LabelledRecord } from '../../detectors/content/model/training/labelledRecords.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
+import { EventWork } from '../../detectors/sharedEventWork.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { loadDetection } from '../../service/detectionSetup.js';
 import { tierOf } from './evalMetrics.js';
@@ -63,7 +64,7 @@ export function runStack(records: readonly LabelledRecord[], options: { rules?: 
 /** The learned tier's alerts on the record at `index` of the run, from `model`. */
 export function learnedTierAlerts(model: ContentModel, record: LabelledRecord, index: number, state: EmbeddedStateStore): McpAlert[] {
   const detector = new ContentModelDetector(model);
-  return recordEvents(record, lineOf(index)).flatMap((event) => detector.onEvent(event, { state, now: Date.parse(event['@timestamp']) }));
+  return recordEvents(record, lineOf(index)).flatMap((event) => detector.onEvent(event, { state, now: Date.parse(event['@timestamp']), shared: new EventWork() }));
 }
 
 /** `outcome` with its learned-tier alerts replaced by `learned`. */

@@ -17,12 +17,15 @@
  */
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { contentClassField, contentScoreField } from '../content/model/contentVerdictFields.js';
-import { normalizeForDetection } from '../content/textNormalization.js';
+import { EventWork, type SharedEventWork } from '../sharedEventWork.js';
 import { hiddenTagRuns, TAG_HIGH_SURROGATE } from './hiddenTagText.js';
 import { LeafCollector, type ScanLimits, type ScanReport } from './scanLimits.js';
 
-/** Computes a derived field; a walk the limits cut short is recorded in `report`. */
-export type DerivedFieldCompute = (event: McpEvent, limits: ScanLimits, report?: ScanReport) => string[];
+/**
+ * Computes a derived field; a walk the limits cut short is recorded in `report`; text work other readers of the event
+ * need too (normalization) goes through `shared` (the rule engine passes the event's; a lone caller may omit it).
+ */
+export type DerivedFieldCompute = (event: McpEvent, limits: ScanLimits, report?: ScanReport, shared?: SharedEventWork) => string[];
 
 type Json = Record<string, unknown>;
 
@@ -59,16 +62,16 @@ function addSchemaDescriptions(schema: unknown, out: LeafCollector): void {
 }
 
 /** The strings as sent, then each one that normalization changes, as the model reads it. */
-function withNormalized(values: readonly string[]): string[] {
+function withNormalized(values: readonly string[], shared: SharedEventWork): string[] {
   const normalized: string[] = [];
   for (const value of values) {
-    const { text } = normalizeForDetection(value);
+    const { text } = shared.normalized(value);
     if (text !== value) normalized.push(text);
   }
   return normalized.length === 0 ? (values as string[]) : [...values, ...normalized];
 }
 
-function descriptions(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+function descriptions(event: McpEvent, limits: ScanLimits, report?: ScanReport, shared: SharedEventWork = new EventWork()): string[] {
   const out = new LeafCollector(limits, true, report);
   const mcp = event.mcp;
   out.add(mcp?.instructions);
@@ -86,7 +89,7 @@ function descriptions(event: McpEvent, limits: ScanLimits, report?: ScanReport):
     for (const argument of asArray(prompt.arguments)) if (isObject(argument)) out.add(argument.description);
   }
   for (const resource of asArray(mcp?.resources)) if (isObject(resource)) out.add(resource.description);
-  return withNormalized(out.values as string[]);
+  return withNormalized(out.values as string[], shared);
 }
 
 function addContentText(content: unknown, out: LeafCollector): void {
@@ -97,7 +100,7 @@ function addContentText(content: unknown, out: LeafCollector): void {
   }
 }
 
-function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport, shared: SharedEventWork = new EventWork()): string[] {
   const out = new LeafCollector(limits, true, report);
   const toolResult = event.gen_ai?.tool?.call?.result;
   if (isObject(toolResult)) {
@@ -109,7 +112,7 @@ function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport): s
     for (const item of asArray(result.contents)) if (isObject(item)) out.add(item.text);
     for (const message of asArray(result.messages)) if (isObject(message)) addContentText(message.content, out);
   }
-  return withNormalized(out.values as string[]);
+  return withNormalized(out.values as string[], shared);
 }
 
 /**

@@ -3,6 +3,7 @@
  * EventContext. Values are turned into plain string tests, numeric comparisons, CIDR sets or safe regexes at
  * compile time; nothing is built per event.
  */
+import { BoundedMemo } from '../boundedMemo.js';
 import { compileCidr } from './cidrMatcher.js';
 import type { EventContext } from './eventContext.js';
 import { FieldPath } from './fieldPath.js';
@@ -54,6 +55,24 @@ function anyOf<T>(groups: ValueTest<T>[]): ValueTest<T> {
     for (const group of groups) if (group(value, ctx)) return true;
     return false;
   };
+}
+
+/**
+ * Values up to this long have their verdict remembered: the fields whose values repeat across the fleet (server and
+ * tool names, methods, URIs, short descriptions). Longer ones are tested each time.
+ */
+const REMEMBERED_VALUE_CHARS = 256;
+/**
+ * Values one item remembers per generation (BoundedMemo keeps two): per item at most 2 × 2,048 verdicts on values of
+ * at most 256 characters, and the strings are shared by the items of one field, so a pack reading ~30 string fields
+ * holds at most ~30 × 4,096 × 512 B ≈ 63 MiB of them in the worst case, and far less on real traffic.
+ */
+const REMEMBERED_VALUES = 2048;
+
+/** `test` with its verdicts on short values remembered across events. */
+function rememberedVerdicts(test: StringTest): StringTest {
+  const verdicts = new BoundedMemo<boolean>(REMEMBERED_VALUES);
+  return (value) => (value.length > REMEMBERED_VALUE_CHARS ? test(value) : verdicts.get(value, test));
 }
 
 /** One string test for alternatives: equality needles go to a Set, the rest are tried in turn. */
@@ -155,7 +174,7 @@ class ItemCompiler {
       case 'string':
         return this.stringMatcher();
       case 're':
-        return this.textMatcher(false, this.perValue('a regular expression', (v) => compileSafeRegex(v, this.plan.regexFlags, this.options.maxRegexInput)));
+        return this.textMatcher(false, this.perValue('a regular expression', (v) => compileSafeRegex(v, this.plan.regexFlags, this.options.maxRegexInput)), true);
       case 'cidr':
         return this.textMatcher(false, this.perValue('a CIDR network', (v) => compileCidr([v])));
       case 'compare':
@@ -213,7 +232,7 @@ class ItemCompiler {
     this.stringValues = compiled;
     this.matchesMissing = matchesNull;
     const tests = groups.map((g) => combineStrings(g));
-    const matcher = this.textMatcher(!cased, tests, combineStrings(groups.flat()));
+    const matcher = this.textMatcher(!cased, tests, false, combineStrings(groups.flat()));
     if (!matchesNull) return matcher;
     const path = this.fieldPath;
     const isNullish = (ctx: EventContext): boolean => {
@@ -227,12 +246,16 @@ class ItemCompiler {
     };
   }
 
-  /** Matches string forms of the field (or every string of the event, for keywords). */
-  private textMatcher(lower: boolean, groups: ValueTest<string>[], any: ValueTest<string> = anyOf(groups)): Matcher {
+  /**
+   * Matches string forms of the field (or every string of the event, for keywords). With `remember` (regexes: a pure
+   * function of the string, and dear to run in re2js), the verdict on a short value is remembered across events;
+   * string tests (a Set lookup, includes) cost less than the lookup would.
+   */
+  private textMatcher(lower: boolean, groups: StringTest[], remember = false, any: StringTest = (value) => groups.some((test) => test(value))): Matcher {
     const path = this.path;
     const values = path ? (ctx: EventContext) => ctx.strings(path, lower) : (ctx: EventContext) => ctx.keywords(lower);
     const originals = path ? (ctx: EventContext) => ctx.strings(path, false) : (ctx: EventContext) => ctx.keywords(false);
-    return this.build(path?.name ?? 'keyword', values, { groups, any }, (ctx, index) => originals(ctx)[index]);
+    return this.build(path?.name ?? 'keyword', values, { groups, any: remember ? rememberedVerdicts(any) : any }, (ctx, index) => originals(ctx)[index]);
   }
 
   private numberMatcher(): Matcher {

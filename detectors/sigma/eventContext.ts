@@ -3,6 +3,7 @@
  * forms matchers need (raw, scalar leaves, strings, lower-cased strings), plus the keyword-search text.
  */
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import type { SharedEventWork } from '../sharedEventWork.js';
 import type { FieldPath } from './fieldPath.js';
 import { LeafCollector, type Leaf, type ScanLimits, type ScanReport } from './scanLimits.js';
 
@@ -17,21 +18,21 @@ export class EventContext {
   private lowerValues: (readonly string[] | undefined)[] | undefined;
   private keywordValues: readonly string[] | undefined;
   private lowerKeywordValues: readonly string[] | undefined;
-  private memos: Map<object, unknown> | undefined;
   /** Set when a field the rules asked for was cut by the scan limits. */
   readonly report: ScanReport = { truncated: false };
 
-  /** Wraps the event; `limits` bound what is read from it. */
+  /** Wraps the event; `limits` bound what is read from it; `shared` is the event's work shared with the detectors. */
   constructor(
     readonly event: McpEvent,
     readonly limits: ScanLimits,
+    readonly shared: SharedEventWork,
   ) {}
 
   /** The values at the path as they are (objects included); empty when the field is missing. */
   raw(path: FieldPath): readonly unknown[] {
     let values = this.rawValues[path.slot];
     if (values === undefined) {
-      values = path.derived ? path.derived(this.event, this.limits, this.report) : path.resolve(this.event, []);
+      values = path.derived ? path.derived(this.event, this.limits, this.report, this.shared) : path.resolve(this.event, []);
       this.rawValues[path.slot] = values;
     }
     return values;
@@ -74,11 +75,7 @@ export class EventContext {
 
   /** A value computed once per event for `key` and shared by every rule that asks (e.g. one literal scan of a field). */
   memo<T>(key: object, compute: () => T): T {
-    this.memos ??= new Map();
-    if (this.memos.has(key)) return this.memos.get(key) as T;
-    const value = compute();
-    this.memos.set(key, value);
-    return value;
+    return this.shared.once(key, compute);
   }
 
   /** Every string value in the event (bounded), for keyword search. */

@@ -13,6 +13,7 @@ import { trackerFor, type CorrelationTracker } from './correlationTracker.js';
 import { EventContext } from './eventContext.js';
 import { LiteralPrefilter, type EventPrecheck } from './literalPrefilter.js';
 import { logsourceCategoriesOf } from './mcpLogsource.js';
+import { EventWork, type SharedEventWork } from '../sharedEventWork.js';
 import type { SigmaRuleMeta } from './ruleModel.js';
 import { DEFAULT_SCAN_LIMITS, type ScanLimits } from './scanLimits.js';
 
@@ -109,11 +110,11 @@ export class RuleEngine {
   }
 
   /** Runs the event through its log source's rules; returns the alerts it raises (including closed correlation windows). */
-  evaluate(event: McpEvent): McpAlert[] {
+  evaluate(event: McpEvent, shared: SharedEventWork = new EventWork()): McpAlert[] {
     const time = Date.parse(event['@timestamp']);
     if (Number.isNaN(time)) throw new Error(`event ${event.event?.id ?? '(no event.id)'}: @timestamp '${String(event['@timestamp'])}' is not a date`);
     const alerts = this.advance(time);
-    const ctx = new EventContext(event, this.limits);
+    const ctx = new EventContext(event, this.limits, shared);
     let context: AlertContext | undefined;
     const run = (nodes: readonly RuleNode[] | undefined): void => {
       if (!nodes) return;

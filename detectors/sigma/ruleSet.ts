@@ -21,6 +21,7 @@ import { compileRules, type SigmaCompileOptions } from './ruleCompiler.js';
 import { RuleEngine, type RuleEngineOptions, type RuleEngineStats } from './ruleEngine.js';
 import { SigmaRuleError } from './ruleError.js';
 import { findRuleFiles } from './ruleFiles.js';
+import { EventWork, type SharedEventWork } from '../sharedEventWork.js';
 
 export interface RuleSetOptions extends SigmaCompileOptions {
   engine?: RuleEngineOptions;
@@ -123,10 +124,10 @@ export class RuleSet {
   }
 
   /** Runs the event through the active rules; returns its alerts. */
-  evaluate(event: McpEvent): McpAlert[] {
+  evaluate(event: McpEvent, shared: SharedEventWork = new EventWork()): McpAlert[] {
     const engines = this.snapshot.engines;
-    if (engines.length === 1) return (engines[0] as RuleEngine).evaluate(event);
-    return engines.flatMap((engine) => engine.evaluate(event));
+    if (engines.length === 1) return (engines[0] as RuleEngine).evaluate(event, shared);
+    return engines.flatMap((engine) => engine.evaluate(event, shared));
   }
 
   /** Moves event time forward without an event; returns alerts of correlation windows that closed. */

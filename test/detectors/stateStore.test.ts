@@ -87,6 +87,35 @@ describe('EmbeddedStateStore', () => {
     reopened.close();
   });
 
+  it('lists entries from memory as the file holds them: commits applied in key order, nothing uncommitted, others seen', () => {
+    const state = new EmbeddedStateStore(file);
+    state.transaction(() => {
+      for (const key of ['000002', '000000', 'z\u{1F600}', 'z\uFB01']) state.put('host', 'window', key, { key });
+    });
+    const fileOrder = (): string[] => (new Database(file, { readonly: true }).prepare("SELECT key FROM state WHERE namespace = 'window' AND partition = 'host' ORDER BY key").pluck().all() as string[]);
+    const keys = (): string[] => state.entries<{ key: string }>('host', 'window').map(([key]) => key);
+    // SQLite orders by UTF-8 bytes: the emoji (U+1F600) after the ligature (U+FB01), unlike a UTF-16 comparison.
+    expect(keys()).toEqual(fileOrder());
+    expect(keys()).toEqual(['000000', '000002', 'z\uFB01', 'z\u{1F600}']);
+    // The caller's array is its own: sorting it in place changes nothing for the next reader.
+    state.entries('host', 'window').reverse();
+    const batch = new StateBatch(state);
+    batch.put('host', 'window', '000001', { key: '000001' });
+    batch.delete('host', 'window', '000000');
+    expect(batch.entries('host', 'window').map(([key]) => key)).toEqual(['000001', '000002', 'z\uFB01', 'z\u{1F600}']);
+    // Until it commits, the store lists what the file holds.
+    expect(keys()).toEqual(['000000', '000002', 'z\uFB01', 'z\u{1F600}']);
+    batch.commit();
+    expect(keys()).toEqual(fileOrder());
+    expect(keys()).toEqual(['000001', '000002', 'z\uFB01', 'z\u{1F600}']);
+    const other = new EmbeddedStateStore(file);
+    other.transaction(() => other.put('host', 'window', '000003', { key: '000003' }));
+    other.close();
+    state.forgetUncommitted();
+    expect(keys()).toEqual(['000001', '000002', '000003', 'z\uFB01', 'z\u{1F600}']);
+    state.close();
+  });
+
   it('names the file when it is not a state file, and the key when a value is damaged', () => {
     writeFileSync(file, 'not a database at all, just text that is long enough to be read as a header');
     expect(() => new EmbeddedStateStore(file)).toThrow(`${file}: not a SQLite database, so it cannot be the detector state file`);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventWork } from '../../detectors/sharedEventWork.js';
 import { createDetectors } from '../../detectors/usage/index.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
@@ -220,7 +221,7 @@ describe('usage baselines: roll-up, determinism and bounds', () => {
     const partition = temp.state.partitions('tapwire.usage.tool/tool').find((p) => p.includes('server-filesystem'))!;
     const before = temp.state.get<{ rate: { history: { n: number } } }>(partition, 'tapwire.usage.tool/tool', 'read_file')!.rate.history.n;
     const [detector] = createDetectors(CONFIG);
-    temp.state.transaction(() => detector!.onTick!({ state: temp!.state, now: script.now + 3 * HOUR }));
+    temp.state.transaction(() => detector!.onTick!({ state: temp!.state, now: script.now + 3 * HOUR, shared: new EventWork() }));
     const after = temp.state.get<{ rate: { history: { n: number; mean: number } } }>(partition, 'tapwire.usage.tool/tool', 'read_file')!.rate.history;
     expect(after.n - before).toBeGreaterThanOrEqual(180);
     expect(after.mean).toBeLessThan(0.5);
