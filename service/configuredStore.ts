@@ -18,6 +18,7 @@ import { encodeDeadLetter } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import { DERIVED_FIELDS } from '../detectors/sigma/derivedFields.js';
+import { EventWork } from '../detectors/sharedEventWork.js';
 import { EventContext } from '../detectors/sigma/eventContext.js';
 import { FieldPath } from '../detectors/sigma/fieldPath.js';
 import { DEFAULT_SCAN_LIMITS } from '../detectors/sigma/scanLimits.js';
@@ -54,10 +55,10 @@ export function elasticsearchSettings(config: TapwireConfig): ElasticsearchSetti
 
 /** The derived text fields the messages data stream indexes, computed as the Sigma engine computes them. */
 export function indexedTextFields(event: McpEvent): Record<IndexedTextField, string[]> {
-  const context = new EventContext(event, DEFAULT_SCAN_LIMITS);
+  const context = new EventContext(event, DEFAULT_SCAN_LIMITS, new EventWork());
   // A params key's text is the strings the engine's matchers read at that key (every scalar beneath it).
   const params = Object.fromEntries(INDEXED_PARAM_KEYS.map((key) => [`mcp.param_text.${key}`, [...context.strings(new FieldPath(`mcp.params.${key}`), false)]]));
-  return Object.fromEntries(INDEXED_TEXT_FIELDS.map((field) => [field, params[field] ?? DERIVED_FIELDS.get(field)?.(event, DEFAULT_SCAN_LIMITS) ?? []])) as Record<IndexedTextField, string[]>;
+  return Object.fromEntries(INDEXED_TEXT_FIELDS.map((field) => [field, params[field] ?? DERIVED_FIELDS.get(field)?.(event, DEFAULT_SCAN_LIMITS, context.report, context.shared) ?? []])) as Record<IndexedTextField, string[]>;
 }
 
 /** Dead letters of the Elasticsearch store as records of the bus's dead-letter topic. */

@@ -139,10 +139,20 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   child.stdin.on('error', () => undefined);
   process.stdout.on('error', () => undefined);
 
-  const forward = (signal: NodeJS.Signals): void => {
+  // A host that stops waiting sends SIGTERM: the tap then hands off at once instead of dying with the frames.
+  let wasHurried = false;
+  let hurry: () => void = () => undefined;
+  const hurried = new Promise<undefined>((resolve) => (hurry = () => {
+    wasHurried = true;
+    resolve(undefined);
+  }));
+  // One listener from spawn to return: while none is installed a signal takes its default action and kills the tap
+  // with its frames unrecorded, and under load the steps between the server's exit and the hand-off take seconds.
+  const onSignal = (signal: NodeJS.Signals): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    else hurry();
   };
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
 
   child.on('spawn', () => {
     started = { t: now(), pid: child.pid };
@@ -156,7 +166,6 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     });
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
-  for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
   process.stdin.unpipe(child.stdin);
   process.stdin.pause();
   await spill.settled();
@@ -170,21 +179,13 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   if (spawnError) process.stderr.write(`tapwire tap: cannot start '${options.command}': ${spawnError.message}\n`);
 
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-  // A host that stops waiting sends SIGTERM: the tap then hands off at once instead of dying with the frames.
-  let wasHurried = false;
-  let hurry: () => void = () => undefined;
-  const hurried = new Promise<undefined>((resolve) => (hurry = () => {
-    wasHurried = true;
-    resolve(undefined);
-  }));
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, hurry);
   const result = await Promise.race([summary, hurried, delay(options.handoffAfterMs ?? 1000)]);
-  for (const signal of FORWARDED_SIGNALS) process.off(signal, hurry);
   if (!result || spilled || result.unpublished > 0) {
     handOff(!result ? 'the observer had not finished when the server exited' : spilled ? 'frames spilled while the observer was behind' : `the bus did not take ${result.unpublished} events in time${result.lastError ? ` (${result.lastError})` : ''}`);
     // The observer may be starved of CPU: it is not waited for, and stops with the process.
     observer.unref();
     stopChannel.port1.close();
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
     return exitCode;
   }
   stopChannel.port1.close();
@@ -192,6 +193,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     process.stderr.write(`tapwire tap: ${result.dropped} of ${result.events} events could not be stored${result.lastError ? ` (${result.lastError})` : ''}\n`);
   }
   await observer.terminate();
+  for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
   return exitCode;
 
   function handOff(why: string): void {
