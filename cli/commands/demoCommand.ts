@@ -8,6 +8,7 @@ import { writeDemoInventory } from '../demo/demoInventory.js';
 import { writeDemoReport } from '../demo/demoReport.js';
 import { DEMO_SERVERS, runScriptedHost } from '../demo/scriptedHost.js';
 import { openHomeDetector } from '../../service/detectionSetup.js';
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
 import { parseCommand } from '../usage.js';
 
@@ -35,6 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   await runScriptedHost(home, (step, index) => out(`  ${index + 1}. ${step.narration}\n`));
 
   const inventory = writeDemoInventory(home);
+  // A tap on a busy machine hands its session off instead of recording it: the detectors must see it too.
+  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`tapwire: ${message}\n`) });
   const detector = await openHomeDetector(home, { inventory });
   try {
     await detector.worker.drain();
