@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../../pipeline/home.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { untilChanged } from '../support/changeWait.js';
-import { busEvents, FIXTURES, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
+import { busEvents, FIXTURES, requireBuiltCli, lockBus, runCli, tempHome } from '../support/tapwireCli.js';
 
 const BURST_SERVER = join(FIXTURES, 'burstServer.mjs');
 const NOTIFICATIONS = 100_000;
@@ -108,8 +108,7 @@ describe('a burst of 100,000 notifications through the tap', () => {
     const locked = join(home, 'locked');
     await runCli(['tap', '--home', locked, '--', process.execPath, '-e', '0']); // creates the bus
     const before = (await busEvents(locked)).length;
-    const holder = new Database(resolveHome(locked).bus);
-    holder.exec('BEGIN EXCLUSIVE');
+    const holder = lockBus(locked);
     const ringBytes = 65_536;
     const spillBytes = 1 << 20;
     const tap = startTap(locked, { TAPWIRE_TAP_RING_BYTES: String(ringBytes), TAPWIRE_TAP_SPILL_BYTES: String(spillBytes) });
@@ -117,8 +116,7 @@ describe('a burst of 100,000 notifications through the tap', () => {
     expect(await tap.close()).toBe(0);
     // Traffic is never what is shed.
     expect(tap.stdout()).toHaveLength(serverBytes);
-    holder.exec('COMMIT');
-    holder.close();
+    holder.release();
 
     const events = (await busEvents(locked)).slice(before);
     const end = events.at(-1)!;

@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../../pipeline/home.js';
 import { untilChanged } from '../support/changeWait.js';
-import { busEvents, FIXTURES, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
+import { busEvents, FIXTURES, requireBuiltCli, lockBus, runCli, tempHome } from '../support/tapwireCli.js';
 
 const ECHO = join(FIXTURES, 'echoServer.mjs');
 const requests = (n: number): string => Array.from({ length: n }, (_, i) => `${JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' })}\n`).join('');
@@ -36,8 +35,7 @@ describe('the tap when the bus cannot be written', () => {
     const locked = join(home, 'locked');
     await runCli(['tap', '--home', locked, '--', process.execPath, '-e', '0']); // creates the bus
     const before = (await busEvents(locked)).length;
-    const holder = new Database(resolveHome(locked).bus);
-    holder.exec('BEGIN EXCLUSIVE');
+    const holder = lockBus(locked);
 
     // The host keeps the session open across the outage: 400 calls while the bus is locked, 10 after. A queue
     // bound of 100 events once dropped most of them; the observer now leaves frames in the ring meanwhile.
@@ -57,8 +55,7 @@ describe('the tap when the bus cannot be written', () => {
     tap.stdin.write(requests(400));
     // Unlock only once the tap has met the lock and every answer has come back through it.
     await untilChanged(changed, () => stderr.includes('events cannot be stored') && stdout.split('\n').length > 400);
-    holder.exec('COMMIT');
-    holder.close();
+    holder.release();
     await untilChanged(changed, async () => stderr.includes('writable again') || (await busEvents(locked)).some((e) => e.event.action === 'tap.status'));
     tap.stdin.end(requests(10));
     const code = await closed;
@@ -96,12 +93,10 @@ describe('the tap when the bus cannot be written', () => {
     tap.stdin.write(calls(0, 20));
     // The first half is answered and on the bus (start, 20 requests, 20 responses) before the bus is locked.
     await untilChanged(changed, async () => stdout.split('\n').length > 20 && existsSync(resolveHome(paused).bus) && (await busEvents(paused)).length === 41);
-    const holder = new Database(resolveHome(paused).bus);
-    holder.exec('BEGIN EXCLUSIVE');
+    const holder = lockBus(paused);
     tap.stdin.end(calls(20, 40));
     const code = await closed;
-    holder.exec('COMMIT');
-    holder.close();
+    holder.release();
 
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(40);

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { TOPICS } from '../../pipeline/bus.js';
@@ -114,4 +115,16 @@ export async function busEvents(home: string, { recover = true } = {}): Promise<
   } finally {
     await bus.close();
   }
+}
+
+/** Holds the home's bus in an exclusive transaction, as a second writer that does not let go would, until release(). */
+export function lockBus(home: string): { release(): void } {
+  const holder = new Database(resolveHome(home).bus);
+  holder.exec('BEGIN EXCLUSIVE');
+  return {
+    release: () => {
+      holder.exec('COMMIT');
+      holder.close();
+    },
+  };
 }
