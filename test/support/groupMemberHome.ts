@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventKey } from '../../collectors/eventPublisher.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { loadConfig } from '../../pipeline/config.js';
 import { EmbeddedStore } from '../../pipeline/embedded/embeddedStore.js';
@@ -46,7 +45,9 @@ export function startGroupMemberHome(brokers: readonly string[], name: string): 
         sessions += 1;
         return { session: `weather-${sessions}`, hostSession: `laptop/${sessions}`, at: new Date(Date.UTC(2026, 5, 1, 9, minutes)).toISOString(), server: 'weather', command: 'node weather.js', steps: [{ tools: [{ name: 'get_forecast', description, inputSchema: { type: 'object' } }] }] };
       });
-      await producer.publish(TOPICS.events, scriptEvents('weather.ndjson', scripted).map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
+      // One key for every listing: sessions on different partitions reach the member in no set order, and the
+      // scenario needs the first listing pinned before the later ones are compared with it.
+      await producer.publish(TOPICS.events, scriptEvents('weather.ndjson', scripted).map((e) => ({ key: 'laptop', value: JSON.stringify(e) })));
     },
     driftAlerts: async () => {
       const store = new EmbeddedStore(join(home, 'store.sqlite'));
