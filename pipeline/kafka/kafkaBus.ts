@@ -28,6 +28,7 @@ import { KAFKA_RETRY, kafkaClientConfig, type KafkaRole } from './kafkaClientCon
 import { runKafkaSubscription, type TopicNames } from './kafkaSubscription.js';
 import { LingerBatcher, recordBytes } from './lingerBatcher.js';
 import { OpenOnFirstUse } from './openOnFirstUse.js';
+import { waitForTopicLeaders } from './topicLeaders.js';
 
 export interface KafkaBusOptions {
   role: KafkaRole;
@@ -277,7 +278,7 @@ export class KafkaBus implements Bus {
 
   private async createTopics(admin: Admin, wanted: readonly string[]): Promise<void> {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: wanted.map((topic) => ({
         topic,
         numPartitions: this.settings.partitions ?? DEFAULT_PARTITIONS,
@@ -288,6 +289,7 @@ export class KafkaBus implements Bus {
         ],
       })),
     });
+    await waitForTopicLeaders(admin, wanted);
   }
 }
 

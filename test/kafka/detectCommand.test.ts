@@ -49,7 +49,7 @@ describe('tapwire detect with a Kafka bus', () => {
     const events = detectionWorkload(120);
     const expected = [...new Set(singleRuntimeAlerts(events).map((a) => a.alert.fingerprint))].sort();
     const first = startDetect(config);
-    await until(() => broker.groupMembers('detectors').length === 1, 'the first worker to join', 20_000);
+    await until(() => broker.groupMembers('detectors').length === 1, 'the first worker to join');
     const producer = new KafkaBus({ brokers: broker.brokers, partitions: 4 }, { role: 'collector' });
     let second: ReturnType<typeof startDetect> | undefined;
     try {
@@ -64,8 +64,8 @@ describe('tapwire detect with a Kafka bus', () => {
     expect(await first.exited).toBeNull();
     const store = new EmbeddedStore(resolveHome(home).store);
     try {
-      await until(async () => (await store.events({ limit: 100_000 })).length === events.length, 'every event in the store', 20_000);
-      await until(async () => (await store.alerts({ limit: 100_000 })).length >= expected.length, 'every alert in the store', 20_000);
+      await until(async () => (await store.events({ limit: 100_000 })).length === events.length, 'every event in the store');
+      await until(async () => (await store.alerts({ limit: 100_000 })).length >= expected.length, 'every alert in the store');
       second!.child.kill('SIGTERM');
       expect(await second!.exited).toBe(0);
       expect((await store.alerts({ limit: 100_000 })).map((a) => a.alert.fingerprint).sort()).toEqual(expected);

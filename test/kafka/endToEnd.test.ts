@@ -98,7 +98,7 @@ async function startProxy(config: string, stderr: string[]): Promise<{ url: stri
   child.stdout.resume();
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  await until(() => /listening on (\S+)/.test(stderr.join('')), 'the proxy to listen', 15_000);
+  await until(() => /listening on (\S+)/.test(stderr.join('')), 'the proxy to listen');
   const url = /listening on (\S+)/.exec(stderr.join(''))![1]!;
   return {
     url: new URL(new URL(upstream.url).pathname, url).href,
@@ -168,7 +168,7 @@ describe('taps and proxy → Kafka wire-protocol double → detector group → E
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - outageStart))));
     await broker.start();
     await echoes(http, 'after-outage', 5);
-    await until(() => (stderr.join('').match(/spooled events delivered/g) ?? []).length >= 3, 'the three collectors to drain their spools', 20_000);
+    await until(() => (stderr.join('').match(/spooled events delivered/g) ?? []).length >= 3, 'the three collectors to drain their spools');
 
     await http.close();
     await Promise.all(Object.values(clients).map((client) => client.close()));
@@ -188,7 +188,7 @@ describe('taps and proxy → Kafka wire-protocol double → detector group → E
     // The alerts one runtime raises over the same events, each once, including the attack and the rug pull.
     const expected = singleRuntimeAlerts([...events].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || a.mcp.session.id.localeCompare(b.mcp.session.id) || a.event.sequence - b.event.sequence));
     const expectedIds = [...new Set(expected.map((a) => a.alert.fingerprint))].sort();
-    await until(() => cluster.documents(ALERTS).length >= expectedIds.length, 'every alert in the sink', 20_000);
+    await until(() => cluster.documents(ALERTS).length >= expectedIds.length, 'every alert in the sink');
     const sinkAlerts = cluster.documents(ALERTS) as { alert: { fingerprint: string }; rule: { id: string }; mcp?: { server?: { name?: string } } }[];
     expect(sinkAlerts.map((a) => a.alert.fingerprint).sort()).toEqual(expectedIds);
     // What the demo stages, from the scenario: the weather server's rug pull, and data flowing across servers.

@@ -99,7 +99,7 @@ async function startWorker(name: string): Promise<GroupDetectWorker> {
 async function sinkOnceComplete(expectedEvents: number, expectedFingerprints: readonly string[], live: readonly GroupDetectWorker[]): Promise<{ events: McpEvent[]; alerts: McpAlert[] }> {
   const store = new EmbeddedStore(join(dir, 'store.sqlite'));
   try {
-    await until(async () => (await store.events({ limit: 100_000 })).length === expectedEvents, `${expectedEvents} events in the sink`, 40_000);
+    await until(async () => (await store.events({ limit: 100_000 })).length === expectedEvents, `${expectedEvents} events in the sink`);
     await until(async () => {
       const stored = new Set((await store.alerts({ limit: 100_000 })).map((a) => a.alert.fingerprint));
       return expectedFingerprints.every((f) => stored.has(f));

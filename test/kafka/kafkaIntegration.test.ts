@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { TOPICS } from '../../pipeline/bus.js';
 import type { KafkaSettings } from '../../pipeline/config.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
+import { waitForTopicLeaders } from '../../pipeline/kafka/topicLeaders.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { until } from './waitFor.js';
 
@@ -40,7 +41,7 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
       await producer.publish(TOPICS.events, Array.from({ length: 50 }, (_, i) => ({ key: `session-${i % 5}`, value: `v${i}` })));
       const seen = await consumeAll(consumer, `tapwire-it-${run}`, TOPICS.events, 50);
       expect(new Set(seen).size).toBe(50);
-      await until(async () => (await producer.lag(`tapwire-it-${run}`, TOPICS.events)) === 0, 'committed offsets', 30_000);
+      await until(async () => (await producer.lag(`tapwire-it-${run}`, TOPICS.events)) === 0, 'committed offsets');
     } finally {
       await consumer.close();
       await producer.close();
@@ -74,7 +75,8 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     // As an operator might leave it: one replica, two required in sync.
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: settings.topics!.alerts!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await admin.createTopics({ topics: [{ topic: settings.topics!.alerts!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await waitForTopicLeaders(admin, [settings.topics!.alerts!]);
     await admin.disconnect();
     const bus = new KafkaBus(settings, { role: 'command' });
     try {
@@ -94,7 +96,8 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     // The topic's own limit, far under the bus's request cap, so the broker (not Tapwire) does the refusing.
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: settings.topics!.events!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(limit) }] }] });
+    await admin.createTopics({ topics: [{ topic: settings.topics!.events!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(limit) }] }] });
+    await waitForTopicLeaders(admin, [settings.topics!.events!]);
     await admin.disconnect();
     const producer = new KafkaBus(settings, { role: 'collector' });
     const consumer = new KafkaBus(settings, { role: 'worker' });
