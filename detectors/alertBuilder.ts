@@ -3,7 +3,7 @@
  * from tags, MCP context from the first source event, and a deterministic fingerprint so replays and restarts
  * never duplicate an alert.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { tapwireVersion } from '../pipeline/packagePaths.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
@@ -84,20 +84,39 @@ export function alertSourceOf(event: McpEvent): AlertSource {
   return { id: event.event.id, timestamp: event['@timestamp'] };
 }
 
-/** sha256 over the rule id, the sorted source event ids and the optional discriminator. */
+/**
+ * sha256 over the rule id, the sorted source event ids and the optional discriminator, joined by newlines (the
+ * discriminator after "#"). One-shot hashing of the joined text: the digest of the same bytes, without a Hash object
+ * and an update call per part (the learned tier alone builds thousands of alerts per fleet replay).
+ */
 export function alertFingerprint(ruleId: string, sourceEventIds: readonly string[], discriminator?: string): string {
-  const hash = createHash('sha256').update(ruleId);
-  for (const id of [...sourceEventIds].sort()) hash.update('\n').update(id);
-  if (discriminator !== undefined) hash.update('\n#').update(discriminator);
-  return hash.digest('hex');
+  let text = ruleId;
+  for (const id of sourceEventIds.length > 1 ? [...sourceEventIds].sort() : sourceEventIds) text += `\n${id}`;
+  if (discriminator !== undefined) text += `\n#${discriminator}`;
+  return hash('sha256', text, 'hex');
 }
 
 const ATLAS_TAG = /^(?:atlas|attack)\.(?:aml\.)?(t[0-9]{4}(?:\.[0-9]{3})?)$/;
 const ATTACK_TAG = /^attack\.(t[0-9]{4}(?:\.[0-9]{3})?)$/;
 const OWASP_MCP_TAG = /^owasp-mcp\.(mcp[0-9]{2})$/;
 
-/** threat.{framework,technique} from the rule's tags; MITRE (ATLAS, else ATT&CK) wins over OWASP MCP Top 10. */
+/**
+ * threat.{framework,technique} from the rule's tags; MITRE (ATLAS, else ATT&CK) wins over OWASP MCP Top 10.
+ * Remembered per tags array (a rule's, the same for each of its alerts); every call returns its own copy.
+ */
 export function threatFromTags(tags: readonly string[]): McpAlert['threat'] | undefined {
+  let threat = threats.get(tags);
+  if (threat === undefined) {
+    threat = threatOf(tags) ?? null;
+    threats.set(tags, threat);
+  }
+  if (threat === null) return undefined;
+  return threat.technique === undefined ? { ...threat } : { ...threat, technique: threat.technique.map((t) => ({ ...t })) };
+}
+
+const threats = new WeakMap<readonly string[], McpAlert['threat'] | null>();
+
+function threatOf(tags: readonly string[]): McpAlert['threat'] | undefined {
   const atlas: string[] = [];
   const attack: string[] = [];
   const owasp: string[] = [];
@@ -140,7 +159,8 @@ function distinctMatched(matched: readonly { field: string; value?: string }[]):
   const distinct: NonNullable<McpAlert['alert']['matched']> = [];
   for (const m of matched) {
     const entry = m.value === undefined ? { field: m.field } : { field: m.field, value: m.value.slice(0, MAX_MATCHED_VALUE) };
-    const key = JSON.stringify([entry.field, entry.value]);
+    // The field's length first: one key per (field, value) pair, whatever characters either holds.
+    const key = entry.value === undefined ? `${entry.field.length}:${entry.field}` : `${entry.field.length}:${entry.field}=${entry.value}`;
     if (seen.has(key)) continue;
     seen.add(key);
     distinct.push(entry);
@@ -154,7 +174,7 @@ export function buildAlert(input: AlertInput): McpAlert {
   if (sources.length === 0) throw new Error(`alert for rule ${rule.id} has no source event`);
   const ids = sources.map((s) => s.id);
   const fingerprint = alertFingerprint(rule.id, ids, input.discriminator);
-  const latest = sources.reduce((a, b) => (Date.parse(b.timestamp) > Date.parse(a.timestamp) ? b : a));
+  const latest = sources.length === 1 ? (sources[0] as AlertSource) : sources.reduce((a, b) => (Date.parse(b.timestamp) > Date.parse(a.timestamp) ? b : a));
   const alert: McpAlert = {
     '@timestamp': latest.timestamp,
     ecs: { version: context.ecsVersion },
@@ -180,7 +200,7 @@ export function buildAlert(input: AlertInput): McpAlert {
     alert.alert.matched = distinctMatched(input.matched);
   }
   if (input.details) alert.alert.details = input.details;
-  const threat = threatFromTags(rule.tags ?? []);
+  const threat = rule.tags === undefined ? undefined : threatFromTags(rule.tags);
   if (threat) alert.threat = threat;
   if (rule.tags && rule.tags.length > 0) alert.tags = [...rule.tags];
   const mcp: NonNullable<McpAlert['mcp']> = {};

@@ -127,6 +127,8 @@ export class DetectorRuntime {
     for (const detector of this.options.detectors) {
       try {
         const raised = detector.onEvent(event, context);
+        // Most events raise nothing: no spread of an empty array per detector and event.
+        if (raised.length === 0) continue;
         this.stats.detectorAlerts += raised.length;
         alerts.push(...raised);
       } catch (error) {

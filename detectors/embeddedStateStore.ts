@@ -143,8 +143,7 @@ export class EmbeddedStateStore implements StateStore {
     const group = this.groupOf(namespace, partition);
     let value = group.values.get(key);
     if (value === undefined) {
-      const text = this.statements.get.get(namespace, partition, key) as string | undefined;
-      value = text === undefined ? ABSENT : this.parse<T>(text, partition, namespace, key);
+      value = group.entries === undefined ? this.readValue(partition, namespace, key) : this.valueIn(group.entries, key);
       group.values.set(key, value);
       this.grew(1);
     }
@@ -222,10 +221,22 @@ export class EmbeddedStateStore implements StateStore {
     this.db.close();
   }
 
+  /** The committed value of a key from the file, or ABSENT. */
+  private readValue(partition: string, namespace: string, key: string): unknown {
+    const text = this.statements.get.get(namespace, partition, key) as string | undefined;
+    return text === undefined ? ABSENT : this.parse(text, partition, namespace, key);
+  }
+
+  /** The value of a key from a group's kept entries (every committed one), or ABSENT: no SQLite read needed. */
+  private valueIn(entries: readonly Entry[], key: string): unknown {
+    const { index, found } = positionOf(entries, key);
+    return found ? (entries[index] as Entry)[1] : ABSENT;
+  }
+
   /** Inside a transaction that wrote the key: the file's (uncommitted) value, not cached. */
   private readThrough<T>(partition: string, namespace: string, key: string): T | undefined {
-    const text = this.statements.get.get(namespace, partition, key) as string | undefined;
-    return text === undefined ? undefined : this.parse<T>(text, partition, namespace, key);
+    const value = this.readValue(partition, namespace, key);
+    return value === ABSENT ? undefined : (value as T);
   }
 
   /** The file's entries of a (namespace, partition), parsed. */
@@ -235,7 +246,18 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   private groupOf(namespace: string, partition: string): CachedGroup {
-    return inner(inner(this.cache, namespace, () => new Map()), partition, () => ({ values: new Map(), entries: undefined }));
+    // Called on every read: no closures to allocate, as inner() would take.
+    let partitions = this.cache.get(namespace);
+    if (partitions === undefined) {
+      partitions = new Map();
+      this.cache.set(namespace, partitions);
+    }
+    let group = partitions.get(partition);
+    if (group === undefined) {
+      group = { values: new Map(), entries: undefined };
+      partitions.set(partition, group);
+    }
+    return group;
   }
 
   private written(partition: string, namespace: string, key: string, value: unknown): void {

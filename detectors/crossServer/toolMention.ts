@@ -27,39 +27,52 @@ function positions(text: string, pattern: RegExp): number[] {
   return [...text.matchAll(pattern)].map((m) => m.index);
 }
 
-/** A tool name's compiled patterns: the bare name (a cheap test every mention needs) and the mention itself. */
-interface MentionPatterns {
-  name: RegExp;
-  mention: RegExp;
-}
-
-/** Compiled patterns by tool name: every listing checks the same few names against many texts. */
-const mentionPatterns = new Map<string, MentionPatterns>();
+/** Compiled mention patterns by tool name: every listing checks the same few names against many texts. */
+const mentionPatterns = new Map<string, RegExp>();
 const MAX_CACHED_PATTERNS = 4096;
 
-function patternsOf(name: string): MentionPatterns {
-  let patterns = mentionPatterns.get(name);
-  if (patterns === undefined) {
+function mentionPattern(name: string): RegExp {
+  let mention = mentionPatterns.get(name);
+  if (mention === undefined) {
     const e = escaped(name);
-    const mention = isIdentifierLike(name)
+    mention = isIdentifierLike(name)
       ? new RegExp(`${BEFORE}${e}${AFTER}`, 'giu')
       : new RegExp(`${OPEN_QUOTE}${e}${CLOSE_QUOTE}|${BEFORE}${e}(?:\\s*\\(|\\s+tool\\b)|\\btool\\s+${e}${AFTER}`, 'giu');
-    patterns = { name: new RegExp(e, 'iu'), mention };
     if (mentionPatterns.size >= MAX_CACHED_PATTERNS) mentionPatterns.delete(mentionPatterns.keys().next().value!);
-    mentionPatterns.set(name, patterns);
+    mentionPatterns.set(name, mention);
   }
-  return patterns;
+  return mention;
+}
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** ſ: the one character whose simple case folding is an ASCII letter but whose lower case is not (the Kelvin sign's is k). */
+const LONG_S = /\u017f/g;
+/** The last text lower-cased: callers check one text against several names in a row. */
+let lastText: string | undefined;
+let lastLower = '';
+
+/**
+ * Whether `text` may contain `name` under the `iu` flags every pattern here uses; never false when it does. Each
+ * pattern's alternatives contain the name itself, so text without it has no match, and this check costs a string
+ * search where a regex cost a run per name (and, for parameters and phrases, a compilation per call). For an
+ * ASCII name the check is exact: the only characters that case-fold to ASCII are ASCII letters, ſ (to s) and the
+ * Kelvin sign (to k), and the lower case of the text maps each of them to its folding once ſ is replaced; other names
+ * go to the regex.
+ */
+function mayContain(text: string, name: string): boolean {
+  if (!ASCII_ONLY.test(name)) return true;
+  if (text !== lastText) {
+    lastText = text;
+    lastLower = text.toLowerCase().replace(LONG_S, 's');
+  }
+  return lastLower.includes(name.toLowerCase());
 }
 
 /** Where `text` names the tool `name` (start offsets). */
 export function toolMentions(text: string, name: string): number[] {
-  if (name === '' || name.length > MAX_NAME_LENGTH) return [];
-  const patterns = patternsOf(name);
-  // Every alternative of the mention contains the name under the same flags, so text without it has none; the
-  // lookbehind of the mention pattern is tried at every offset, the bare name is not.
-  if (!patterns.name.test(text)) return [];
+  if (name === '' || name.length > MAX_NAME_LENGTH || !mayContain(text, name)) return [];
   // matchAll clones the pattern, so the shared global RegExp's lastIndex is never touched.
-  return positions(text, patterns.mention);
+  return positions(text, mentionPattern(name));
 }
 
 /**
@@ -67,7 +80,7 @@ export function toolMentions(text: string, name: string): number[] {
  * colon is a key of data the content lists (`"name": "x"`), not an instruction about the parameter.
  */
 export function parameterMentions(text: string, name: string): number[] {
-  if (name.length < 3 || name.length > MAX_NAME_LENGTH) return [];
+  if (name.length < 3 || name.length > MAX_NAME_LENGTH || !mayContain(text, name)) return [];
   const e = escaped(name);
   const quoted = `${OPEN_QUOTE}${e}${CLOSE_QUOTE}`;
   const notAKey = '(?!\\s*[:=])';
@@ -81,7 +94,7 @@ export function cueBefore(text: string, index: number): string | undefined {
 
 /** Whether `value` appears in `text` as a whole phrase (case-insensitive). */
 export function containsPhrase(text: string, value: string): boolean {
-  return new RegExp(`${BEFORE}${escaped(value)}${AFTER}`, 'iu').test(text);
+  return mayContain(text, value) && new RegExp(`${BEFORE}${escaped(value)}${AFTER}`, 'iu').test(text);
 }
 
 /** Up to `radius` characters either side of `index`, on one line. */

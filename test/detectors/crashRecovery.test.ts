@@ -105,5 +105,6 @@ describe('kill -9 of the detector worker', () => {
     const ids = (alerts: McpAlert[]) => alerts.map((a) => a.alert.fingerprint).sort();
     expect(new Set(ids(reference)).size).toBe(reference.length);
     expect(ids(stored)).toEqual(ids(reference));
-  });
+    // Five CLI processes over the workload: past vitest's 60 s default at a load average of 20 on two cores.
+  }, 600_000);
 });

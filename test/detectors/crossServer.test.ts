@@ -272,7 +272,8 @@ describe('cross-server detector state and determinism', () => {
     const liveSessions = Math.ceil((config.idleMs + 60_000) / 1_000) + 1;
     const perSession = 1 + config.maxItems + 1 + 2 + 1 + 3;
     expect(stateRows(temp.file, 'tapwire.cross-server')).toBeLessThanOrEqual(liveSessions * perSession);
-  });
+    // 120,000 events through every detector: ~2 minutes of one core at a load average of 20, past vitest's 60 s.
+  }, 600_000);
 
   it('caps the content window of one host session', () => {
     temp = openTempState();
