@@ -9,9 +9,12 @@
  *  - a case-insensitive string item (contains/startswith/endswith/equality, after its encodings) cannot match unless
  *    the lower-cased field holds the longest literal run of one of its values, and a `cased` one the literal as
  *    written: the literal prefilter (literalPrefilter.ts) answers that for every value of the pack in one pass.
+ *  - a regular expression item cannot match unless the field holds one of the texts every match of one of its
+ *    patterns contains (safeRegex.requiredTexts), searched by the same prefilter;
  * `and` needs any operand's requirement, `or` needs one of each operand's, and `not` needs nothing.
  */
 import type { FieldPath } from './fieldPath.js';
+import { requiredTexts } from './safeRegex.js';
 import { ANY_RUN, ONE_CHAR, type SigmaString } from './sigmaString.js';
 
 /** Literal runs of which the field must contain at least one. */
@@ -51,6 +54,33 @@ export function stringRequirement(path: FieldPath, values: readonly SigmaString[
     literals.push(literal);
   }
   return literals.length === 0 ? { kind: 'field', path } : { kind: 'field', path, literals: { values: [...new Set(literals)], cased } };
+}
+
+/**
+ * The part of a case-insensitive regex literal that lower-cased text must hold wherever the regex finds the literal:
+ * RE2 folds case by Unicode simple folding, and toLowerCase() agrees with it on ASCII except for 's' (RE2 also
+ * folds U+017F 'ſ' to it, which stays 'ſ' when lower-cased); a non-ASCII character may fold in ways toLowerCase()
+ * does not follow either. So the literal is cut at those characters and its longest remaining run kept.
+ */
+function lowerCasedRun(literal: string): string | undefined {
+  let best = '';
+  for (const run of literal.split(/[^\x00-\x7f]|[sS]/)) if (run.length > best.length) best = run;
+  return best === '' ? undefined : best.toLowerCase();
+}
+
+/** The requirement of a regex item's patterns: one text of one pattern must be in the field, when each has one. */
+export function regexRequirement(path: FieldPath, patterns: readonly string[], caseInsensitive: boolean): Requirement {
+  const literals: string[] = [];
+  for (const pattern of patterns) {
+    const texts = requiredTexts(pattern);
+    if (texts === undefined) return { kind: 'field', path };
+    for (const text of texts) {
+      const literal = caseInsensitive ? lowerCasedRun(text) : text;
+      if (literal === undefined) return { kind: 'field', path };
+      literals.push(literal);
+    }
+  }
+  return literals.length === 0 ? { kind: 'field', path } : { kind: 'field', path, literals: { values: [...new Set(literals)], cased: !caseInsensitive } };
 }
 
 /** All of the operands' requirements: an operand without one adds nothing. */
