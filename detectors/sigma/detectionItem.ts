@@ -159,7 +159,7 @@ class ItemCompiler {
     if (path === undefined || this.matchesMissing) return NO_REQUIREMENT;
     if (this.plan.kind === 'exists') return this.item.values[0]?.value === true ? { kind: 'field', path } : NO_REQUIREMENT;
     if (this.plan.neq) return { kind: 'field', path };
-    if (this.plan.kind === 're') return regexRequirement(path, this.item.values.map(({ value }) => value as string), this.plan.regexFlags.caseInsensitive);
+    if (this.plan.kind === 're') return regexRequirement(path, this.item.values.map(({ value }) => value as string), this.plan.regexFlags, this.options.maxRegexInput);
     if (this.stringValues === undefined) return { kind: 'field', path };
     return stringRequirement(path, this.stringValues, this.cased);
   }

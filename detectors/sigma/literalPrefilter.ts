@@ -109,6 +109,13 @@ export class LiteralPrefilter {
         const ids = scanner.add(literals.values);
         return (ctx) => scanner.holdsAny(ctx, ids);
       }
+      case 'value': {
+        const { path, test } = requirement;
+        return (ctx) => {
+          for (const value of ctx.strings(path, false)) if (test(value)) return true;
+          return false;
+        };
+      }
       case 'and': {
         const operands = requirement.operands.map((o) => this.precheck(o));
         return (ctx) => {

@@ -95,6 +95,14 @@ describe('regular expressions', () => {
     expect(check("gen_ai.tool.call.arguments.text|re: '(?:xoxb|xoxp)-[0-9]+'", { text: 'a xoxa-12 b' })).toBe(false);
   });
 
+  it('a regex without literal text is skipped only for values without a character its matches consume', () => {
+    expect(check("gen_ai.tool.call.arguments.text|re: '[\\x{FE00}-\\x{FE0F}]{3,}'", { text: 'a\uFE0F\uFE0E\uFE0Fb' })).toBe(true);
+    expect(check("gen_ai.tool.call.arguments.text|re: '[\\x{FE00}-\\x{FE0F}]{3,}'", { text: 'a\uFE0F\uFE0Fb' })).toBe(false);
+    // Case-insensitive RE2 folds U+1E9E (capital sharp s) with U+00DF: the consumed characters include both.
+    expect(check("gen_ai.tool.call.arguments.text|re|i: '\\x{1E9E}'", { text: 'straße' })).toBe(true);
+    expect(check("gen_ai.tool.call.arguments.text|re: '\\x{1E9E}'", { text: 'straße' })).toBe(false);
+  });
+
   it('re works on keywords too', () => {
     const detection = "keywords:\n    '|re': 'AKIA[0-9A-Z]{16}'\ncondition: keywords";
     expect(detects({ category: 'tool_call', detection }, toolCall('run', { blob: 'key=AKIAABCDEFGHIJKLMNOP' }))).toBe(true);
