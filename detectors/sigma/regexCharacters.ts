@@ -9,24 +9,9 @@
  * characters is in the union of those classes cannot match.
  */
 import { CodePointSet, type Range } from './codePointSet.js';
-import { parseRe2, type RegexNode } from './re2Syntax.js';
+import { matchesEmpty, parseRe2, type RegexNode } from './re2Syntax.js';
 import type { RegexFlags } from './safeRegex.js';
 import type { StringTest } from './wildcardMatcher.js';
-
-function matchesEmpty(node: RegexNode): boolean {
-  switch (node.t) {
-    case 'set':
-      return false;
-    case 'assert':
-      return true;
-    case 'cat':
-      return node.items.every(matchesEmpty);
-    case 'alt':
-      return node.items.some(matchesEmpty);
-    case 'rep':
-      return node.min === 0 || matchesEmpty(node.item);
-  }
-}
 
 function consumable(node: RegexNode, out: Range[]): void {
   if (node.t === 'set') out.push(...node.set.ranges);
