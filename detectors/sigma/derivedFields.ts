@@ -121,21 +121,30 @@ function resultText(event: McpEvent, limits: ScanLimits, report?: ScanReport, sh
  * without a string being collected (a quarter of the collecting walk's cost).
  */
 function mayHoldTagRuns(event: McpEvent, limits: ScanLimits): boolean {
-  const stack: unknown[] = [event];
-  let nodes = 0;
+  // Only objects and arrays go on the stack; a scalar is judged where its parent lists it (most nodes are scalars).
+  // Every node still counts once, as in the collecting walk.
+  const stack: object[] = [event];
+  let nodes = 1;
   let strings = 0;
   let chars = 0;
-  while (stack.length > 0) {
-    const node = stack.pop();
+  const visit = (child: unknown): boolean => {
     if (++nodes >= limits.maxNodes) return true;
-    if (typeof node === 'string') {
-      if (node.includes(TAG_HIGH_SURROGATE)) return true;
-      chars += node.length;
-      if (++strings >= limits.maxValues || chars >= limits.maxChars) return true;
-    } else if (typeof node === 'object' && node !== null) {
-      // for-in, not Object.values: no array per object; events are plain JSON objects (no inherited keys).
-      if (Array.isArray(node)) for (const child of node) stack.push(child);
-      else for (const key in node) stack.push((node as Json)[key]);
+    if (typeof child === 'string') {
+      if (child.includes(TAG_HIGH_SURROGATE)) return true;
+      chars += child.length;
+      return ++strings >= limits.maxValues || chars >= limits.maxChars;
+    }
+    if (typeof child === 'object' && child !== null) stack.push(child);
+    return false;
+  };
+  if (nodes >= limits.maxNodes) return true;
+  while (stack.length > 0) {
+    const node = stack.pop() as object;
+    // for-in, not Object.values: no array per object; events are plain JSON objects (no inherited keys).
+    if (Array.isArray(node)) {
+      for (const child of node) if (visit(child)) return true;
+    } else {
+      for (const key in node) if (visit((node as Json)[key])) return true;
     }
   }
   return false;

@@ -10,7 +10,7 @@ import { FieldPath } from './fieldPath.js';
 import { planModifiers, type ModifierPlan, type StringStep } from './modifierPlan.js';
 import { SigmaRuleError } from './ruleError.js';
 import type { DetectionItem } from './ruleModel.js';
-import { NO_REQUIREMENT, stringRequirement, type Requirement } from './ruleRequirement.js';
+import { NO_REQUIREMENT, regexRequirement, stringRequirement, type Requirement } from './ruleRequirement.js';
 import { compileSafeRegex } from './safeRegex.js';
 import type { Leaf } from './scanLimits.js';
 import { parseSigmaString, sigmaStringOf, withAnyRun, type PlaceholderValues, type SigmaString } from './sigmaString.js';
@@ -158,7 +158,9 @@ class ItemCompiler {
     const path = this.path;
     if (path === undefined || this.matchesMissing) return NO_REQUIREMENT;
     if (this.plan.kind === 'exists') return this.item.values[0]?.value === true ? { kind: 'field', path } : NO_REQUIREMENT;
-    if (this.stringValues === undefined || this.plan.neq) return { kind: 'field', path };
+    if (this.plan.neq) return { kind: 'field', path };
+    if (this.plan.kind === 're') return regexRequirement(path, this.item.values.map(({ value }) => value as string), this.plan.regexFlags, this.options.maxRegexInput);
+    if (this.stringValues === undefined) return { kind: 'field', path };
     return stringRequirement(path, this.stringValues, this.cased);
   }
 

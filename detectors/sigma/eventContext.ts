@@ -73,11 +73,6 @@ export class EventContext {
     return values;
   }
 
-  /** A value computed once per event for `key` and shared by every rule that asks (e.g. one literal scan of a field). */
-  memo<T>(key: object, compute: () => T): T {
-    return this.shared.once(key, compute);
-  }
-
   /** Every string value in the event (bounded), for keyword search. */
   keywords(lower: boolean): readonly string[] {
     if (this.keywordValues === undefined) {

@@ -47,7 +47,16 @@ export class FieldPath {
 
   /** Appends every value at this path under `root`; arrays at the end of the path contribute their elements. */
   resolve(root: unknown, out: unknown[]): unknown[] {
-    this.walk(root, 0, out);
+    // Every rule field is read from every event it may match: follow plain keys in a loop, and leave arrays and dotted
+    // keys (the walk's other cases) to the recursive walk from where the loop stops.
+    const segments = this.segments;
+    let node = root;
+    let index = 0;
+    while (index < segments.length && typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, segments[index] as string)) {
+      node = (node as Record<string, unknown>)[segments[index] as string];
+      index++;
+    }
+    this.walk(node, index, out);
     return out;
   }
 

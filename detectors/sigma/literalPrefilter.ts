@@ -1,12 +1,12 @@
 /**
  * Turns the pack's rule requirements (ruleRequirement.ts) into per-event tests. Every literal run the pack's string
- * items need is gathered per field and casing into one Aho-Corasick automaton, so an event's field is scanned once
- * for all of them, however many rules and values ask, and a rule whose literals are absent is skipped before any
- * of its matchers (or regexes) run.
+ * items and regexes need is gathered per field and casing into one search (an Aho-Corasick automaton,
+ * literalAutomaton.ts, for a field with many), so an event's field is scanned once for all of them, however many
+ * rules and values ask, and a rule whose literals are absent is skipped before any of its matchers (or regexes) run.
  */
-import { AhoCorasick } from '@monyone/aho-corasick/fast';
 import type { EventContext } from './eventContext.js';
 import type { FieldPath } from './fieldPath.js';
+import { LiteralAutomaton } from './literalAutomaton.js';
 import type { Requirement } from './ruleRequirement.js';
 
 /** Whether an event can satisfy a requirement. */
@@ -21,46 +21,71 @@ const always: EventPrecheck = () => true;
  */
 const NATIVE_SEARCH_MAX = 12;
 
-/** One field (in one casing) and the automaton over every literal the pack needs in it. */
+/**
+ * One field (in one casing) and every literal the pack needs in it. The scan of an event is kept until the next event
+ * asks (evaluation is synchronous, one event at a time), as marks: marks[id] === stamp for each literal found, so
+ * neither the scan nor the rules' checks allocate anything.
+ */
 class FieldScanner {
-  private readonly literals = new Set<string>();
-  private automaton: AhoCorasick | undefined;
+  private readonly literals: string[] = [];
+  private readonly ids = new Map<string, number>();
+  private automaton: LiteralAutomaton | undefined;
+  private scanned: EventContext | undefined;
+  private stamp = 0;
+  private found = 0;
+  private readonly marks: number[] = [];
 
   constructor(
     private readonly path: FieldPath,
     private readonly cased: boolean,
   ) {}
 
-  add(literals: readonly string[]): void {
-    for (const literal of literals) this.literals.add(literal);
-    this.automaton = undefined;
+  /** Adds the literals (once each); returns their ids. */
+  add(literals: readonly string[]): number[] {
+    return literals.map((literal) => {
+      let id = this.ids.get(literal);
+      if (id === undefined) {
+        this.automaton = undefined;
+        id = this.literals.length;
+        this.ids.set(literal, id);
+        this.literals.push(literal);
+        this.marks.push(0);
+      }
+      return id;
+    });
   }
 
-  /** The pack's literals found in the event's values of the field (lower-cased unless cased), scanned once per event. */
-  found(ctx: EventContext): ReadonlySet<string> {
-    return ctx.memo(this, () => {
-      const found = new Set<string>();
-      const values = ctx.strings(this.path, !this.cased);
-      if (values.length === 0) return found;
-      if (this.literals.size <= NATIVE_SEARCH_MAX) {
-        for (const literal of this.literals) if (values.some((value) => value.includes(literal))) found.add(literal);
-        return found;
-      }
-      this.automaton ??= new AhoCorasick([...this.literals]);
-      for (const value of values) for (const match of this.automaton.matchInText(value)) found.add(match.keyword);
-      return found;
-    });
+  /** Whether the event's values of the field (lower-cased unless cased) hold one of the literals `ids`. */
+  holdsAny(ctx: EventContext, ids: readonly number[]): boolean {
+    if (this.scanned !== ctx) this.scan(ctx);
+    if (this.found === 0) return false;
+    for (const id of ids) if (this.marks[id] === this.stamp) return true;
+    return false;
+  }
+
+  private scan(ctx: EventContext): void {
+    this.scanned = ctx;
+    this.stamp++;
+    this.found = 0;
+    const values = ctx.strings(this.path, !this.cased);
+    if (values.length === 0) return;
+    if (this.literals.length <= NATIVE_SEARCH_MAX) {
+      this.literals.forEach((literal, id) => {
+        if (values.some((value) => value.includes(literal))) {
+          this.marks[id] = this.stamp;
+          this.found++;
+        }
+      });
+      return;
+    }
+    this.automaton ??= new LiteralAutomaton(this.literals);
+    for (const value of values) this.found += this.automaton.mark(value, this.marks, this.stamp);
   }
 }
 
 /** The literal scanners of one rule pack, and the prechecks compiled against them. */
 export class LiteralPrefilter {
   private readonly scanners = new Map<string, FieldScanner>();
-
-  /** Gathers the literals of every requirement; the automata are built on first use. */
-  constructor(requirements: readonly Requirement[]) {
-    for (const requirement of requirements) this.gather(requirement);
-  }
 
   private scannerOf(path: FieldPath, cased: boolean): FieldScanner {
     const key = `${cased ? 'cased' : 'lower'}:${path.name}`;
@@ -72,12 +97,7 @@ export class LiteralPrefilter {
     return scanner;
   }
 
-  private gather(requirement: Requirement): void {
-    if (requirement.kind === 'and' || requirement.kind === 'or') for (const operand of requirement.operands) this.gather(operand);
-    else if (requirement.kind === 'field' && requirement.literals) this.scannerOf(requirement.path, requirement.literals.cased).add(requirement.literals.values);
-  }
-
-  /** The per-event test of a requirement gathered by the constructor. */
+  /** The per-event test of a requirement; its literals join their field's scanner. */
   precheck(requirement: Requirement): EventPrecheck {
     switch (requirement.kind) {
       case 'none':
@@ -86,11 +106,13 @@ export class LiteralPrefilter {
         const { path, literals } = requirement;
         if (literals === undefined) return (ctx) => ctx.raw(path).length > 0;
         const scanner = this.scannerOf(path, literals.cased);
-        const wanted = literals.values;
+        const ids = scanner.add(literals.values);
+        return (ctx) => scanner.holdsAny(ctx, ids);
+      }
+      case 'value': {
+        const { path, test } = requirement;
         return (ctx) => {
-          const found = scanner.found(ctx);
-          if (found.size === 0) return false;
-          for (const literal of wanted) if (found.has(literal)) return true;
+          for (const value of ctx.strings(path, false)) if (test(value)) return true;
           return false;
         };
       }

@@ -16,7 +16,7 @@
  * unnecessarily; a value matches when any does.
  */
 import { CodePointSet, sameLowerCase, WORD_CHARS } from './codePointSet.js';
-import { parseRe2, UnsupportedRegexError, type AssertionKind, type RegexNode } from './re2Syntax.js';
+import { matchesEmpty, parseRe2, UnsupportedRegexError, type AssertionKind, type RegexNode } from './re2Syntax.js';
 import type { RegexFlags } from './safeRegex.js';
 import type { SigmaString } from './sigmaString.js';
 
@@ -57,21 +57,6 @@ const ASSERTION_CASES: Record<AssertionKind, { before: Side; after: Side }[]> = 
 
 const hasAssertion = (node: RegexNode): boolean => (node.t === 'assert' ? true : node.t === 'set' ? false : node.t === 'rep' ? hasAssertion(node.item) : node.items.some(hasAssertion));
 
-function nullable(node: RegexNode): boolean {
-  switch (node.t) {
-    case 'set':
-      return false;
-    case 'assert':
-      return true;
-    case 'cat':
-      return node.items.every(nullable);
-    case 'alt':
-      return node.items.some(nullable);
-    case 'rep':
-      return node.min === 0 || nullable(node.item);
-  }
-}
-
 const cat = (items: RegexNode[]): RegexNode => (items.length === 1 ? (items[0] as RegexNode) : { t: 'cat', items });
 const alt = (items: RegexNode[]): RegexNode | null => (items.length === 0 ? null : items.length === 1 ? (items[0] as RegexNode) : { t: 'alt', items });
 const rep = (item: RegexNode, min: number, max: number): RegexNode[] => (max === 0 ? [] : min === 1 && max === 1 ? [item] : [{ t: 'rep', item, min, max }]);
@@ -98,7 +83,7 @@ function narrowed(node: RegexNode, chars: CodePointSet, end: 'first' | 'last'): 
         const inner = narrowed(item, chars, end);
         // The narrowed item is the last (first) non-empty one: those after (before) it match nothing.
         if (inner) options.push(cat(end === 'last' ? [...node.items.slice(0, k), inner] : [inner, ...node.items.slice(k + 1)]));
-        if (!nullable(item)) break;
+        if (!matchesEmpty(item)) break;
       }
       return alt(options);
     }
@@ -106,7 +91,7 @@ function narrowed(node: RegexNode, chars: CodePointSet, end: 'first' | 'last'): 
       if (node.max === 0) return null;
       const inner = narrowed(node.item, chars, end);
       if (!inner) return null;
-      const others = rep(node.item, nullable(node.item) ? 0 : Math.max(node.min - 1, 0), node.max - 1);
+      const others = rep(node.item, matchesEmpty(node.item) ? 0 : Math.max(node.min - 1, 0), node.max - 1);
       return cat(end === 'last' ? [...others, inner] : [inner, ...others]);
     }
   }
@@ -123,7 +108,7 @@ function narrowLast(seq: Sequence, side: Side): Sequence[] {
   const out: Sequence[] = [];
   const inner = narrowed(last, side.chars, 'last');
   if (inner) out.push([...rest, inner]);
-  if (nullable(last)) out.push(...narrowLast(rest, side));
+  if (matchesEmpty(last)) out.push(...narrowLast(rest, side));
   return out;
 }
 
@@ -137,7 +122,7 @@ function narrowFirst(seq: Sequence, side: Side): Sequence[] {
   const out: Sequence[] = [];
   const inner = narrowed(first, side.chars, 'first');
   if (inner) out.push([inner, ...rest]);
-  if (nullable(first)) out.push(...narrowFirst(rest, side));
+  if (matchesEmpty(first)) out.push(...narrowFirst(rest, side));
   return out;
 }
 

@@ -19,6 +19,22 @@ export type RegexNode =
   | { t: 'rep'; item: RegexNode; min: number; max: number }
   | { t: 'assert'; kind: AssertionKind };
 
+/** Whether the node matches the empty string (somewhere). */
+export function matchesEmpty(node: RegexNode): boolean {
+  switch (node.t) {
+    case 'set':
+      return false;
+    case 'assert':
+      return true;
+    case 'cat':
+      return node.items.every(matchesEmpty);
+    case 'alt':
+      return node.items.some(matchesEmpty);
+    case 'rep':
+      return node.min === 0 || matchesEmpty(node.item);
+  }
+}
+
 /** A pattern the parser cannot represent (RE2 accepts more than Sigma rules need). */
 export class UnsupportedRegexError extends Error {}
 

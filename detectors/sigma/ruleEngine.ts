@@ -89,7 +89,7 @@ export class RuleEngine {
     };
     for (const rule of rules) nodeOf(rule);
     const detections = [...nodes.values()].filter((node): node is RuleNode & { rule: CompiledDetectionRule } => node.rule.kind === 'detection');
-    const prefilter = new LiteralPrefilter(detections.map((node) => node.rule.detection.requirement));
+    const prefilter = new LiteralPrefilter();
     for (const node of detections) node.precheck = prefilter.precheck(node.rule.detection.requirement);
   }
 

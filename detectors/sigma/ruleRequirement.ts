@@ -9,10 +9,16 @@
  *  - a case-insensitive string item (contains/startswith/endswith/equality, after its encodings) cannot match unless
  *    the lower-cased field holds the longest literal run of one of its values, and a `cased` one the literal as
  *    written: the literal prefilter (literalPrefilter.ts) answers that for every value of the pack in one pass.
+ *  - a regular expression item cannot match unless the field holds one of the texts every match of one of its
+ *    patterns contains (safeRegex.requiredTexts), searched by the same prefilter, or for a pattern without such
+ *    text, one of the characters its matches consume (regexCharacters.ts);
  * `and` needs any operand's requirement, `or` needs one of each operand's, and `not` needs nothing.
  */
 import type { FieldPath } from './fieldPath.js';
+import { requiredCharacters } from './regexCharacters.js';
+import { requiredTexts, type RegexFlags } from './safeRegex.js';
 import { ANY_RUN, ONE_CHAR, type SigmaString } from './sigmaString.js';
+import type { StringTest } from './wildcardMatcher.js';
 
 /** Literal runs of which the field must contain at least one. */
 export interface LiteralNeed {
@@ -24,6 +30,8 @@ export interface LiteralNeed {
 export type Requirement =
   | { kind: 'none' }
   | { kind: 'field'; path: FieldPath; literals?: LiteralNeed }
+  /** One of the field's string values passes `test`. */
+  | { kind: 'value'; path: FieldPath; test: StringTest }
   | { kind: 'and' | 'or'; operands: readonly Requirement[] };
 
 export const NO_REQUIREMENT: Requirement = { kind: 'none' };
@@ -51,6 +59,41 @@ export function stringRequirement(path: FieldPath, values: readonly SigmaString[
     literals.push(literal);
   }
   return literals.length === 0 ? { kind: 'field', path } : { kind: 'field', path, literals: { values: [...new Set(literals)], cased } };
+}
+
+/**
+ * The part of a case-insensitive regex literal that lower-cased text must hold wherever the regex finds the literal:
+ * RE2 folds case by Unicode simple folding, and toLowerCase() agrees with it on ASCII except for 's' (RE2 also
+ * folds U+017F 'ſ' to it, which stays 'ſ' when lower-cased); a non-ASCII character may fold in ways toLowerCase()
+ * does not follow either. So the literal is cut at those characters and its longest remaining run kept.
+ */
+function lowerCasedRun(literal: string): string | undefined {
+  let best = '';
+  for (const run of literal.split(/[^\x00-\x7f]|[sS]/)) if (run.length > best.length) best = run;
+  return best === '' ? undefined : best.toLowerCase();
+}
+
+/**
+ * The requirement of a regex item's patterns: for each pattern, one of the texts all its matches contain, else (for
+ * patterns without literal text) one of the characters they consume; the field alone when a pattern has neither.
+ */
+export function regexRequirement(path: FieldPath, patterns: readonly string[], flags: RegexFlags, maxInput: number): Requirement {
+  const literals: string[] = [];
+  const tests: StringTest[] = [];
+  for (const pattern of patterns) {
+    const texts = requiredTexts(pattern)?.map((text) => (flags.caseInsensitive ? lowerCasedRun(text) : text));
+    if (texts !== undefined && texts.every((text) => text !== undefined)) {
+      literals.push(...(texts as string[]));
+      continue;
+    }
+    const characters = requiredCharacters(pattern, flags, maxInput);
+    if (characters === undefined) return { kind: 'field', path };
+    tests.push(characters);
+  }
+  const operands: Requirement[] = [];
+  if (literals.length > 0) operands.push({ kind: 'field', path, literals: { values: [...new Set(literals)], cased: !flags.caseInsensitive } });
+  if (tests.length > 0) operands.push({ kind: 'value', path, test: tests.length === 1 ? (tests[0] as StringTest) : (value) => tests.some((test) => test(value)) });
+  return operands.length === 0 ? { kind: 'field', path } : oneOf(operands);
 }
 
 /** All of the operands' requirements: an operand without one adds nothing. */

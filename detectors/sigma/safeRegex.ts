@@ -236,6 +236,15 @@ export function requiredAlternatives(pattern: string): string[] | undefined {
 }
 
 /**
+ * Texts one of which every match of the pattern contains, as the pattern compares them (case-folded when it is
+ * case-insensitive): its required literal, else its required alternatives; undefined when it has neither.
+ */
+export function requiredTexts(pattern: string): string[] | undefined {
+  const literal = requiredLiteral(pattern);
+  return literal === undefined ? requiredAlternatives(pattern) : [literal];
+}
+
+/**
  * Compiles a Sigma `re` value to a test that sees at most `maxInput` characters of each value; a value without
  * the pattern's required literal, or without any of its required alternatives, is rejected before the regex runs.
  * Throws a plain Error with the reason when the pattern is unsafe or invalid.

@@ -39,6 +39,11 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const best = (build) => Math.min(...build.micros);
+const median = (build) => {
+  const sorted = [...build.micros].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const [base, fresh] = builds;
 process.stdout.write(
   `${JSON.stringify({
@@ -50,5 +55,9 @@ process.stdout.write(
     basePerCpuSecond: Math.round((events.length * 1e6) / best(base)),
     newPerCpuSecond: Math.round((events.length * 1e6) / best(fresh)),
     newTimeOfBase: Number((best(fresh) / best(base)).toFixed(3)),
+    // On a contended machine the best round flatters whichever build was lucky; the medians are the sturdier figure.
+    baseMedianPerCpuSecond: Math.round((events.length * 1e6) / median(base)),
+    newMedianPerCpuSecond: Math.round((events.length * 1e6) / median(fresh)),
+    newMedianTimeOfBase: Number((median(fresh) / median(base)).toFixed(3)),
   })}\n`,
 );

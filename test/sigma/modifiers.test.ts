@@ -83,6 +83,26 @@ describe('regular expressions', () => {
     expect(check("gen_ai.tool.call.arguments.text|re|s: 'line.ignore'", { text })).toBe(true);
   });
 
+  it('a rule skipped for lacking its regex literal is one the regex would not match either', () => {
+    // The engine skips a regex item whose literal ("secret_access") the field lacks; case-insensitive RE2 folds
+    // U+017F 'ſ' to 's' and U+212A (Kelvin) to 'k', which lower-casing the field does not (ſ) or does (K).
+    const item = "gen_ai.tool.call.arguments.text|re|i: 'aws_secret_access_key='";
+    expect(check(item, { text: 'AWS_SECRET_ACCESS_KEY=x' })).toBe(true);
+    expect(check(item, { text: 'aws_ſecret_acceſſ_\u212Aey=x' })).toBe(true);
+    expect(check(item, { text: 'aws_secret_access_kez=x' })).toBe(false);
+    expect(check("gen_ai.tool.call.arguments.text|re: 'AKIA[0-9A-Z]{4}'", { text: 'akiaABCD' })).toBe(false);
+    expect(check("gen_ai.tool.call.arguments.text|re: '(?:xoxb|xoxp)-[0-9]+'", { text: 'a xoxp-12 b' })).toBe(true);
+    expect(check("gen_ai.tool.call.arguments.text|re: '(?:xoxb|xoxp)-[0-9]+'", { text: 'a xoxa-12 b' })).toBe(false);
+  });
+
+  it('a regex without literal text is skipped only for values without a character its matches consume', () => {
+    expect(check("gen_ai.tool.call.arguments.text|re: '[\\x{FE00}-\\x{FE0F}]{3,}'", { text: 'a\uFE0F\uFE0E\uFE0Fb' })).toBe(true);
+    expect(check("gen_ai.tool.call.arguments.text|re: '[\\x{FE00}-\\x{FE0F}]{3,}'", { text: 'a\uFE0F\uFE0Fb' })).toBe(false);
+    // Case-insensitive RE2 folds U+1E9E (capital sharp s) with U+00DF: the consumed characters include both.
+    expect(check("gen_ai.tool.call.arguments.text|re|i: '\\x{1E9E}'", { text: 'straße' })).toBe(true);
+    expect(check("gen_ai.tool.call.arguments.text|re: '\\x{1E9E}'", { text: 'straße' })).toBe(false);
+  });
+
   it('re works on keywords too', () => {
     const detection = "keywords:\n    '|re': 'AKIA[0-9A-Z]{16}'\ncondition: keywords";
     expect(detects({ category: 'tool_call', detection }, toolCall('run', { blob: 'key=AKIAABCDEFGHIJKLMNOP' }))).toBe(true);
