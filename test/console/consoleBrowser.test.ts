@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempHome } from '../support/tapwireCli.js';
-import { DEMO_MS, runDemo, tapwire as runTapwire, TEST_MS, WAIT_MS } from './consoleBounds.js';
+import { DEMO_MS, runDemo, tapwire as runTapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../support/tapwireCli.js';
-import { DEMO_MS, runDemo, tapwire, TEST_MS, WAIT_MS } from './consoleBounds.js';
+import { DEMO_MS, runDemo, tapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 interface Answer {

@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../support/tapwireCli.js';
-import { TEST_MS } from './consoleBounds.js';
+import { TEST_MS } from '../support/loadBounds.js';
 import { startConsoleProcess } from './consoleProcess.js';
 
 /** A loopback port with nothing listening on it. */

@@ -1,10 +1,10 @@
 /**
- * What the console tests share besides the console process: the bounds they wait within, and the home `tapwire demo`
- * fills. Every wait is for a condition; a bound only ends a test that would otherwise hang, so it is generous: with
- * the cores saturated, a demo run, a CLI command or a Chromium step takes many times what it takes on a quiet machine.
+ * The bounds tests of real processes wait within, and the home `tapwire demo` fills. Every wait is for a condition; a
+ * bound only ends a test that would otherwise hang, so it is generous: with the cores saturated, a demo run, a CLI
+ * command or a Chromium step takes many times what it takes on a quiet machine.
  */
 import { expect } from 'vitest';
-import { runCli, type CliResult } from '../support/tapwireCli.js';
+import { runCli, type CliResult } from './tapwireCli.js';
 
 /** The bound of one wait: a page element, a log line, a CLI command, Chromium's launch. */
 export const WAIT_MS = 120_000;
@@ -19,7 +19,8 @@ export function tapwire(args: string[]): Promise<CliResult> {
 }
 
 /** Runs `tapwire demo` into `home` (real servers behind real taps, then the detectors); fails the test if it fails. */
-export async function runDemo(home: string): Promise<void> {
+export async function runDemo(home: string): Promise<CliResult> {
   const demo = await runCli(['demo', '--home', home], { timeoutMs: DEMO_MS });
   expect(demo.code, demo.stderr).toBe(0);
+  return demo;
 }
