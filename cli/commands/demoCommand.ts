@@ -36,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   await runScriptedHost(home, (step, index) => out(`  ${index + 1}. ${step.narration}\n`));
 
   const inventory = writeDemoInventory(home);
-  // A tap on a busy machine hands its session off instead of recording it: the detectors must see it too.
+  // A tap on a busy machine hands its session off instead of recording it: the detectors must see it too (the host
+  // has waited for its taps to exit, so every hand-off is written by now).
   await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`tapwire: ${message}\n`) });
   const detector = await openHomeDetector(home, { inventory });
   try {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { PatientStdioTransport } from './patientStdioTransport.js';
 
 export interface DemoServer {
   /** The configured name, as a host's mcpServers key. */
@@ -83,7 +83,10 @@ export const DEMO_STEPS: DemoStep[] = [
   },
 ];
 
-/** Runs the demo's host session: every server through `tapwire tap`, every step in order. */
+/**
+ * Runs the demo's host session: every server through `tapwire tap`, every step in order. Resolves once every tap has
+ * exited, so what they recorded or handed off is all in the home for the detectors.
+ */
 export async function runScriptedHost(home: string, onStep: (step: DemoStep, index: number) => void = () => undefined): Promise<void> {
   const cli = fileURLToPath(new URL('../tapwire.js', import.meta.url));
   const clients: HostState['clients'] = {};
@@ -91,13 +94,7 @@ export async function runScriptedHost(home: string, onStep: (step: DemoStep, ind
     for (const server of DEMO_SERVERS) {
       const client = new Client({ name: 'tapwire-demo-host', version: '1.0.0' });
       const serverPath = fileURLToPath(new URL(server.module, import.meta.url));
-      await client.connect(
-        new StdioClientTransport({
-          command: process.execPath,
-          args: [cli, 'tap', '--name', server.name, '--home', home, '--', process.execPath, serverPath],
-          stderr: 'inherit',
-        }),
-      );
+      await client.connect(new PatientStdioTransport(process.execPath, [cli, 'tap', '--name', server.name, '--home', home, '--', process.execPath, serverPath]));
       clients[server.name] = client;
     }
     const memory: HostState['memory'] = {};

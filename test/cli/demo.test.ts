@@ -1,15 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkEvent } from '../../pipeline/schemaValidator.js';
+import { runDemo, TEST_MS } from '../support/loadBounds.js';
 import { busEvents, runCli, tempHome } from '../support/tapwireCli.js';
 
-describe('tapwire demo', () => {
+describe('tapwire demo', { timeout: TEST_MS }, () => {
   const { home, remove } = tempHome();
   afterAll(remove);
 
   it('runs real servers behind taps and reports sessions, servers, tool hashes, calls and alerts', async () => {
-    const result = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
+    const result = await runDemo(home);
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
     const out = result.stdout.toString();
     for (const heading of ['Sessions', 'Servers', 'Tools', 'Tool calls']) expect(out).toContain(`\n${heading}`);
     expect(out).toContain('weather-forecast');

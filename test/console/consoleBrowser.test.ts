@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, tempHome } from '../support/tapwireCli.js';
+import { REPO_ROOT, tempHome } from '../support/tapwireCli.js';
+import { DEMO_MS, runDemo, tapwire as runTapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,7 +20,7 @@ const HAS_CHROMIUM = existsSync(CHROMIUM);
 const ARTIFACTS = join(REPO_ROOT, 'dist', 'test-artifacts', 'console');
 if (!HAS_CHROMIUM) process.stderr.write(`test/console/consoleBrowser.test.ts: SKIPPED — ${CHROMIUM} is absent (apt-get install -y chromium)\n`);
 
-describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMIUM ? '' : ' (skipped: /usr/bin/chromium absent)'}`, () => {
+describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMIUM ? '' : ' (skipped: /usr/bin/chromium absent)'}`, { timeout: TEST_MS }, () => {
   const { home, remove } = tempHome('tapwire-console-e2e-');
   const profile = mkdtempSync(join(tmpdir(), 'tapwire-chromium-'));
   let tapwire: ConsoleProcess;
@@ -31,17 +32,19 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const demo = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
-    expect(demo.code).toBe(0);
+    await runDemo(home);
     tapwire = await startConsoleProcess(home);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 1440, height: 900 },
+      timeout: WAIT_MS,
     });
+    // Every Playwright wait (actions, navigations, screenshots) is for a condition; on saturated cores it may take long.
+    context.setDefaultTimeout(WAIT_MS);
     page = context.pages()[0] ?? (await context.newPage());
-  }, 120_000);
+  }, DEMO_MS + 2 * WAIT_MS);
 
   afterAll(async () => {
     await context?.close();
@@ -68,17 +71,14 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await expect(row('Tool definition changed (rug pull)').textContent()).resolves.toMatch(/high.*weather/s);
     await shot('alerts');
 
+    // The rows of the unfiltered list stay until the filtered answer replaces them: the filter shows once it has.
     await page.locator('[data-testid=filter-severity]').selectOption('critical');
-    await page.waitForFunction("location.hash.includes('severity=critical') && document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0");
-    const severities = await page.locator('[data-testid=alert-table] tbody tr .sev').allTextContents();
-    expect(new Set(severities)).toEqual(new Set(['critical']));
+    await expect.poll(async () => new Set(await page.locator('[data-testid=alert-table] tbody tr .sev').allTextContents()), { timeout: WAIT_MS }).toEqual(new Set(['critical']));
     await expect(row('Data from one server sent to another').isVisible()).resolves.toBe(true);
     await shot('alerts-critical');
 
     await page.goto(`${tapwire.origin}/#/alerts?server=notes-backup`);
-    await page.waitForFunction("document.querySelectorAll('[data-testid=alert-table] tbody tr').length > 0 && document.querySelector('[data-testid=filter-server]') !== null");
-    const servers = await page.locator('[data-testid=alert-table] tbody tr td:nth-child(4)').allTextContents();
-    expect(new Set(servers)).toEqual(new Set(['notes-backup']));
+    await expect.poll(async () => new Set(await page.locator('[data-testid=alert-table] tbody tr td:nth-child(4)').allTextContents()), { timeout: WAIT_MS }).toEqual(new Set(['notes-backup']));
   });
 
   it("shows a rug pull's diff side by side: the added instruction on the presented side only", async () => {
@@ -161,7 +161,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
         { url: `${tapwire.origin}/api/decisions`, body: JSON.stringify({ ...before.changes[0], decision: 'approve' }) },
       );
       // The console logs the refusal before it answers; its stderr reaches this process a moment later.
-      await expect.poll(() => (tapwire.stderr().match(/cross-origin write refused/g) ?? []).length, { timeout: 10_000 }).toBe(refusals + 1);
+      await expect.poll(() => (tapwire.stderr().match(/cross-origin write refused/g) ?? []).length, { timeout: WAIT_MS }).toBe(refusals + 1);
     } finally {
       await other.close();
     }
@@ -180,7 +180,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await expect(change.locator('[data-testid=outcome]').textContent()).resolves.toMatch(/^Approved/);
     await shot('review-approved');
     // The decision is in the detector state `tapwire approve` reads: nothing is pending any more.
-    const listed = await runCli(['approve', '--list', '--home', home]);
+    const listed = await runTapwire(['approve', '--list', '--home', home]);
     expect(listed.code).toBe(0);
     expect(listed.stdout.toString()).toContain('no pending changes');
   });
@@ -190,10 +190,9 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await page.locator('[data-testid=alert-table]').waitFor();
     const before = await page.locator('[data-testid=alert-table] tbody tr').count();
     // A second run of the scripted host into the same home: new sessions, new alerts.
-    const again = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
-    expect(again.code).toBe(0);
-    await page.locator('[data-testid=alert-table] tbody tr.fresh').first().waitFor({ timeout: 30_000 });
+    await runDemo(home);
+    await page.locator('[data-testid=alert-table] tbody tr.fresh').first().waitFor();
     expect(await page.locator('[data-testid=alert-table] tbody tr').count()).toBeGreaterThan(before);
     await shot('alerts-live');
-  }, 180_000);
+  }, DEMO_MS + TEST_MS);
 });

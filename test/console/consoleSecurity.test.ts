@@ -6,7 +6,8 @@ import { request as httpRequest } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, tempHome } from '../support/tapwireCli.js';
+import { tempHome } from '../support/tapwireCli.js';
+import { DEMO_MS, runDemo, tapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 interface Answer {
@@ -28,17 +29,16 @@ function send(origin: string, path: string, options: { method?: string; headers?
   });
 }
 
-describe('tapwire console: access control', () => {
+describe('tapwire console: access control', { timeout: TEST_MS }, () => {
   const { home, remove } = tempHome('tapwire-console-sec-');
   let console_: ConsoleProcess;
   const bearer = (): Record<string, string> => ({ Authorization: `Bearer ${console_.token}` });
   const pendingChanges = async (): Promise<number> => (JSON.parse((await send(console_.origin, '/api/changes', { headers: bearer() })).body) as { changes: unknown[] }).changes.length;
 
   beforeAll(async () => {
-    const demo = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
-    expect(demo.code).toBe(0);
+    await runDemo(home);
     console_ = await startConsoleProcess(home);
-  });
+  }, DEMO_MS + WAIT_MS);
   afterAll(async () => {
     await console_?.stop();
     remove();
@@ -46,7 +46,7 @@ describe('tapwire console: access control', () => {
 
   it('refuses to listen anywhere but loopback', async () => {
     for (const listen of ['0.0.0.0:7777', '192.168.1.5:7777', '[::]:7777', 'example.com:80']) {
-      const result = await runCli(['console', '--home', home, '--listen', listen]);
+      const result = await tapwire(['console', '--home', home, '--listen', listen]);
       expect(result.code, listen).toBe(1);
       expect(result.stderr).toContain('loopback only');
     }

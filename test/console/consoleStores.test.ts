@@ -6,6 +6,7 @@
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../support/tapwireCli.js';
+import { TEST_MS } from '../support/loadBounds.js';
 import { startConsoleProcess } from './consoleProcess.js';
 
 /** A loopback port with nothing listening on it. */
@@ -17,7 +18,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('tapwire console --store elasticsearch', () => {
+describe('tapwire console --store elasticsearch', { timeout: TEST_MS }, () => {
   const { home, remove } = tempHome('tapwire-console-es-');
   afterAll(remove);
 
