@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, tempHome } from '../support/tapwireCli.js';
-import { DEMO_MS, runDemo, tapwire as runTapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
+import { REPO_ROOT, runCli, tempHome } from '../support/tapwireCli.js';
+import { DEMO_MS, runDemo, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -180,7 +180,7 @@ describe.skipIf(!HAS_CHROMIUM)(`tapwire console in headless Chromium${HAS_CHROMI
     await expect(change.locator('[data-testid=outcome]').textContent()).resolves.toMatch(/^Approved/);
     await shot('review-approved');
     // The decision is in the detector state `tapwire approve` reads: nothing is pending any more.
-    const listed = await runTapwire(['approve', '--list', '--home', home]);
+    const listed = await runCli(['approve', '--list', '--home', home]);
     expect(listed.code).toBe(0);
     expect(listed.stdout.toString()).toContain('no pending changes');
   });

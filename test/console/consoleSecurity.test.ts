@@ -6,8 +6,8 @@ import { request as httpRequest } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempHome } from '../support/tapwireCli.js';
-import { DEMO_MS, runDemo, tapwire, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
+import { runCli, tempHome } from '../support/tapwireCli.js';
+import { DEMO_MS, runDemo, TEST_MS, WAIT_MS } from '../support/loadBounds.js';
 import { startConsoleProcess, type ConsoleProcess } from './consoleProcess.js';
 
 interface Answer {
@@ -46,7 +46,7 @@ describe('tapwire console: access control', { timeout: TEST_MS }, () => {
 
   it('refuses to listen anywhere but loopback', async () => {
     for (const listen of ['0.0.0.0:7777', '192.168.1.5:7777', '[::]:7777', 'example.com:80']) {
-      const result = await tapwire(['console', '--home', home, '--listen', listen]);
+      const result = await runCli(['console', '--home', home, '--listen', listen]);
       expect(result.code, listen).toBe(1);
       expect(result.stderr).toContain('loopback only');
     }

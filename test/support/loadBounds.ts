@@ -13,11 +13,6 @@ export const DEMO_MS = 300_000;
 /** The bound of a test made of several waits. */
 export const TEST_MS = 4 * WAIT_MS;
 
-/** `tapwire ARGS` to completion, within WAIT_MS. */
-export function tapwire(args: string[]): Promise<CliResult> {
-  return runCli(args, { timeoutMs: WAIT_MS });
-}
-
 /** Runs `tapwire demo` into `home` (real servers behind real taps, then the detectors); fails the test if it fails. */
 export async function runDemo(home: string): Promise<CliResult> {
   const demo = await runCli(['demo', '--home', home], { timeoutMs: DEMO_MS });
