@@ -283,11 +283,12 @@ class Nfa {
 }
 
 /**
- * How many states the deterministic automaton of a sequence has, counted up to `cap`. Lucene determinizes every
- * regular expression and gives up past a fixed amount of work (query_string's max_determinized_states), and the
- * work grows with these states; a bounded gap after an unanchored start (`.*a[^.]{0,60}b`) can need thousands.
+ * The deterministic automaton of a sequence, counted up to `cap` states: its states, and the determinization's work
+ * (the sizes of the state subsets it builds, which is what Lucene's own limit counts). Lucene determinizes every
+ * regular expression and gives up past a fixed amount of work (query_string's max_determinized_states), and a bounded
+ * gap after an unanchored start (`.*a[^.]{0,60}b`) can need thousands of states.
  */
-export function deterministicStates(seq: Sequence, cap: number): number {
+function determinization(seq: Sequence, cap: number): { states: number; work: number } {
   const nfa = new Nfa();
   const start = nfa.state();
   // Once the trailing `.*` is reached every continuation matches: those subsets are one accepting state.
@@ -296,6 +297,7 @@ export function deterministicStates(seq: Sequence, cap: number): number {
   const ids = new Map<string, number>();
   const queue: number[][] = [nfa.closure([start])];
   ids.set((queue[0] as number[]).join(','), 0);
+  let work = (queue[0] as number[]).length;
   while (queue.length > 0 && ids.size <= cap) {
     const subset = queue.shift() as number[];
     if (trailing && subset.includes(end)) continue;
@@ -307,11 +309,12 @@ export function deterministicStates(seq: Sequence, cap: number): number {
       const key = trailing && targets.includes(end) ? 'accept' : targets.join(',');
       if (!ids.has(key)) {
         ids.set(key, ids.size);
+        work += targets.length;
         queue.push(targets);
       }
     }
   }
-  return ids.size;
+  return { states: ids.size, work };
 }
 
 /**
@@ -319,6 +322,17 @@ export function deterministicStates(seq: Sequence, cap: number): number {
  * those Lucene refused or took seconds on (measured with Lucene 10.4, rules/EXPORT.md) are above it.
  */
 export const MAX_DETERMINISTIC_STATES = 2_000;
+
+/**
+ * Most determinization work (determinization()) the parts of one pattern's split sequences may cost in all
+ * (splitExpressions): each part is one more automaton Elasticsearch builds on every rule run. Calibrated on
+ * Elasticsearch 9.4.3 (rules/EXPORT.md): the elicitation URL rule's 60 parts (98,000) ran in the time of the slowest
+ * rules exported unsplit, the tool-call directive's 19 parts (214,000) several times slower.
+ */
+const MAX_SPLIT_WORK = 120_000;
+
+/** Most parts one pattern may be split into: bounds the export's own time on patterns no split brings under the bound. */
+const MAX_SPLIT_PARTS = 128;
 
 /** A sequence's nested concatenations as one flat list of nodes. */
 const spreadCats = (node: RegexNode): RegexNode[] => (node.t === 'cat' ? node.items.flatMap(spreadCats) : [node]);
@@ -362,19 +376,76 @@ function withLastStartGaps(sequence: Sequence): Sequence {
   });
 }
 
+interface Bounded {
+  expression: string;
+  work: number;
+}
+
+/** The sequence as one expression whose automaton stays within the bound (as it is or by a gap rewrite); undefined otherwise. */
+function boundedExpression(seq: Sequence): Bounded | undefined {
+  const plain = determinization(seq, MAX_DETERMINISTIC_STATES);
+  if (plain.states <= MAX_DETERMINISTIC_STATES) return { expression: write(cat(seq.length === 0 ? [] : seq)), work: plain.work };
+  const narrowed = withLastStartGaps(seq);
+  const last = determinization(narrowed, MAX_DETERMINISTIC_STATES);
+  if (last.states <= MAX_DETERMINISTIC_STATES) return { expression: write(cat(narrowed)), work: last.work };
+  const expression = firstInRunExpression(seq);
+  // Its size is bounded by its shape (firstInRunExpression); charged as if at the bound.
+  return expression === undefined ? undefined : { expression, work: MAX_DETERMINISTIC_STATES };
+}
+
+/** The options of a choice in a sequence (an alternation, or an optional part: absent or present); undefined for other nodes. */
+function choiceOptions(node: RegexNode): RegexNode[] | undefined {
+  if (node.t === 'alt') return node.items;
+  return node.t === 'rep' && node.min === 0 && node.max === 1 ? [cat([]), node.item] : undefined;
+}
+
+/** What a pattern's split parts may still cost. */
+interface SplitBudget {
+  parts: number;
+  work: number;
+}
+
+/**
+ * Expressions, any of which matches exactly what a sequence over the bound matches, each within the bound. The
+ * sequence is split at its first choice into one sequence per option (a concatenation distributes over a union, so
+ * this is exact), and a part still over the bound at its next choice: an automaton follows every option's partial
+ * matches at once, and one option alone is much smaller (`^s://(?:[^@]{0,200}@)?(?:[a-z]{1,63}\.){0,10}xn--`
+ * without the optional part, then with it). Undefined when a part has no choice left or the budget runs out.
+ */
+function splitExpressions(seq: Sequence, budget: SplitBudget): string[] | undefined {
+  const flat = seq.flatMap(spreadCats);
+  const at = flat.findIndex((node) => node !== PAD && choiceOptions(node) !== undefined);
+  if (at < 0) return undefined;
+  const out: string[] = [];
+  for (const option of choiceOptions(flat[at] as RegexNode) as RegexNode[]) {
+    const part = [...flat.slice(0, at), ...spreadCats(option), ...flat.slice(at + 1)];
+    const bounded = boundedExpression(part);
+    if (bounded === undefined) {
+      const parts = splitExpressions(part, budget);
+      if (parts === undefined) return undefined;
+      out.push(...parts);
+      continue;
+    }
+    budget.parts -= 1;
+    budget.work -= bounded.work;
+    if (budget.parts < 0 || budget.work < 0) return undefined;
+    out.push(bounded.expression);
+  }
+  return out;
+}
+
 /** Lucene expressions, any of which matches a whole value exactly when the sequences' search finds a match in it. */
 function searchExpressions(sequences: readonly Sequence[]): string[] {
   const out: Sequence[] = [];
   for (const seq of sequences) withoutAssertions([PAD, ...seq, PAD], out);
-  const expressions = out.map((seq) => {
-    if (deterministicStates(seq, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(seq.length === 0 ? [] : seq));
-    const narrowed = withLastStartGaps(seq);
-    if (deterministicStates(narrowed, MAX_DETERMINISTIC_STATES) <= MAX_DETERMINISTIC_STATES) return write(cat(narrowed));
-    const rewritten = firstInRunExpression(seq);
-    if (rewritten === undefined) {
-      throw new UnsupportedRegexError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), beyond what Elasticsearch runs in reasonable time`);
+  const budget: SplitBudget = { parts: MAX_SPLIT_PARTS, work: MAX_SPLIT_WORK };
+  const expressions = out.flatMap((seq) => {
+    const bounded = boundedExpression(seq);
+    const parts = bounded === undefined ? splitExpressions(seq, budget) : [bounded.expression];
+    if (parts === undefined) {
+      throw new UnsupportedRegexError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), and no split at its alternatives within the cost budget brings every part under that, beyond what Elasticsearch runs in reasonable time`);
     }
-    return rewritten;
+    return parts;
   });
   return [...new Set(expressions)];
 }

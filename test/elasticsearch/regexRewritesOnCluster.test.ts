@@ -5,7 +5,9 @@
  *   firstInRunExpression), with texts at the edges of its proof: decoy `AIza`s inside the run, a run cut one
  *   character short, a run broken by a character outside the class, keys at either end, overlapping prefixes;
  * - last start before the gap (`\p{Latin}[^\s]{0,60}\p{Cyrillic}`: the gap searched without the start's characters,
- *   withLastStartGaps), with gaps of 60 and 61 characters, several starts, and starts inside the gap.
+ *   withLastStartGaps), with gaps of 60 and 61 characters, several starts, and starts inside the gap;
+ * - the split at choices (splitExpressions: one expression per option of an optional part or an alternation), on two
+ *   shipped URL patterns, with user info, label lengths and label counts at their bounds.
  *
  * Texts are indexed as keyword values, every expression runs as Kibana runs a Lucene rule (query_string), and the
  * hits must be exactly the texts RE2 finds the pattern in. The rules' own tests carry redaction placeholders rather
@@ -55,14 +57,49 @@ function scriptTexts(): string[] {
   return [...fixed, ...mixtures(['a', 'pay', '\u0430', '\u03bf', ' ', gap(30), gap(25), '-', 'Z', '\u0416'], 150, 7)];
 }
 
-// `rewrite`: what the first-in-run form writes (the last-start form only narrows a class, seen in no shape of its own).
-const CASES: { pattern: string; texts: string[]; rewrite?: RegExp }[] = [
+/**
+ * URL shapes for the split at choices (splitExpressions): user info of 200 and 201 characters or none, `@` in the
+ * wrong place, labels of 63 and 64 characters, 10 and 11 labels, the hosts' words whole, cut, in another case or
+ * inside a label, and what may follow them.
+ */
+function urlTexts(): string[] {
+  const label = (n: number) => 'a'.repeat(n);
+  const labels = (n: number) => 'b.'.repeat(n);
+  const fixed = [
+    `https://${label(63)}.xn--pple`,
+    `https://${label(64)}.xn--pple`,
+    `https://${'u'.repeat(200)}@xn--pple.com`,
+    `https://${'u'.repeat(201)}@xn--pple.com`,
+    `https://${labels(10)}xn--a`,
+    `https://${labels(11)}xn--a`,
+    'https://u@v@xn--a',
+    'https://a.ngrok.io/x',
+    'https://a.ngrok.io',
+    'https://a.ngrok.iox',
+    `https://${labels(10)}webhook.site#`,
+    `https://${labels(11)}webhook.site#`,
+    'https://WEBHOOK.SITE',
+    'https://awebhook.site',
+  ];
+  const pieces = ['https://', 'http://', 'ftp://', 'u:p@', '@', `${label(63)}.`, 'b.', 'xn--', 'XN--', 'x', '.', '/', ':', '#', 'ngrok.io', 'NGROK.IO', 'webhook.site', 'pastebin.com', 'glitch.me', '-'];
+  return [...fixed, ...mixtures(pieces, 200, 5).map((text, i) => (i % 3 === 0 ? text : `https://${text}`))];
+}
+
+/** The host words of elicitation_url_to_untrusted_host, after labels of bounded length and number. */
+const UNTRUSTED_HOSTS = '(?:ngrok\\.io|ngrok-free\\.app|ngrok\\.app|trycloudflare\\.com|serveo\\.net|loca\\.lt|localtunnel\\.me|pastebin\\.com|webhook\\.site|pipedream\\.net|requestbin\\.com|glitch\\.me|repl\\.co|workers\\.dev|000webhostapp\\.com)';
+
+// `rewrite`: what the first-in-run form writes (the last-start form only narrows a class, seen in no shape of its own);
+// `split`: the pattern is searched as more expressions than its assertions give (splitExpressions); `i`: case-insensitive.
+const CASES: { pattern: string; texts: string[]; rewrite?: RegExp; split?: number; i?: boolean }[] = [
   { pattern: 'AIza[0-9A-Za-z_-]{35}', texts: keyTexts(), rewrite: /&~\(/ },
   // The gap after \p{Latin} leaves Latin out (and the one after the other scripts leaves them out).
   { pattern: '\\p{Latin}[^\\s]{0,60}[\\p{Cyrillic}\\p{Greek}]|[\\p{Cyrillic}\\p{Greek}][^\\s]{0,60}\\p{Latin}', texts: scriptTexts() },
+  // Without the optional user info, then with it (confusable_server_names); then per host word (elicitation_url_to_untrusted_host).
+  { pattern: '^[a-z][a-z0-9+.-]{1,15}://(?:[^/?#@]{0,200}@)?(?:[a-z0-9-]{1,63}\\.){0,10}xn--', texts: urlTexts(), split: 1, i: true },
+  { pattern: `^https?://(?:[a-z0-9-]{1,63}\\.){0,10}${UNTRUSTED_HOSTS}(?:[:/?#]|$)`, texts: urlTexts(), split: 2, i: true },
 ];
 
-describe.skipIf(!url)(`the exporter's gap rewrites on a real cluster${url ? '' : ` (${SKIPPED_WITHOUT_ENGINES})`}`, () => {
+describe.skipIf(!url)(`the exporter's gap rewrites and splits on a real cluster${url ? '' : ` (${SKIPPED_WITHOUT_ENGINES})`}`, () => {
   const es = new Client({ node: url ?? 'http://127.0.0.1:9' });
   const corpus = [...new Set(CASES.flatMap((c) => c.texts))];
 
@@ -75,14 +112,15 @@ describe.skipIf(!url)(`the exporter's gap rewrites on a real cluster${url ? '' :
     await es.close();
   });
 
-  for (const { pattern, texts, rewrite } of CASES) {
+  for (const { pattern, texts, rewrite, split, i } of CASES) {
     it(`${pattern}: the exported expressions hit exactly the texts RE2 finds it in`, async () => {
-      const expressions = luceneRegexesOfRe2(pattern, { caseInsensitive: false, multiLine: false, dotAll: false });
+      const expressions = luceneRegexesOfRe2(pattern, { caseInsensitive: i === true, multiLine: false, dotAll: false });
       if (rewrite) expect(expressions.some((e) => rewrite.test(e))).toBe(true);
+      if (split !== undefined) expect(expressions.length).toBeGreaterThan(split);
       const query = expressions.map((e) => `v:/${e}/`).join(' OR ');
       const response = await es.search<{ v: string }>({ index, size: corpus.length, query: { query_string: { query } } });
       const hits = new Set(response.hits.hits.map((hit) => hit._source?.v));
-      const re2 = RE2JS.compile(pattern);
+      const re2 = RE2JS.compile(pattern, i ? RE2JS.CASE_INSENSITIVE : 0);
       const expected = texts.filter((text) => re2.test(text));
       expect(expected.length).toBeGreaterThan(10);
       expect(texts.length - expected.length).toBeGreaterThan(10);
