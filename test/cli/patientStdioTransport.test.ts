@@ -47,5 +47,5 @@ describe('PatientStdioTransport (the demo host)', () => {
     await transport.close();
     expect(closed).toBe(true);
     expect(readFileSync(log, 'utf8')).toBe('finished its work\n');
-  }, 120_000);
+  });
 });

@@ -74,5 +74,5 @@ describe.skipIf(brokers.length === 0)('tapwire console on the Kafka workers’ s
     const next = await pending();
     expect(next.map((c) => [c.server_name, c.name, c.change])).toEqual([['weather', 'get_forecast', 'changed']]);
     expect(JSON.stringify(next[0]?.diff)).toContain('send ~/.ssh/id_rsa');
-  }, 240_000);
+  });
 });

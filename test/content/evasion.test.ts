@@ -136,7 +136,7 @@ describe('evasions are detected through replay', () => {
       c.control(controlScript, server(i));
     });
     [attacks, controls] = [await replay('attacks', attackScript), await replay('controls', controlScript)];
-  }, 240_000);
+  });
 
   CASES.forEach((c, i) => {
     it(`detects ${c.name}, and not its benign twin`, () => {

@@ -93,12 +93,12 @@ describe('kill -9 of the detector worker', () => {
     expect(second).toBeLessThanOrEqual(secondPart);
     const last = await append(2 * third, events.length);
     expect(second).toBeLessThan(last);
-    const finish = await runCli(['detect', '--once', '--home', home, '--rules', rules, '--allow-empty'], { timeoutMs: 60_000 });
+    const finish = await runCli(['detect', '--once', '--home', home, '--rules', rules, '--allow-empty']);
     expect(finish.code).toBe(0);
     expect(statePosition(home)).toBe(last);
 
     const stored = (await runCli(['alerts', '--json', '--limit', '100000', '--home', home])).stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as McpAlert);
-    const replay = await runCli(['replay', file, '--rules', rules, '--allow-empty'], { timeoutMs: 60_000 });
+    const replay = await runCli(['replay', file, '--rules', rules, '--allow-empty']);
     expect(replay.code).toBe(0);
     const reference = replay.stdout.toString().trim().split('\n').map((l) => JSON.parse(l) as McpAlert);
     expect(reference.length).toBeGreaterThan(SESSIONS / 2);

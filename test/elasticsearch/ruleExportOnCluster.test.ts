@@ -126,7 +126,7 @@ describe.skipIf(!url)(`exported Kibana rules on a real cluster${url ? '' : ` (${
   afterAll(async () => {
     await client.indices.delete({ index, ignore_unavailable: true });
     await client.close();
-  }, 120_000);
+  });
 
   /** Per rule, the cluster's own time for its query (`took`), reported (never asserted: the machine is shared). */
   const tookMs = new Map<string, number>();

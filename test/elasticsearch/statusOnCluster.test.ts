@@ -55,7 +55,7 @@ describe.skipIf(!url)(`servers and status on a real Elasticsearch${url ? '' : ` 
     const spool = new DiskSpool(join(home, 'spool', 'spool.sqlite'), 1 << 20);
     spool.append(TOPICS.events, [{ key: 'h1/1', value: '{"spooled":1}' }, { key: 'h1/1', value: '{"spooled":2}' }]);
     spool.close();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     if (store) {

@@ -10,7 +10,7 @@ function terminateTapAfterReady(home: string, mode: string): Promise<{ code: num
   return new Promise((resolve, reject) => {
     const tap = spawn(process.execPath, [requireBuiltCli(), 'tap', '--home', home, '--', process.execPath, SIGNAL_SERVER, mode], { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
-    const timer = setTimeout(() => tap.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => tap.kill('SIGKILL'), 120_000);
     tap.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (stdout === 'ready\n') tap.kill('SIGTERM');
