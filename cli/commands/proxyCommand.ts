@@ -70,9 +70,10 @@ export async function run(argv: string[]): Promise<number> {
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => resolve(name));
   });
   const summary = await tap.close();
-  if (!summary.observer) process.stderr.write('tapwire proxy: the observer stopped making progress before it finished; events of open sessions may be missing\n');
+  const noted = summary.lossNote ? `; ${summary.lossNote}` : '';
+  if (!summary.observer) process.stderr.write(`tapwire proxy: the observer stopped making progress before it finished; events of open sessions may be missing${noted}\n`);
   else if (summary.observer.dropped > 0) {
-    process.stderr.write(`tapwire proxy: ${summary.observer.dropped} of ${summary.observer.events} events could not be stored${summary.observer.lastError ? ` (${summary.observer.lastError})` : ''}\n`);
+    process.stderr.write(`tapwire proxy: ${summary.observer.dropped} of ${summary.observer.events} events could not be stored${summary.observer.lastError ? ` (${summary.observer.lastError})` : ''}${noted}\n`);
   }
   if (summary.unobservedBytes > 0) process.stderr.write(`tapwire proxy: ${summary.unobservedBytes} bytes were forwarded without being observed (observer fell behind)\n`);
   process.stderr.write(`tapwire proxy: stopped on ${signal} after ${summary.exchanges} exchanges (${summary.rejected} refused)\n`);

@@ -10,18 +10,16 @@
  * stopped with whole sessions unrecorded.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { EventPublisher } from '../eventPublisher.js';
-import { type SessionIdentity, SessionNormalizer } from '../normalizer.js';
 import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus } from '../spool/collectorBus.js';
 import { ExchangeObserver } from './exchangeObserver.js';
 import { exchangeFields } from './httpEventFields.js';
-import type { FromObserver, HttpObserverConfig, ObservationBatch, ToObserver } from './httpObserverProtocol.js';
+import type { FromObserver, HttpObserverConfig, ObservationBatch, ObserverProgress, ToObserver } from './httpObserverProtocol.js';
 import { HttpSessionRegistry } from './httpSessions.js';
+import { proxyContext, proxySession } from './proxySession.js';
 
 const config = workerData as HttpObserverConfig;
 const port = parentPort!;
@@ -33,7 +31,7 @@ const bus = openCollectorBus({
   ...(config.home !== undefined ? { home: config.home } : {}),
   warn,
   onSpoolDrop: (dropped, total) =>
-    emit(proxySession.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: { events, dropped: total, reason: 'spool_overflow' } })),
+    emit(session.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: { events, dropped: total, reason: 'spool_overflow' } })),
 });
 let events = 0;
 const publisher = new EventPublisher(
@@ -48,22 +46,15 @@ const emit = (event: McpEvent): void => {
   publisher.enqueue(event);
 };
 
-const context: SessionIdentity['context'] = {
-  host: { hostname: hostname(), name: hostname() },
-  observer: { type: 'http_tap', product: 'tapwire', vendor: 'Tapwire', version: tapwireVersion(), hostname: hostname() },
-  network: { transport: 'tcp', protocol: 'mcp' },
-};
+const context = proxyContext();
 const registry = new HttpSessionRegistry({ routes: config.routes, redactor, context, idleTimeoutMs: config.sessionIdleTimeoutMs, emit });
 const runId = randomUUID().slice(0, 8);
 const observerContext = { registry, redactor, routes: config.routes, maxFrameBytes: config.maxFrameBytes, runId, emit };
 const exchanges = new Map<number, ExchangeObserver>();
 
 /** The proxy's own session: its start and end, and the requests it refused before any route. */
-const proxySession = new SessionNormalizer(
-  { sessionId: randomUUID(), transport: 'streamable_http', serverId: `tapwire-proxy:${config.listenUrl}`, serverName: 'tapwire-proxy', context },
-  { redactor },
-);
-emit(proxySession.lifecycle('session.start', config.startedAt, { message: `tapwire proxy listening on ${config.listenUrl} for ${config.routes.map((r) => `${r.name} (${r.upstream})`).join(', ')}` }));
+const session = proxySession(config.sessionId, config.listenUrl, redactor);
+emit(session.lifecycle('session.start', config.startedAt, { message: `tapwire proxy listening on ${config.listenUrl} for ${config.routes.map((r) => `${r.name} (${r.upstream})`).join(', ')}` }));
 let rejected = 0;
 
 const sweeper = setInterval(() => registry.sweep(Date.now()), Math.min(60_000, Math.max(1000, config.sessionIdleTimeoutMs / 4)));
@@ -80,8 +71,12 @@ let ackTimer: NodeJS.Timeout | undefined;
 function sendAck(): void {
   clearTimeout(ackTimer);
   ackTimer = undefined;
-  port.postMessage({ type: 'ack', bytes: pendingAck } satisfies FromObserver);
+  port.postMessage({ type: 'ack', bytes: pendingAck, progress: progress() } satisfies FromObserver);
   pendingAck = 0;
+}
+/** What the proxy notes of its session if this observer stops before it has recorded the end (proxySession.ts). */
+function progress(): ObserverProgress {
+  return { events, stored: publisher.stats().published, sequence: session.state().sequence };
 }
 function acknowledge(bytes: number): void {
   pendingAck += bytes;
@@ -123,7 +118,7 @@ function handle(message: ToObserver, bodies: Uint8Array): void {
       const { t, status, reason, method, target, host, userAgent, client, tls } = message;
       const headers = { ...(host !== undefined ? { host } : {}), ...(userAgent !== undefined ? { 'user-agent': userAgent } : {}) };
       const extras = exchangeFields({ type: 'request', x: 0, t, route: -1, method, target, upstreamTarget: target, headers, client, tls, httpVersion: '1.1' }, `${runId}-rejected-${rejected}`, { status });
-      emit(proxySession.lifecycle('http.rejected', t, { message: `refused ${method} ${target.slice(0, 200)} with ${status}: ${reason}`, outcome: 'failure', extras }));
+      emit(session.lifecycle('http.rejected', t, { message: `refused ${method} ${target.slice(0, 200)} with ${status}: ${reason}`, outcome: 'failure', extras }));
       return;
     }
     case 'end':
@@ -137,14 +132,16 @@ async function finish(t: number, unobservedBytes: number): Promise<void> {
   registry.endAll(t, 'the proxy stopped');
   const stats = publisher.stats();
   emit(
-    proxySession.lifecycle('session.end', t, {
+    session.lifecycle('session.end', t, {
       message: `tapwire proxy stopped: ${registry.started} MCP sessions, ${rejected} requests refused`,
       tap: { events: events + 1, dropped: stats.dropped, bytes_unobserved: unobservedBytes },
     }),
   );
   const final = await publisher.close(config.flushTimeoutMs);
   await bus.close(config.flushTimeoutMs);
-  port.postMessage({ type: 'done', summary: { events, dropped: final.dropped, sessions: registry.started, ...(final.lastError ? { lastError: final.lastError } : {}) } } satisfies FromObserver);
+  // The end went last: it was stored unless the close dropped what was still queued.
+  const endStored = final.dropped === stats.dropped;
+  port.postMessage({ type: 'done', summary: { events, dropped: final.dropped, sessions: registry.started, endStored, progress: progress(), ...(final.lastError ? { lastError: final.lastError } : {}) } } satisfies FromObserver);
 }
 
 port.on('message', (batch: ObservationBatch) => {

@@ -15,6 +15,8 @@ export interface ObservedRoute {
 /** The observer worker's start-up data. */
 export interface HttpObserverConfig {
   home?: string;
+  /** The proxy's own session (the forwarding thread notes its end if the observer does not record it). */
+  sessionId: string;
   /** The proxy's own address, e.g. http://127.0.0.1:8080 (the server id of its own records). */
   listenUrl: string;
   /** When the proxy started listening (epoch ms). */
@@ -84,11 +86,21 @@ export type ToObserver =
   | { type: 'rejected'; t: number; status: number; reason: string; method: string; target: string; host?: string; userAgent?: string; client: { ip: string; port: number }; tls: boolean }
   | { type: 'end'; t: number; unobservedBytes: number };
 
+/** How far the observer has recorded: events made and stored, and the proxy session's next sequence. */
+export interface ObserverProgress {
+  events: number;
+  stored: number;
+  sequence: number;
+}
+
 /** What the observer reports when it is done. */
 export interface HttpObserverSummary {
   events: number;
   dropped: number;
   sessions: number;
+  /** Whether the proxy session's end (which counts the losses before it) reached the bus. */
+  endStored: boolean;
+  progress: ObserverProgress;
   lastError?: string;
 }
 
@@ -98,5 +110,5 @@ export interface ObservationBatch {
   bodies: Uint8Array;
 }
 
-/** Acknowledged body bytes (refilling the forwarding thread's budget), and the final summary. */
-export type FromObserver = { type: 'ack'; bytes: number } | { type: 'done'; summary: HttpObserverSummary };
+/** Acknowledged body bytes (refilling the forwarding thread's budget) with the observer's progress, and the final summary. */
+export type FromObserver = { type: 'ack'; bytes: number; progress: ObserverProgress } | { type: 'done'; summary: HttpObserverSummary };

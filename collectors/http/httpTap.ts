@@ -3,6 +3,7 @@
  * only routes and forwards (proxyExchange.ts); an observer worker turns copies of what passed into events
  * (httpObserver.ts), so parsing, redaction and a slow or locked event store never delay a request.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,11 +11,14 @@ import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
 import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
+import { collectorHomeRoot } from '../stdio/handoffFile.js';
+import { writeUnrecordedNote } from '../stdio/unrecordedNote.js';
 import { ObservationChannel } from './observationChannel.js';
 import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';
 import { sendProxyError } from './proxyErrorResponse.js';
 import { forwardExchange, now, type ExchangeContext } from './proxyExchange.js';
 import { RouteTable } from './proxyRoutes.js';
+import type { ProxyUnrecordedNote } from './proxySession.js';
 import { UpstreamAgents } from './upstreamAgents.js';
 
 const OBSERVER_YOUNG_GENERATION_MB = 8;
@@ -50,6 +54,8 @@ export interface HttpTapSummary {
   unobservedBytes: number;
   /** Undefined when the observer stopped making progress before it finished. */
   observer: HttpObserverSummary | undefined;
+  /** When the observer did not record the proxy session's end: where its loss is noted for recording. */
+  lossNote?: string;
 }
 
 function clientAddress(req: IncomingMessage): { ip: string; port: number } {
@@ -84,21 +90,21 @@ export class HttpTap {
   readonly #channel: ObservationChannel;
   readonly #context: ExchangeContext;
   readonly #tls: boolean;
-  readonly #flushTimeoutMs: number;
+  readonly #observerConfig: HttpObserverConfig;
   #exchanges = 0;
   #rejected = 0;
   #closing: Promise<HttpTapSummary> | undefined;
   /** The address clients use, e.g. http://127.0.0.1:8080. */
   readonly url: string;
 
-  private constructor(server: Server, worker: Worker, channel: ObservationChannel, context: ExchangeContext, tls: boolean, url: string, flushTimeoutMs: number) {
+  private constructor(server: Server, worker: Worker, channel: ObservationChannel, context: ExchangeContext, tls: boolean, url: string, observerConfig: HttpObserverConfig) {
     this.#server = server;
     this.#worker = worker;
     this.#channel = channel;
     this.#context = context;
     this.#tls = tls;
     this.url = url;
-    this.#flushTimeoutMs = flushTimeoutMs;
+    this.#observerConfig = observerConfig;
   }
 
   /** Starts the observer and listens; resolves once the proxy accepts connections. */
@@ -124,6 +130,7 @@ export class HttpTap {
     const flushTimeoutMs = options.flushTimeoutMs ?? 3000;
     const observerConfig: HttpObserverConfig = {
       ...(options.home !== undefined ? { home: options.home } : {}),
+      sessionId: randomUUID(),
       listenUrl: url,
       startedAt: now(),
       routes: config.routes.map((route) => ({ name: route.name, upstream: route.upstream.href, remote: route.remote, resources: route.resources })),
@@ -143,7 +150,7 @@ export class HttpTap {
       maxBodyBytes: config.maxBodyBytes,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
     };
-    const tap = new HttpTap(server, worker, channel, context, tls, url, flushTimeoutMs);
+    const tap = new HttpTap(server, worker, channel, context, tls, url, observerConfig);
     handlers.request = (req, res) => tap.#handle(req, res);
     server.on('connect', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 405, 'CONNECT is not served: this is a reverse proxy, not an open proxy'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 501, 'protocol upgrades are not proxied'));
@@ -180,9 +187,40 @@ export class HttpTap {
     await new Promise((resolve) => setImmediate(resolve));
     this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
     this.#channel.flush();
-    const observer = await this.#channel.finished(this.#flushTimeoutMs + 2000);
+    const observer = await this.#channel.finished(this.#observerConfig.flushTimeoutMs + 2000);
     await this.#worker.terminate();
-    return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer };
+    const lossNote = observer?.endStored ? undefined : this.#noteUnrecordedEnd(observer);
+    return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer, ...(lossNote ? { lossNote } : {}) };
+  }
+
+  /**
+   * Leaves a note of the proxy session's end, which the observer did not record, with what was lost (as a stdio tap
+   * does for a session it could not record): the next recovery of the home records it, and `status` counts the loss.
+   * Returns where the note is, or why there is none.
+   */
+  #noteUnrecordedEnd(observer: HttpObserverSummary | undefined): string {
+    const { sessionId, listenUrl, home } = this.#observerConfig;
+    // A stalled observer is counted as of its last report: what it made and had not stored, and the bytes it had not processed.
+    const progress = observer?.progress ?? this.#channel.progress;
+    const note: ProxyUnrecordedNote = {
+      kind: 'http_proxy',
+      sessionId,
+      listenUrl,
+      tapPid: process.pid,
+      t: now(),
+      sequence: progress.sequence,
+      events: progress.events,
+      dropped: observer ? observer.dropped : progress.events - progress.stored,
+      unobservedBytes: this.#channel.unobservedBytes + (observer ? 0 : this.#channel.unacknowledgedBytes),
+      reason: observer
+        ? `the bus did not take ${observer.dropped} of ${observer.events} events${observer.lastError ? ` (${observer.lastError})` : ''}`
+        : 'the observer stopped making progress before it finished',
+    };
+    try {
+      return `the loss is noted in ${writeUnrecordedNote(collectorHomeRoot(home, undefined), note)}, for the next tapwire command to record`;
+    } catch (error) {
+      return `no note of the loss could be left either (${(error as Error).message})`;
+    }
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
-import type { BodyDirection, FromObserver, HttpObserverSummary, ObservationBatch, ToObserver } from './httpObserverProtocol.js';
+import type { BodyDirection, FromObserver, HttpObserverSummary, ObservationBatch, ObserverProgress, ToObserver } from './httpObserverProtocol.js';
 
 /** How long observations may wait to share a message. */
 const FLUSH_DELAY_MS = 5;
@@ -33,6 +33,7 @@ export class ObservationChannel {
   #unobserved = 0;
   /** Messages heard from the worker: its progress, for a wait that lasts as long as it keeps working. */
   #heard = 0;
+  #progress: ObserverProgress = { events: 0, stored: 0, sequence: 0 };
   readonly summary: Promise<HttpObserverSummary | undefined>;
 
   /** `onFailure` hears once if the worker dies; traffic continues unobserved. */
@@ -42,8 +43,10 @@ export class ObservationChannel {
     this.summary = new Promise((resolve) => {
       worker.on('message', (message: FromObserver) => {
         this.#heard++;
-        if (message.type === 'ack') this.#inflight -= message.bytes;
-        else resolve(message.summary);
+        if (message.type === 'ack') {
+          this.#inflight -= message.bytes;
+          this.#progress = message.progress;
+        } else resolve(message.summary);
       });
       worker.on('error', (error) => {
         this.#alive = false;
@@ -75,6 +78,16 @@ export class ObservationChannel {
   /** Bytes that were forwarded without being observed. */
   get unobservedBytes(): number {
     return this.#unobserved;
+  }
+
+  /** Body bytes posted to the worker that it has not acknowledged (processed) yet. */
+  get unacknowledgedBytes(): number {
+    return this.#inflight;
+  }
+
+  /** The worker's progress as it last reported it. */
+  get progress(): ObserverProgress {
+    return this.#progress;
   }
 
   /** Queues one observation. */

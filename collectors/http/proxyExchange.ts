@@ -89,13 +89,19 @@ export function forwardExchange(context: ExchangeContext, x: number, match: Rout
   // One listener forwards each chunk (with the stream's backpressure) and then copies it: no pipe() per
   // exchange, whose listeners cost more than the forwarding of a small MCP body.
   req.on('data', (chunk: Buffer) => {
-    if (settled && upstreamRequest.destroyed) return;
+    // Nothing can take it any more: read and dropped (see the upstream request's 'close').
+    if (upstreamRequest.destroyed) return;
     if (!upstreamRequest.write(chunk)) req.pause();
     requestBytes += chunk.length;
     if (requestBytes > maxBodyBytes) fail(413, `request body exceeds the proxy's limit of ${maxBodyBytes} bytes`);
     else channel.chunk(x, 0, chunk);
   });
   upstreamRequest.on('drain', () => req.resume());
+  // An upstream may answer before it has read the whole request (a 413 from the Content-Length) and then close the
+  // connection without reading the rest: no 'drain' follows. The rest of the body is then read and dropped, or the
+  // client's connection, which it reuses once it has written the body and received the answer, would carry its
+  // next request behind bytes the proxy never reads, unanswered.
+  upstreamRequest.on('close', () => req.resume());
   req.on('end', () => {
     upstreamRequest.end();
     channel.send({ type: 'requestEnd', x, t: now(), bytes: requestBytes, complete: true });

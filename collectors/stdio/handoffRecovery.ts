@@ -8,7 +8,8 @@
  * A recoverer claims a file by renaming it to carry its pid, so two never record the same one; a claim whose
  * process has died is taken over. A file is removed only once all its events are on the bus.
  *
- * Sessions a tap could neither record nor hand off (unrecordedNote.ts) get their end recorded here too, with their losses.
+ * Sessions a tap could neither record nor hand off, and proxy sessions whose observer did not record their end
+ * (unrecordedNote.ts), get their end recorded here too, with their losses.
  *
  * A recovery stopped partway (killed, or the bus failing) resumes where it stopped: after each publish, the count of
  * events published is written in place to the hand-off's progress file (recoveryProgress.ts), and the next recovery,
@@ -22,12 +23,13 @@ import { TOPICS } from '../../pipeline/bus.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { eventKey } from '../eventPublisher.js';
 import type { Direction } from '../normalizer.js';
+import { unrecordedProxyEvents } from '../http/proxySession.js';
 import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
-import { readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type UnrecordedNote } from './unrecordedNote.js';
+import { noteWriterPid, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type StdioUnrecordedNote } from './unrecordedNote.js';
 import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -89,7 +91,7 @@ interface Claimable {
 }
 
 const HANDOFF: Claimable = { suffix: '.handoff', writerPid: (file) => readHandoff(file).header.tapPid };
-const NOTE: Claimable = { suffix: '.json', writerPid: (file) => readUnrecordedNote(file).header.tapPid };
+const NOTE: Claimable = { suffix: '.json', writerPid: (file) => noteWriterPid(readUnrecordedNote(file)) };
 
 /** Renames a recordable file to this process's claim; undefined if it is not one, or not free. */
 function claim(directory: string, name: string, kind: Claimable): string | undefined {
@@ -133,7 +135,9 @@ async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, option
     const claimed = claim(directory, name, NOTE);
     if (!claimed) continue;
     try {
-      await bus.publish(TOPICS.events, unrecordedSessionEvents(readUnrecordedNote(claimed), options).map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+      const note = readUnrecordedNote(claimed);
+      const events = note.kind === 'http_proxy' ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn)) : unrecordedSessionEvents(note, options);
+      await bus.publish(TOPICS.events, events.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
       rmSync(claimed, { force: true });
     } catch (error) {
       options.warn(`cannot record the unrecorded session noted in ${claimed} yet: ${(error as Error).message}`);
@@ -146,7 +150,7 @@ async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, option
  * The session's end, numbered after what the observer made; and its start first when none of the observer's events
  * reached the bus (then the lost ones are only counted, and the session is numbered from 0).
  */
-function unrecordedSessionEvents(note: UnrecordedNote, options: RecoveryOptions): McpEvent[] {
+function unrecordedSessionEvents(note: StdioUnrecordedNote, options: RecoveryOptions): McpEvent[] {
   const { header } = note;
   const { point } = header;
   const onBus = point ? point.events - point.dropped - note.unpublishedEvents : 0;

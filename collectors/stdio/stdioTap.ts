@@ -22,7 +22,7 @@ import { ChunkRing, type StopOutcome } from './chunkRing.js';
 import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
-import { writeUnrecordedNote, type UnrecordedNote } from './unrecordedNote.js';
+import { writeUnrecordedNote, type StdioUnrecordedNote } from './unrecordedNote.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -237,7 +237,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   }
 
   /** Leaves a note of the unrecorded session outside the home, for `status`; says where, or why not. */
-  function noteUnrecorded(header: HandoffHeader, lost: Omit<UnrecordedNote, 'header'>): string {
+  function noteUnrecorded(header: HandoffHeader, lost: Omit<StdioUnrecordedNote, 'header'>): string {
     const homeRoot = collectorHomeRoot(options.home, options.configFile);
     const { point, skip: _skip, spill: _spill, ...known } = header;
     const redactor = homeRedactor(options.home, () => undefined);

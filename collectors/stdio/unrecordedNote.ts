@@ -1,7 +1,8 @@
 /**
  * The trace of a stdio session a tap could record nothing more of: its observer could not store the events and its
  * hand-off could not be written either (the home's disk full, typically from the session's very start). Without it,
- * stderr would be the only trace and `status` would not know the session existed.
+ * stderr would be the only trace and `status` would not know the session existed. The proxy leaves one too when its
+ * observer stops before it has recorded the end of the proxy's session, or the bus did not take it (proxySession.ts).
  *
  * The note goes where the home's full disk is not: the system's temporary directory (one directory per user and
  * home, 0700), as a small JSON file holding what the tap knows (server, times, byte counts, why). The next recovery
@@ -12,10 +13,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { ProxyUnrecordedNote } from '../http/proxySession.js';
 import type { HandoffHeader } from './handoffFile.js';
 
+/** A note of a session a collector could not record: a stdio tap's, or the proxy's own (proxySession.ts). */
+export type UnrecordedNote = StdioUnrecordedNote | ProxyUnrecordedNote;
+
 /** What a tap knows of a session it could not record. */
-export interface UnrecordedNote {
+export interface StdioUnrecordedNote {
+  kind?: 'stdio';
   /** The hand-off that could not be written, without its traffic: `point` keeps only the observer's counters. */
   header: Omit<HandoffHeader, 'point' | 'skip' | 'spill'> & { point?: { frames: number; events: number; dropped: number; sessionEnded: boolean } };
   /** Events the observer made that never reached the bus. */
@@ -32,11 +38,16 @@ export function unrecordedNoteDirectory(homeRoot: string): string {
   return join(tmpdir(), `tapwire-${user}`, 'unrecorded', createHash('sha256').update(resolve(homeRoot)).digest('hex').slice(0, 16));
 }
 
+/** The process that wrote a note: it is recorded only once that process has exited. */
+export function noteWriterPid(note: UnrecordedNote): number {
+  return note.kind === 'http_proxy' ? note.tapPid : note.header.tapPid;
+}
+
 /** Writes a note (temporary name, then rename); returns its path. Throws if the temporary directory refuses too. */
 export function writeUnrecordedNote(homeRoot: string, note: UnrecordedNote): string {
   const directory = unrecordedNoteDirectory(homeRoot);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const file = join(directory, `${note.header.server.sessionId}.json`);
+  const file = join(directory, `${note.kind === 'http_proxy' ? note.sessionId : note.header.server.sessionId}.json`);
   writeFileSync(`${file}.tmp`, JSON.stringify(note), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   return file;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { busEvents, tempHome } from '../support/tapwireCli.js';
@@ -21,8 +21,12 @@ class RawUpstream {
   produced = 0;
   blocked = false;
 
+  /** Connections of /refuse-unread requests, held until closeRefused(). */
+  readonly #refused: Socket[] = [];
+
   constructor() {
     this.server = createServer((req, res) => {
+      if (req.url === '/refuse-unread') return this.#refuseUnread(req, res);
       req.resume();
       req.on('end', () => this.#route(req.url ?? '', res));
     });
@@ -31,6 +35,22 @@ class RawUpstream {
   async listen(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Answers 413 from the request's Content-Length before reading its body, and never reads it; the connection is
+   * closed by closeRefused(), as a server whose drain of the unread body is cut short closes it (the SDK's does).
+   */
+  #refuseUnread(req: IncomingMessage, res: ServerResponse): void {
+    // A 'data' listener on a paused request: Node would otherwise read and drop the body itself once the response ends.
+    req.on('data', () => undefined).pause();
+    this.#refused.push(req.socket);
+    res.writeHead(413, { 'content-type': 'text/plain' }).end('refused unread');
+  }
+
+  /** Closes the connections of the refused requests, their bodies unread. */
+  closeRefused(): void {
+    for (const socket of this.#refused.splice(0)) socket.destroy();
   }
 
   #route(path: string, res: ServerResponse): void {
@@ -93,9 +113,13 @@ async function readAll(response: Response): Promise<{ text: string; error?: stri
   }
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+/** Waits for `condition`, checked every 10 ms, for up to a minute (a saturated machine is slow); `what` names it in the failure. */
+async function until(condition: () => boolean, what: string | (() => string)): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 describe('bad input through the proxy: the client sees what the upstream gives, the tap records it', () => {
@@ -116,28 +140,38 @@ describe('bad input through the proxy: the client sees what the upstream gives, 
     statuses[name] = { direct: direct.status, proxied: proxied.status };
   };
 
+  // One hook per step, so that a step that hangs is named by its hook's line.
   beforeAll(async () => {
     sdk = await startStreamableServer({ stateful: true, json: true });
     raw = new RawUpstream();
     await raw.listen();
     const config = `${home}/proxy.yaml`;
-    writeFileSync(config, `routes:\n  - name: sdk\n    path: /sdk\n    upstream: ${sdk.url}\n  - name: raw\n    path: /raw\n    upstream: ${raw.url}/\n`);
+    writeFileSync(config, `routes:\n  - name: sdk\n    path: /sdk\n    upstream: ${sdk.url}\n  - name: raw\n    path: /raw\n    upstream: ${raw.url}/\nmax_body_bytes: ${128 * 1024 * 1024}\n`);
     proxy = await startProxy(['--config', config, '--home', home]);
+  });
+  beforeAll(async () => {
     statuses = {};
     await sdkCase('not json', { method: 'POST', headers: MCP_HEADERS, body: '{"jsonrpc":"2.0", this is not json' });
     await sdkCase('wrong content type', { method: 'POST', headers: { ...MCP_HEADERS, 'content-type': 'text/plain' }, body: JSON.stringify(INIT) });
     await sdkCase('no accept', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(INIT) });
     await sdkCase('empty body', { method: 'POST', headers: MCP_HEADERS, body: '' });
+  });
+  // The client writes the whole body into its connection, receives the 413 and reuses the connection for the next request.
+  beforeAll(async () => {
     await sdkCase('10 MB body', { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify({ ...INIT, params: { ...INIT.params, padding: 'p'.repeat(10 * 1024 * 1024) } }) });
+  });
+  beforeAll(async () => {
     truncated = {
       direct: (await readAll(await fetch(`${raw.url}/truncated`, { method: 'POST' }))).text,
       proxied: (await readAll(await fetch(`${proxy.url}/raw/truncated`, { method: 'POST' }))).text,
     };
+  });
+  beforeAll(async () => {
     cut = {
       direct: await readAll(await fetch(`${raw.url}/cut`, { method: 'POST' })),
       proxied: await readAll(await fetch(`${proxy.url}/raw/cut`, { method: 'POST' })),
     };
-  }, 60_000);
+  });
   afterAll(async () => {
     await proxy?.stop();
     await sdk?.close();
@@ -161,6 +195,39 @@ describe('bad input through the proxy: the client sees what the upstream gives, 
     expect(cut.direct.error).toBeDefined();
     expect(cut.proxied.error).toBe(cut.direct.error);
   });
+
+  it('reads the rest of a request the upstream answered unread and hung up on, and answers the next request on the connection', async () => {
+    // 64 MiB (under this proxy's limit) cannot all wait in socket buffers while the upstream reads nothing: the proxy
+    // stops reading it, and the client waits to write the rest.
+    const bodyBytes = 64 * 1024 * 1024;
+    const client = connect(Number(new URL(proxy.url).port), '127.0.0.1');
+    let received = '';
+    let waitingToWrite = false;
+    let sentAll = false;
+    client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    client.on('error', () => undefined);
+    const write = async (data: string | Buffer): Promise<void> => {
+      if (client.write(data)) return;
+      waitingToWrite = true;
+      await new Promise((resolve) => client.once('drain', resolve));
+      waitingToWrite = false;
+    };
+    void (async () => {
+      await write(`POST /raw/refuse-unread HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${bodyBytes}\r\n\r\n`);
+      const chunk = Buffer.alloc(1024 * 1024, 'b');
+      for (let sent = 0; sent < bodyBytes; sent += chunk.length) await write(chunk);
+      // The next request, on the same connection, as a client that reused it would send it.
+      await write('POST /raw/truncated HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+      sentAll = true;
+    })();
+    await until(() => received.includes('refused unread') && waitingToWrite, () => `the 413 while the body waits to be read; received:\n${received}`);
+    raw.closeRefused();
+    await until(() => sentAll, 'the proxy to read the rest of the body once the upstream closed');
+    await until(() => received.includes('"id":1,"res'), () => `the answer to the next request; received:\n${received}`);
+    client.destroy();
+    // The upstream's answer to each request, in order, on the one connection.
+    expect(received.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
+  }, 150_000);
 
   it('stops the upstream stream when the client disconnects mid-stream', async () => {
     const before = raw.abandoned;

@@ -101,11 +101,14 @@ describe('Streamable HTTP sessions through the proxy: expiry, re-initialize, res
     expect(httpOf(notFound).response!.status_code).toBe(404);
     expect(notFound?.error?.code).toBe('-32001');
     // The client's GET stream may reconnect after the 404 that ended the session (on a busy machine it often
-    // does): that request joins the ended session after its end, and is answered 404 too.
+    // does): that request joins the ended session after its end, and is answered 404 too, or is cut by the client
+    // closing before the answer came.
     const end = expired.findIndex((e) => e.event.action === 'session.end');
     expect(expired[end]).toMatchObject({ event: { outcome: 'failure' }, message: expect.stringMatching(/404/) });
     expect(expired.filter((e) => e.event.action === 'session.end')).toHaveLength(1);
-    expect(expired.slice(end + 1).every((e) => e.mcp.message?.kind === 'error' && httpOf(e).response!.status_code === 404)).toBe(true);
+    const late = expired.slice(end + 1);
+    expect(late.every((e) => httpOf(e).request!.method === 'GET')).toBe(true);
+    expect(late.every((e) => (e.mcp.message?.kind === 'error' && httpOf(e).response!.status_code === 404) || e.message === 'exchange cut: client closed the connection')).toBe(true);
     expect(messageEvents(renewed).map((e) => e.event.action)).toContain('initialize');
     expect(renewed.at(-1)!.message).toMatch(/DELETE/);
   });
