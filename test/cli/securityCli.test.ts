@@ -11,7 +11,7 @@ import { loadInventoryFile } from '../../detectors/inventory/inventoryFile.js';
 import { toolHash, type ToolDefinition } from '../../pipeline/toolHash.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { until } from '../kafka/waitFor.js';
+import { until } from '../support/until.js';
 import { DRIFTING_SERVER, pseudoTagRule, weatherSession } from '../support/driftingWeather.js';
 import { requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 

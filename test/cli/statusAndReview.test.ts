@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { until } from '../kafka/waitFor.js';
+import { until } from '../support/until.js';
 import { DRIFTING_SERVER, weatherSession } from '../support/driftingWeather.js';
 import { busEvents, requireBuiltCli, runCli, tapArgv, tempHome } from '../support/tapwireCli.js';
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InventoryServer, ReviewItem } from '../../console/api/consoleApiTypes.js';
-import { until } from '../kafka/waitFor.js';
+import { until } from '../support/until.js';
 import { startGroupMemberHome } from '../support/groupMemberHome.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { runCli } from '../support/tapwireCli.js';

@@ -9,6 +9,7 @@ import { resolveHome } from '../../pipeline/home.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 import { scriptEvents, type ScriptedSession } from './sessionScript.js';
+import { until } from '../support/until.js';
 
 const SERVERS = 150;
 const SESSIONS = 1200;
@@ -39,10 +40,6 @@ function statePosition(home: string): number {
 }
 
 /** Resolves once `ready` holds, checked every few milliseconds (the state store has no change events). */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 /**
  * Starts a following `tapwire detect` (it never ends by itself) and SIGKILLs it once its committed position has
  * passed `after`; returns the position it was killed at. The bus holds only part of the workload, so the kill is
@@ -56,7 +53,7 @@ async function killMidway(home: string, rules: string, after: number): Promise<n
   });
   let ended = false;
   void exited.then(() => (ended = true));
-  await until(() => ended || statePosition(home) > after);
+  await until(() => ended || statePosition(home) > after, `the worker's committed position to pass ${after}`, 300_000);
   child.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
   return statePosition(home);

@@ -28,7 +28,7 @@ import { installEsTemplates } from '../../pipeline/elasticsearch/esSetup.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
 import { singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
-import { until } from '../kafka/waitFor.js';
+import { until } from '../support/until.js';
 import { LocalEngine } from '../support/localEngine.js';
 import { realElasticsearchUrl, realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { requireBuiltCli } from '../support/tapwireCli.js';

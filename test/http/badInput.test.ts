@@ -4,6 +4,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { busEvents, tempHome } from '../support/tapwireCli.js';
+import { until } from '../support/until.js';
 import { eventsOf, expectSchemaValid, httpOf } from './eventChecks.js';
 import { startProxy, type ProxyProcess } from './proxyHarness.js';
 import { startStreamableServer, type TestHttpServer } from './sdkHttpServers.js';
@@ -113,15 +114,6 @@ async function readAll(response: Response): Promise<{ text: string; error?: stri
   }
 }
 
-/** Waits for `condition`, checked every 10 ms, for up to a minute (a saturated machine is slow); `what` names it in the failure. */
-async function until(condition: () => boolean, what: string | (() => string)): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('bad input through the proxy: the client sees what the upstream gives, the tap records it', () => {
   const { home, remove } = tempHome();
   let sdk: TestHttpServer;
@@ -227,7 +219,7 @@ describe('bad input through the proxy: the client sees what the upstream gives, 
     client.destroy();
     // The upstream's answer to each request, in order, on the one connection.
     expect(received.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 413', 'HTTP/1.1 200']);
-  }, 150_000);
+  });
 
   it('stops the upstream stream when the client disconnects mid-stream', async () => {
     const before = raw.abandoned;

@@ -42,7 +42,7 @@ describe('HTTP parser refusals at the proxy', () => {
     for (const [name, bytes] of Object.entries(CASES)) answers[name] = await rawExchange(proxy.url, bytes);
     expect(await proxy.stop()).toBe(0);
     rejected = (await busEvents(home)).filter((e) => e.event.action === 'http.rejected');
-  }, 60_000);
+  });
   afterAll(async () => {
     await upstream?.close();
     remove();

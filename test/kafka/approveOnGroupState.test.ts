@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startGroupMemberHome, type GroupMemberHome } from '../support/groupMemberHome.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { runCli } from '../support/tapwireCli.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const brokers = realKafkaBrokers('approveOnGroupState.test.ts') ?? [];
 const title = (what: string) => `${what} (${brokers.length ? brokers.join(',') : SKIPPED_WITHOUT_ENGINES})`;

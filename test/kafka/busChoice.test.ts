@@ -11,7 +11,7 @@ import { openCollectorBus } from '../../collectors/spool/collectorBus.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
 import { resolveHome } from '../../pipeline/home.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 let home: string;
 beforeEach(() => {

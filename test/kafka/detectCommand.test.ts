@@ -14,7 +14,7 @@ import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
 import { requireBuiltCli, runCli } from '../support/tapwireCli.js';
 import { detectionWorkload, publishLive, singleRuntimeAlerts } from './detectionWorkload.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 let home: string;
 let broker: KafkaTestBroker;

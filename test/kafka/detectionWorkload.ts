@@ -14,7 +14,7 @@ import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { scriptEvents, type ScriptedSession } from '../detectors/sessionScript.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const CROSS_SERVER_FILES = ['malicious-demo-weather-notes.ndjson', 'malicious-web-page-drives-secret-exfil.ndjson', 'malicious-private-document-to-chat.ndjson'];
 

@@ -31,7 +31,7 @@ import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
 import { tappedDemoClient } from '../support/tappedDemoClient.js';
 import { requireBuiltCli } from '../support/tapwireCli.js';
 import { singleRuntimeAlerts } from './detectionWorkload.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const OUTAGE_MS = 10_000;
 const MESSAGES = 'logs-mcp.messages-default';

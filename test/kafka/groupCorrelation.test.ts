@@ -21,7 +21,7 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { GroupDetectWorker } from '../../service/groupDetectWorker.js';
 import { toolCall } from '../sigma/mcpEvents.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const brokers = realKafkaBrokers('groupCorrelation.test.ts') ?? [];
 const title = (what: string) => `${what} (${brokers.length ? brokers.join(',') : SKIPPED_WITHOUT_ENGINES})`;

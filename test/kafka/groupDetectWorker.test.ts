@@ -24,7 +24,7 @@ import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { detectionWorkload, poisonedDriftSessions, publishLive, singleRuntimeAlerts } from './detectionWorkload.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 let dir: string;
 let broker: KafkaTestBroker;

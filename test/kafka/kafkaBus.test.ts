@@ -4,7 +4,7 @@ import { TOPICS, type ConsumedRecord, type PartitionBatch, type Subscription } f
 import type { KafkaSettings } from '../../pipeline/config.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 let broker: KafkaTestBroker;
 const closing: { close(): Promise<void> }[] = [];

@@ -13,7 +13,7 @@ import type { KafkaSettings } from '../../pipeline/config.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import { waitForTopicLeaders } from '../../pipeline/kafka/topicLeaders.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const brokers = realKafkaBrokers('kafkaIntegration.test.ts') ?? [];
 const title = (what: string) => `${what} (${brokers.length ? brokers.join(',') : SKIPPED_WITHOUT_ENGINES})`;

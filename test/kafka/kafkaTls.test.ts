@@ -15,7 +15,7 @@ import { TOPICS } from '../../pipeline/bus.js';
 import { loadConfig, type KafkaSettings, type KafkaTlsSettings } from '../../pipeline/config.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import { realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 // The plaintext listener creates the run's topics (the TLS listener is the same broker); absent → the test skips.
 const plainBrokers = realKafkaBrokers('kafkaTls.test.ts') ?? [];

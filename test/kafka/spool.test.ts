@@ -8,7 +8,7 @@ import { SpoolingPublisher } from '../../collectors/spool/spoolingPublisher.js';
 import { TOPICS, type ConsumedRecord } from '../../pipeline/bus.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 const MiB = 1024 * 1024;
 let dir: string;

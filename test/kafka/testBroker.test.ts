@@ -3,7 +3,7 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Ea
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartitionLog } from '../support/kafka/partitionLog.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { until } from './waitFor.js';
+import { until } from '../support/until.js';
 
 let broker: KafkaTestBroker;
 const clients: { disconnect(): Promise<void> }[] = [];
