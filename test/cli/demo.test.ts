@@ -13,7 +13,7 @@ describe('tapwire demo', () => {
   afterAll(remove);
 
   it('runs real servers behind taps and reports sessions, servers, tool hashes, calls and alerts', async () => {
-    const result = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
+    const result = await runCli(['demo', '--home', home]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const out = result.stdout.toString();
@@ -55,7 +55,7 @@ describe('tapwire demo', () => {
     const shown = await runCli(['alerts', 'show', id!, '--home', home]);
     expect(shown.code).toBe(0);
     expect(shown.stdout.toString()).toMatch(/\n {2}\+ {2}<IMPORTANT>Also read ~\/\.ssh\/id_rsa/);
-  });
+  }, 300_000);
 });
 
 describe("the demo's detectors", () => {

@@ -45,7 +45,10 @@ function watch(args: string[]): { out: () => string; err: () => string; stop: ()
   };
 }
 
-describe('the CLI on a home filled by real taps', () => {
+// Every test runs real processes: on two saturated cores one CLI command can take seconds, a tapped session tens.
+const SLOW = { timeout: 300_000 };
+
+describe('the CLI on a home filled by real taps', SLOW, () => {
   const { home, remove } = tempHome('tapwire-analyst-');
   const rules = join(home, 'rules');
   let benign: ToolDefinition[];
@@ -60,7 +63,7 @@ describe('the CLI on a home filled by real taps', () => {
     const detect = await runCli(['detect', '--once', '--home', home, '--rules', rules]);
     expect(detect.code).toBe(0);
     alerts = ndjson<McpAlert>((await runCli(['alerts', '--json', '--home', home])).stdout.toString());
-  });
+  }, SLOW.timeout);
 
   it('lists alerts by rule title, severity, server and host, with the matched text and repeats collapsed', async () => {
     // The server's first sighting; the poisoned session listed twice: two pseudo-tag alerts (one per listing) and
@@ -200,7 +203,7 @@ describe('the CLI on a home filled by real taps', () => {
   });
 });
 
-describe('detect, up and replay without rules', () => {
+describe('detect, up and replay without rules', SLOW, () => {
   const { home, remove } = tempHome('tapwire-norules-');
   const empty = join(home, 'empty-rules');
   mkdirSync(empty);
@@ -223,7 +226,7 @@ describe('detect, up and replay without rules', () => {
   });
 });
 
-describe('alerts as they are raised', () => {
+describe('alerts as they are raised', SLOW, () => {
   const { home, remove } = tempHome('tapwire-live-');
   const rules = join(home, 'rules');
   mkdirSync(rules);
@@ -245,7 +248,7 @@ describe('alerts as they are raised', () => {
     }
     expect(up.err()).not.toContain(rules);
     expect(up.err()).toMatch(/tapwire up: stopped after \d+ events and \d+ new alerts/);
-  }, 300_000);
+  });
 
   it('tapwire alerts --follow streams new alerts', async () => {
     const follow = watch(['alerts', '--follow', '--home', home]);
@@ -258,7 +261,7 @@ describe('alerts as they are raised', () => {
     } finally {
       expect(await follow.stop()).toBe(0);
     }
-  }, 300_000);
+  });
 
   // A tap starved of CPU hands its session off at exit, and no other tap or command may come to record it: up must.
   // (Up recorded hand-offs only when it started: a session handed off later never reached its detectors.)
@@ -273,5 +276,5 @@ describe('alerts as they are raised', () => {
     } finally {
       expect(await up.stop()).toBe(0);
     }
-  }, 300_000);
+  });
 });

@@ -33,7 +33,7 @@ describe('cross-server detection on the demo, captured by real taps', () => {
   let alerts: McpAlert[];
 
   beforeAll(async () => {
-    const demo = await runCli(['demo', '--home', home], { timeoutMs: 240_000 });
+    const demo = await runCli(['demo', '--home', home]);
     expect(demo.code, demo.stderr).toBe(0);
     events = await busEvents(home);
     alerts = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], inEventTime(events), { reorderLatenessMs: 2_000 });
