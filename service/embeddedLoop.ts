@@ -1,6 +1,6 @@
 /**
  * The embedded pipeline's main loop, as `tapwire detect` and `tapwire up` run it: the store sync (bus → store, `up`
- * only) a batch at a time, the detector worker's batches just behind it (each record decoded once, by the sync), the release of events held for reordering once the bus is idle, and the
+ * only) a batch at a time, the detector worker's batches just behind it (each record decoded once, by the sync), the release of events held for reordering and the recording of taps' hand-offs once the bus is idle, and the
  * scheduled jobs (node-cron): roll-ups (Detector.onTick at the event-time watermark) and pruning of bus records every
  * consumer has processed. Jobs only raise flags; the loop runs them between batches, so nothing touches the state or
  * the store concurrently.
@@ -29,6 +29,11 @@ export interface EmbeddedLoopOptions {
   prune?: string;
   /** Called after each step that may have raised alerts (`up` prints them). */
   afterAlerts?: () => Promise<unknown>;
+  /**
+   * Records what taps handed off (handoffRecovery.ts), run whenever the bus is idle: a tap starved of CPU hands its
+   * session off at exit, and while this loop runs no other command may come to record it.
+   */
+  recoverHandoffs?: () => Promise<{ sessions: number }>;
 }
 
 /** Runs the loop over a home's bus, store and started worker until stopped (or, with `once`, until the bus is drained). */
@@ -63,6 +68,7 @@ export async function runEmbeddedLoop(detector: Pick<HomeDetector, 'bus' | 'stor
         logger.info({ pruned: bus.prune(TOPICS.events, worker.committedOffset - KEEP_BEHIND) }, 'bus pruned');
       }
       if (synced > 0 || read > 0) continue;
+      if (options.recoverHandoffs && (await options.recoverHandoffs()).sessions > 0) continue;
       if (options.once) {
         await worker.releaseHeld();
         await afterAlerts();

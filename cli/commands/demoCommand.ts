@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureHome } from '../../pipeline/home.js';
 import { writeAlertSummary } from '../demo/demoAlerts.js';
-import { writeDemoInventory } from '../demo/demoInventory.js';
+import { detectDemo } from '../demo/demoDetection.js';
 import { writeDemoReport } from '../demo/demoReport.js';
 import { DEMO_SERVERS, runScriptedHost } from '../demo/scriptedHost.js';
-import { openHomeDetector } from '../../service/detectionSetup.js';
-import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { withEmbeddedPipeline } from '../../service/embeddedPipeline.js';
 import { parseCommand } from '../usage.js';
 
@@ -35,17 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   out(`Tapwire demo — data in ${home}\n\nA scripted host talks to ${DEMO_SERVERS.length} MCP servers, each behind 'tapwire tap':\n`);
   await runScriptedHost(home, (step, index) => out(`  ${index + 1}. ${step.narration}\n`));
 
-  const inventory = writeDemoInventory(home);
-  // A tap on a busy machine hands its session off instead of recording it: the detectors must see it too (the host
-  // has waited for its taps to exit, so every hand-off is written by now).
-  await recoverHomeHandoffs({ home, warn: (message) => process.stderr.write(`tapwire: ${message}\n`) });
-  const detector = await openHomeDetector(home, { inventory });
-  try {
-    await detector.worker.drain();
-    await detector.worker.releaseHeld();
-  } finally {
-    await detector.close();
-  }
+  // The host has waited for its taps to exit, so every hand-off they left is written by now.
+  const inventory = await detectDemo(home);
 
   await withEmbeddedPipeline(home, async ({ store }) => {
     await writeDemoReport(store, out);

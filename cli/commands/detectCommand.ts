@@ -44,7 +44,8 @@ export async function run(argv: string[]): Promise<number> {
   const o = parsed.values;
   const logger = createLogger('tapwire-detect');
   const stop = new StopSignal();
-  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
+  const recoverHandoffs = (): Promise<{ sessions: number }> => recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
+  await recoverHandoffs();
   const grouped = await runGroupDetectorIfConfigured(o, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, {
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     watcher?.start();
     logger.info({ home: detector.paths.root, position: detector.worker.committedOffset, detectors: detector.detection.runtime.detectors.map((d) => d.id), rules: detector.detection.ruleSet.rules.length }, 'detector worker started');
-    await runEmbeddedLoop(detector, { logger, stop, ...(o.once ? { once: true } : {}) });
+    await runEmbeddedLoop(detector, { logger, stop, recoverHandoffs, ...(o.once ? { once: true } : {}) });
     logger.info({ ...detector.worker.totals, position: detector.worker.committedOffset }, o.once ? 'caught up' : 'stopped');
     return 0;
   } finally {

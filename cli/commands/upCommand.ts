@@ -62,7 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   const prune = cronOption(o.prune, '--prune', '17 * * * *');
   const logger = createLogger('tapwire-up', o.verbose ? 'info' : 'warn');
   const stop = new StopSignal();
-  await recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
+  const recoverHandoffs = (): Promise<{ sessions: number }> => recoverHomeHandoffs({ ...(o.home ? { home: o.home } : {}), ...(o.config ? { configFile: o.config } : {}), warn: (message) => logger.warn(message) });
+  await recoverHandoffs();
   const grouped = await runGroupDetectorIfConfigured({ ...o, rollup }, logger, stop);
   if (grouped !== undefined) return grouped;
   const detector = await openHomeDetector(o.home, { ...(o.rules ? { rules: o.rules } : {}), ...(o.inventory ? { inventory: o.inventory } : {}), logger });
@@ -86,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       `tapwire up: ${detector.paths.root} · ${detector.detection.ruleSet.rules.length} rules · ${detector.detection.runtime.detectors.length} stateful detectors · ` +
         'alerts print here as they are raised (Ctrl-C stops)\n',
     );
-    await runEmbeddedLoop(detector, { logger, stop, syncStore: true, rollup, prune, afterAlerts: () => follower.drain(printAlert) });
+    await runEmbeddedLoop(detector, { logger, stop, recoverHandoffs, syncStore: true, rollup, prune, afterAlerts: () => follower.drain(printAlert) });
     logger.info({ ...worker.totals }, 'stopped');
     process.stderr.write(`tapwire up: stopped after ${worker.totals.events} events and ${worker.totals.newAlerts} new alerts\n`);
     return 0;

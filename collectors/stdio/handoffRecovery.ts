@@ -72,16 +72,24 @@ export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOption
   return result;
 }
 
-/** Opens the home's collector bus, records its hand-offs, and closes it: for commands that have no collector bus. */
+/**
+ * Opens the home's collector bus, records its hand-offs, and closes it: for commands that have no collector bus.
+ * Without a hand-off or note to record it only lists two directories, so a long-running command calls it whenever idle.
+ */
 export async function recoverHomeHandoffs(options: RecoveryOptions): Promise<RecoveryResult> {
   const homeRoot = collectorHomeRoot(options.home, options.configFile);
-  if (!existsSync(handoffDirectory(homeRoot)) && unrecordedNoteNames(homeRoot).length === 0) return { sessions: 0, frames: 0 };
+  if (!holdsHandoffs(handoffDirectory(homeRoot)) && unrecordedNoteNames(homeRoot).length === 0) return { sessions: 0, frames: 0 };
   const bus = openCollectorBus({ ...options });
   try {
     return await recoverHandoffs(bus, options);
   } finally {
     await bus.close(5000);
   }
+}
+
+/** Whether `directory` holds a hand-off, claimed or not (a live tap's spill and a progress count are not ones). */
+function holdsHandoffs(directory: string): boolean {
+  return existsSync(directory) && readdirSync(directory).some((name) => /\.handoff(?:\.\d+)?$/.test(name));
 }
 
 /** A kind of file a recoverer claims: its names (`<session><suffix>`), and the pid of the tap that wrote one. */

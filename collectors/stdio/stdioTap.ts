@@ -113,9 +113,11 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     if (observerAlive) observer.postMessage(message);
   };
 
+  /** When the latest chunk of each direction arrived (stamped before it is forwarded). */
+  const received: [number, number] = [0, 0];
   const observe = (dir: 0 | 1, chunk: Buffer): void => {
     forwarded[dir] += chunk.length;
-    const t = now();
+    const t = received[dir];
     const inRing = observerAlive && !spill.active ? ring.write(dir, t, chunk) : 0;
     if (inRing === chunk.length) return;
     const rest = chunk.subarray(inRing);
@@ -130,7 +132,11 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   const child = spawn(options.command, options.args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let spawnError: Error | undefined;
 
-  // Forwarding is wired before observation, so each chunk is written onward before it is copied.
+  // A chunk's time is when it arrived, taken before it is forwarded: taken after, a tap that lost the CPU between the
+  // two dated a response after the call the host made with it through another server's tap (a flow then seemed to
+  // precede its source). Forwarding is wired before observation, so each chunk is written onward before it is copied.
+  process.stdin.on('data', () => void (received[0] = now()));
+  child.stdout.on('data', () => void (received[1] = now()));
   process.stdin.pipe(child.stdin);
   child.stdout.pipe(process.stdout, { end: false });
   process.stdin.on('data', (chunk: Buffer) => observe(0, chunk));

@@ -171,7 +171,10 @@ export class CrossServerDetector implements Detector {
     return earlier.length === 0 ? [] : this.#judgeCall(call, earlier, memory);
   }
 
-  /** Judges a call against content of other servers returned before it; each call alerts at most once per rule. */
+  /**
+   * Judges a call against content of other servers returned before it: each call alerts once per rule, except that a
+   * flow whose source arrived late alerts again when it is stronger than the one reported (strongerReport).
+   */
   #judgeCall(call: CallItem, sources: readonly ContentItem[], memory: HostSessionMemory): McpAlert[] {
     const hintsOf = (server: string, tool: string): ToolHints => memory.listing(server)?.tools.find((t) => t.name === tool)?.hints ?? {};
     const judged: JudgedCall = { serverId: call.serverId, tool: call.tool, hints: hintsOf(call.serverId, call.tool), arguments: call.arguments };
@@ -180,7 +183,7 @@ export class CrossServerDetector implements Detector {
     if (instruction && memory.firstReport(`instruction\n${call.source.id}`, call.at)) alerts.push(this.#instructionAlert(call, instruction));
     const own = memory.contentsBetween(call.at - this.#config.windowMs, call.at).filter((item) => item.serverId === call.serverId);
     const flow = flowFinding(judged, sources, own, hintsOf, this.#config);
-    if (flow && memory.firstReport(`flow\n${call.source.id}`, call.at)) alerts.push(this.#flowAlert(call, flow));
+    if (flow && memory.strongerReport(`flow\n${call.source.id}`, flow.score, call.at)) alerts.push(this.#flowAlert(call, flow));
     return alerts;
   }
 

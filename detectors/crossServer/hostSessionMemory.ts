@@ -77,6 +77,8 @@ interface SessionMeta {
 
 interface Reported {
   at: number;
+  /** The score of the finding reported (strongerReport); absent for findings reported once whatever their score. */
+  score?: number;
 }
 
 /** The memory of one host session's partition. */
@@ -144,6 +146,19 @@ export class HostSessionMemory {
   firstReport(key: string, now: number): boolean {
     if (this.#reported.get(key) !== undefined) return false;
     this.#reported.put(key, { at: now }, false);
+    return true;
+  }
+
+  /**
+   * Whether a finding scored `score` under `key` is the first reported in this host session, or stronger than the one
+   * that was; remembers it. Evidence can reach the bus after the call it explains (a tap starved of CPU hands its
+   * session off, recorded once the other servers' sessions are): judged as it arrives, the first source to score
+   * enough would otherwise stand for the call, and a stronger one arriving after it would go unreported.
+   */
+  strongerReport(key: string, score: number, now: number): boolean {
+    const previous = this.#reported.get(key);
+    if (previous !== undefined && (previous.score === undefined || previous.score >= score)) return false;
+    this.#reported.put(key, { at: now, score }, previous !== undefined);
     return true;
   }
 

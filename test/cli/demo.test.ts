@@ -1,6 +1,12 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { detectDemo } from '../../cli/demo/demoDetection.js';
 import { checkEvent } from '../../pipeline/schemaValidator.js';
+import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
+import { DRIFTING_SERVER } from '../support/driftingWeather.js';
 import { runDemo, TEST_MS } from '../support/loadBounds.js';
+import { hostSession, leaveHandoff } from '../support/starvedTap.js';
 import { busEvents, runCli, tempHome } from '../support/tapwireCli.js';
 
 describe('tapwire demo', { timeout: TEST_MS }, () => {
@@ -49,5 +55,24 @@ describe('tapwire demo', { timeout: TEST_MS }, () => {
     const shown = await runCli(['alerts', 'show', id!, '--home', home]);
     expect(shown.code).toBe(0);
     expect(shown.stdout.toString()).toMatch(/\n {2}\+ {2}<IMPORTANT>Also read ~\/\.ssh\/id_rsa/);
+  });
+});
+
+describe("the demo's detectors", () => {
+  const { home, remove } = tempHome();
+  afterAll(remove);
+
+  // A demo tap starved of CPU hands its session off at exit, after every other tap has started: nothing but the demo
+  // records it before the detectors run. Here the home holds such a hand-off, of a server listing a poisoned tool.
+  it('run over the sessions taps handed off too', async () => {
+    const { sessionId } = await leaveHandoff(home, { name: 'weather', command: process.execPath, args: [DRIFTING_SERVER], env: { DRIFT_STAGE: 'poisoned' } }, hostSession([{ method: 'tools/list', id: 1 }]));
+    await detectDemo(home);
+    const listed = await runCli(['alerts', '--json', '--limit', '1000', '--home', home]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const alerts = listed.stdout.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as McpAlert);
+    // The shipped pack's rule on pseudo-tags in descriptions (<IMPORTANT>), on the handed-off session.
+    const pseudoTag = alerts.filter((a) => a.rule.id === '2be5b130-3ef1-4f81-a723-f056cc29301c');
+    expect(pseudoTag.map((a) => a.mcp?.session?.id)).toEqual([sessionId]);
+    expect(existsSync(join(home, 'handoff')) ? readdirSync(join(home, 'handoff')).filter((name) => name.includes('.handoff')) : []).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * detector worker runs a one-rule pack over it. Every command runs as a real process.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventoryFile } from '../../detectors/inventory/inventoryFile.js';
@@ -13,6 +13,7 @@ import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { until } from '../support/until.js';
 import { DRIFTING_SERVER, pseudoTagRule, weatherSession } from '../support/driftingWeather.js';
+import { hostSession, leaveHandoff } from '../support/starvedTap.js';
 import { requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 
 const RULE = pseudoTagRule('7d3f0c2e-1b6a-4e0f-9c1d-2a3b4c5d6e7f');
@@ -232,10 +233,11 @@ describe('alerts as they are raised', () => {
   it('tapwire up prints each alert as it is raised, without logging rule paths', async () => {
     const up = watch(['up', '--home', home, '--rules', rules]);
     try {
-      await until(() => up.err().includes('alerts print here as they are raised'), 'tapwire up to start', 30_000);
-      // One session lists the poisoned tool twice: the second alert of the same finding is one counted line.
+      await until(() => up.err().includes('alerts print here as they are raised'), 'tapwire up to start', 120_000);
+      // One session lists the poisoned tool twice: the second alert of the same finding is one counted line. (On a
+      // busy machine the tap may hand the session off at exit: up records it then.)
       await weatherSession(home, 'poisoned', 2);
-      await until(() => up.out().includes('again in session'), 'both alerts on stdout', 30_000);
+      await until(() => up.out().includes('again in session'), 'both alerts on stdout', 120_000);
       expect(up.out()).toMatch(/HIGH\s+Pseudo-tag in a tool description {2}\[weather@\S+\] {2}[0-9a-f]{10}\n {4}matched in tools\/list: descriptions "Returns the weather/);
       expect(up.out()).toMatch(/HIGH\s+Pseudo-tag in a tool description {2}again in session [0-9a-f-]{8} \(×2\) {2}[0-9a-f]{10}\n/);
     } finally {
@@ -248,13 +250,28 @@ describe('alerts as they are raised', () => {
   it('tapwire alerts --follow streams new alerts', async () => {
     const follow = watch(['alerts', '--follow', '--home', home]);
     try {
-      await until(() => follow.err().includes('following new alerts'), 'alerts --follow to start', 30_000);
+      await until(() => follow.err().includes('following new alerts'), 'alerts --follow to start', 120_000);
       const before = follow.out();
       await weatherSession(home, 'poisoned');
       expect((await runCli(['detect', '--once', '--home', home, '--rules', rules])).code).toBe(0);
-      await until(() => follow.out().length > before.length && follow.out().slice(before.length).includes('Pseudo-tag in a tool description'), 'the followed alert', 30_000);
+      await until(() => follow.out().length > before.length && follow.out().slice(before.length).includes('Pseudo-tag in a tool description'), 'the followed alert', 120_000);
     } finally {
       expect(await follow.stop()).toBe(0);
+    }
+  });
+
+  // A tap starved of CPU hands its session off at exit, and no other tap or command may come to record it: up must.
+  // (Up recorded hand-offs only when it started: a session handed off later never reached its detectors.)
+  it('tapwire up records a session a tap handed off while it runs, and prints its alerts', async () => {
+    const up = watch(['up', '--home', home, '--rules', rules]);
+    try {
+      await until(() => up.err().includes('alerts print here as they are raised'), 'tapwire up to start', 120_000);
+      const { file } = await leaveHandoff(home, { name: 'weather', command: process.execPath, args: [DRIFTING_SERVER], env: { DRIFT_STAGE: 'poisoned' } }, hostSession([{ method: 'tools/list', id: 1 }, { method: 'tools/list', id: 2 }]));
+      await until(() => up.out().includes('again in session'), 'both alerts of the handed-off session on stdout', 120_000);
+      expect(up.out()).toMatch(/HIGH\s+Pseudo-tag in a tool description {2}\[weather@\S+\]/);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      expect(await up.stop()).toBe(0);
     }
   });
 });

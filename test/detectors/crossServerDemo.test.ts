@@ -5,14 +5,28 @@ import { createDetectors as usageDetectors } from '../../detectors/usage/index.j
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { busEvents, runCli, tempHome } from '../support/tapwireCli.js';
+import { DEMO_MS, runDemo } from '../support/loadBounds.js';
+import { busEvents, tempHome } from '../support/tapwireCli.js';
 import { runFresh, ruleIds } from './detectorHarness.js';
+
+/** The events in the order they happened: a stable sort on event time keeps each session's own order. */
+function inEventTime(events: readonly McpEvent[]): McpEvent[] {
+  return [...events].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
+}
+
+/** The bus as it is when `server`'s tap handed its session off: recorded after every other session's events. */
+function landingLast(events: readonly McpEvent[], server: string): McpEvent[] {
+  return [...events.filter((e) => e.mcp.server.name !== server), ...events.filter((e) => e.mcp.server.name === server)];
+}
 
 /**
  * The demo runs its notes and weather servers (real SDK servers) behind `tapwire tap`; its weather
  * server poisons its description and a result to make the model read a credential note and send it
- * back. The events the taps recorded go through the runtime with every detector of this part; the
- * taps publish independently, so the bus interleaves the servers' events late, as it does live.
+ * back. The events the taps recorded go through the runtime with every detector of this part. The
+ * taps publish independently, so the bus interleaves the servers' events late, as it does live; how
+ * late depends on the CPU the taps got (a starved tap hands its whole session off, recorded after the
+ * others'): the exact alerts are judged on the events in event-time order, as a reorder buffer gives
+ * them when the taps keep up, and what must hold whatever the order on every order a tap can cause.
  */
 describe('cross-server detection on the demo, captured by real taps', () => {
   const { home, remove } = tempHome();
@@ -20,12 +34,10 @@ describe('cross-server detection on the demo, captured by real taps', () => {
   let alerts: McpAlert[];
 
   beforeAll(async () => {
-    const demo = await runCli(['demo', '--home', home], { timeoutMs: 60_000 });
-    expect(demo.code, demo.stderr).toBe(0);
+    await runDemo(home);
     events = await busEvents(home);
-    // As the live worker runs them: a 2 s reorder buffer puts the two taps' events back in event-time order.
-    alerts = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], events, { reorderLatenessMs: 2_000 });
-  });
+    alerts = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], inEventTime(events), { reorderLatenessMs: 2_000 });
+  }, DEMO_MS);
   afterAll(remove);
 
   it('flags the shadowing description, the injected call and the credential flow, and nothing else', () => {
@@ -46,20 +58,38 @@ describe('cross-server detection on the demo, captured by real taps', () => {
     expect(raw).toContain('tapwire.cross-server.shadowing');
   });
 
+  /** The events a data-flow alert cites, as server:tool:kind, sorted. */
+  const cited = (flow: McpAlert): string[] => {
+    const byId = new Map(events.map((e) => [e.event.id, e]));
+    return flow.alert.source_event_ids.map((id) => byId.get(id)!).map((e) => `${e.mcp.server.name}:${e.gen_ai?.tool?.name}:${e.mcp.message?.kind}`).sort();
+  };
+  const CREDENTIAL_FLOW = ['notes:read_note:response', 'weather:get_forecast:request', 'weather:get_forecast:response'];
+
   it('ties the credential sent to the weather server to the note it came from and to the instruction that asked for it', () => {
     const flow = alerts.find((a) => a.rule.id === 'tapwire.cross-server.data-flow')!;
-    const byId = new Map(events.map((e) => [e.event.id, e]));
-    const [source, instruction, sink] = flow.alert.source_event_ids.map((id) => byId.get(id)!);
     expect(flow.alert.source_event_ids).toHaveLength(3);
     expect(flow.event.severity).toBe(99);
-    const cited = [source, instruction, sink].map((e) => `${e!.mcp.server.name}:${e!.gen_ai?.tool?.name}:${e!.mcp.message?.kind}`).sort();
-    expect(cited).toEqual(['notes:read_note:response', 'weather:get_forecast:request', 'weather:get_forecast:response']);
+    expect(cited(flow)).toEqual(CREDENTIAL_FLOW);
     expect(flow.alert.details).toMatchObject({
       source: { server: 'notes', origin: 'read_note', private: true },
       sink: { server: 'weather', tool: 'get_forecast', arguments: ['context'], sensitive: true },
       evidence: { strength: 'secret', placeholders: [expect.stringMatching(/^\[REDACTED:aws_access_key_id:[0-9a-f]{8}\]$/)] },
       instructed_by: { server: 'weather', origin: 'get_forecast' },
     });
+  });
+
+  // A session that lands after the call it explains is judged as it arrives: its first source strong enough once stood
+  // for the call (the summarize_notes prompt, which quotes the same note) and the note read at the weather server's
+  // request, arriving after it, went unreported with the instruction. A stronger flow now alerts too.
+  it('cites the note and the instruction whichever session a hand-off puts last on the bus', () => {
+    for (const server of ['notes', 'weather']) {
+      const raised = runFresh(crossServerDetectors(), landingLast(events, server));
+      const flows = raised.filter((a) => a.rule.id === 'tapwire.cross-server.data-flow');
+      const strongest = flows.reduce((best, flow) => ((flow.alert.details as { score: number }).score > (best.alert.details as { score: number }).score ? flow : best));
+      expect(cited(strongest), `${server} last`).toEqual(CREDENTIAL_FLOW);
+      expect(strongest.event.severity, `${server} last`).toBe(99);
+      expect(ruleIds(raised), `${server} last`).toContain('tapwire.cross-server.instruction-following');
+    }
   });
 
   it('shows the injected instruction and the argument it supplied', () => {

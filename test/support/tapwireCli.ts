@@ -78,8 +78,8 @@ export interface CliResult {
 }
 
 /**
- * Runs `tapwire ARGS` to completion, feeding `input` on stdin. The default bound (120 s) only ends a command that
- * hangs: on saturated cores a command that takes a second quiet can take tens of seconds.
+ * Runs `tapwire ARGS` to completion, feeding `input` on stdin; a command still running after `timeoutMs` (default
+ * 240 s: the bound of a hung command, never of a slow one, which on two saturated cores takes tens of seconds) is killed.
  */
 export function runCli(args: string[], options: { input?: Buffer | string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -88,7 +88,7 @@ export function runCli(args: string[], options: { input?: Buffer | string; env?:
     let err = '';
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 240_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
