@@ -17,10 +17,6 @@ import { openSqliteDatabase, type OpenSqliteOptions, type SqliteDatabase, type S
 const BUS_SCHEMA = {
   applicationId: 0x54_57_42_31, // "TWB1"
   role: 'bus',
-  // A tap's observer appends every event of a burst here, ~1 KiB each: each commit writes the pages it filled to the
-  // WAL, one write per page, and a checkpoint copies them again. 32 KiB pages (as the store's) cut the appender's CPU
-  // per event by about a fifth against 4 KiB ones (BENCHMARKS.md, burst). A bus file made before keeps its size.
-  pageSize: 32768,
   migrations: [
     `CREATE TABLE records (
        "offset" INTEGER PRIMARY KEY AUTOINCREMENT,
