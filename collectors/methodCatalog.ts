@@ -310,7 +310,15 @@ function entryFor(method: string | undefined): MethodEntry {
 }
 
 function without(o: JsonObject, keys: readonly string[]): JsonObject {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  // Runs on every request and notification: a loop, not entries → filter → fromEntries (three arrays per message).
+  const kept: JsonObject = {};
+  for (const key of Object.keys(o)) {
+    if (keys.includes(key)) continue;
+    // A "__proto__" key is data, never the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(kept, key, { value: o[key], enumerable: true, writable: true, configurable: true });
+    else kept[key] = o[key];
+  }
+  return kept;
 }
 
 /** Fills an event from a request's or notification's params: method fields, 2026 _meta facts, then mcp.params. */

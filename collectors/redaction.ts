@@ -29,6 +29,7 @@ const MIN_SCANNED_LENGTH = 6;
  */
 const ASSIGNMENT_NAME =
   /(?<![A-Za-z0-9_.-]|\[REDACTED:)(?:(?<quote>["']?)(?<name>-{0,2}[A-Za-z_][A-Za-z0-9_.-]{0,63})\k<quote>\s{0,3}[:=]\s{0,3}|(?<flag>--?[A-Za-z][A-Za-z0-9_.-]{0,63})[ \t]{1,3})/g;
+const ASSIGNMENT_SEPARATOR = /[:=-]/;
 /** The value after a secret name, read from where the name's match ends. */
 const ASSIGNMENT_VALUE = /"(?<dq>(?:[^"\\\r\n]|\\.){1,4096})"|'(?<sq>[^'\r\n]{1,4096})'|(?<bare>[^\s"',;&{}[\]()<>]{1,4096})/y;
 /** The credential after an auth scheme word (`Authorization: Basic <credential>`). */
@@ -157,7 +158,8 @@ export class Redactor {
 
   #scan(s: string): string {
     let out = s;
-    for (const { type, regex } of SECRET_PATTERNS) {
+    for (const { type, regex, needs } of SECRET_PATTERNS) {
+      if (!needs.test(out)) continue;
       out = out.replace(regex, (match: string, ...rest: unknown[]) => {
         const groups = namedGroups(rest);
         if (groups.secret === undefined) return this.placeholder(type, match);
@@ -189,6 +191,8 @@ export class Redactor {
   }
 
   #assignments(s: string): string {
+    // Every candidate holds its separator (":" or "=") or its flag's "-": text without any has none to walk through.
+    if (!ASSIGNMENT_SEPARATOR.test(s)) return s;
     let out = '';
     let done = 0;
     for (const candidate of s.matchAll(ASSIGNMENT_NAME)) {

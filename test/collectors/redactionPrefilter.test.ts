@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Redactor } from '../../collectors/redaction.js';
+import { SECRET_PATTERNS } from '../../collectors/secretPatterns.js';
 import { carrierFor, FAMILIES, ordinaryValues } from './secretCorpus.js';
 
 const redactor = new Redactor('prefilter-test-key');
@@ -76,6 +77,41 @@ function corpus(): string[] {
   return strings;
 }
 
+/** The family forms the secret corpus does not make (each family's other alternatives), from their published formats. */
+function otherForms(): string[] {
+  const pick = generator(0x5eed);
+  const of = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[pick(alphabet.length)]).join('');
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const hex = '0123456789abcdef';
+  return [
+    `-----BEGIN RSA PRIVATE KEY-----\n${of(alnum, 64)}\n-----END RSA PRIVATE KEY-----`,
+    `-----BEGIN PRIVATE KEY-----${of(alnum, 40)}`,
+    `"private_key_id": "${of(hex, 40)}"`,
+    `https://hooks.slack.com/services/T${of(alnum, 8)}/B${of(alnum, 8)}/${of(alnum, 24)}`,
+    `ATATT3${of(alnum, 180)}`,
+    `ntn_${of('0123456789', 11)}${of(alnum, 35)}`,
+    `secret_${of(alnum, 43)}`,
+    `pplx-${of(alnum, 48)}`,
+    `pscale_tkn_${of(alnum, 40)}`,
+    `sbp_${of(alnum, 40)}`,
+    `sb_secret_${of(alnum, 32)}`,
+    `ya29.${of(alnum, 40)}`,
+    `1//0${of(alnum, 45)}`,
+    `EAAA${of(alnum, 60)}`,
+    `glc_${of(alnum, 40)}==`,
+    `AccountKey=${of(alnum, 86)}==`,
+    `BEARER ${of(alnum, 20)}1`,
+    `rk_test_${of(alnum, 24)}`,
+    `AC${of(hex, 32)}`,
+    `NRII-${of(alnum, 32)}`,
+    `gho_${of(alnum, 36)}`,
+    `xoxp-${of(alnum, 30)}`,
+    `hvb.${of(alnum, 40)}`,
+    `dapi${of(hex, 32)}-2`,
+    `glrt-${of(alnum, 24)}`,
+  ];
+}
+
 describe('the redaction prefilter', () => {
   it('changes nothing: text() equals the full scan on the corpus and on generated strings', () => {
     const strings = [...corpus(), ...generated(20_000)];
@@ -88,6 +124,22 @@ describe('the redaction prefilter', () => {
     // The comparison means something only if many strings are redacted and many are not.
     expect(redacted).toBeGreaterThan(strings.length / 10);
     expect(strings.length - redacted).toBeGreaterThan(strings.length / 10);
+  });
+
+  it("finds each family's needed literal wherever the family's pattern matches", () => {
+    // A pattern is skipped on text without its `needs` literal: sound only if no match can exist without it. The
+    // patterns also run on text earlier families already redacted, so the redacted strings are checked too.
+    const strings = [...corpus(), ...generated(5_000), ...otherForms().flatMap((form) => [form, `x ${form} y`, JSON.stringify({ text: `(${form})` })])];
+    const checked = new Set<string>();
+    for (const s of [...strings, ...strings.map((text) => redactor.scanText(text))]) {
+      for (const { type, regex, needs } of SECRET_PATTERNS) {
+        if (!s.match(regex)) continue;
+        checked.add(type);
+        expect(needs.test(s), `${type}: ${JSON.stringify(s)}`).toBe(true);
+      }
+    }
+    // Every family was met matching at least once, so none of the literals goes unchecked.
+    expect([...checked].sort()).toEqual(SECRET_PATTERNS.map((p) => p.type).sort());
   });
 
   it('agrees on the shortest secret of every form the prefilter names', () => {
