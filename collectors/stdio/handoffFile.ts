@@ -9,7 +9,7 @@
  * The same record format serves the spill: when the observer falls so far behind that the ring is full,
  * the forwarding thread queues further chunks for a spill file (written off that thread) instead of dropping them.
  *
- * Files are written to a temporary name, synced and renamed, so a reader never sees half a hand-off.
+ * Files are written to a temporary name and renamed, so a reader never sees half a hand-off.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,6 +56,8 @@ export function handoffDirectory(homeRoot: string): string {
 
 /** The home a collector records to: --home, else the configuration's, else the default. */
 export function collectorHomeRoot(home: string | undefined, configFile: string | undefined): string {
+  // --home decides alone: the configuration (whose first load compiles its schema) is not read for it.
+  if (home) return resolveHome(home).root;
   try {
     const config = loadConfig({ ...(configFile ? { file: configFile } : {}), ...(home ? { home } : {}) });
     return resolveHome(home ?? config.home).root;
@@ -88,8 +90,13 @@ export function* readRecords(data: Buffer, from = 0): Generator<HeldChunk> {
   }
 }
 
-/** Writes a hand-off file durably (temporary name, fsync, rename); returns its path. */
-export function writeHandoff(directory: string, header: HandoffHeader, held: readonly HeldChunk[]): string {
+/**
+ * Writes a hand-off file (temporary name, rename); returns its path. `durable` syncs it before the rename, for a
+ * machine that stops right after; a hurried tap (the host's SIGTERM, SIGKILL 2 s later) skips that: a killed process
+ * leaves its written pages to the kernel, so only a power loss in the next seconds could cost the file, and a sync
+ * can wait on a busy disk for longer than the host's grace.
+ */
+export function writeHandoff(directory: string, header: HandoffHeader, held: readonly HeldChunk[], durable: boolean): string {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   const file = join(directory, `${header.server.sessionId}.handoff`);
   const json = Buffer.from(JSON.stringify(header));
@@ -98,7 +105,7 @@ export function writeHandoff(directory: string, header: HandoffHeader, held: rea
   const fd = openSync(`${file}.tmp`, 'w', 0o600);
   try {
     writevSync(fd, [MAGIC, length, json, ...held.flatMap((chunk) => [recordHeader(chunk), chunk.bytes])]);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

@@ -10,6 +10,7 @@
  *
  * Sessions a tap could neither record nor hand off, and proxy sessions whose observer did not record their end
  * (unrecordedNote.ts), get their end recorded here too, with their losses.
+ * So do sessions whose tap was killed before it recorded or handed them off (its running note left behind).
  *
  * A recovery stopped partway (killed, or the bus failing) resumes where it stopped: after each publish, the count of
  * events published is written in place to the hand-off's progress file (recoveryProgress.ts), and the next recovery,
@@ -29,13 +30,18 @@ import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
-import { noteWriterPid, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type StdioUnrecordedNote } from './unrecordedNote.js';
-import { sessionEndFields, stdioSession } from './stdioSession.js';
+import { noteWriter, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from './unrecordedNote.js';
+import { sessionEndFields, stdioSession, type StdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
 const BATCH = 1000;
 /** A tap writes its hand-off just before it exits; a live tap pid older than this is a recycled pid. */
 const WRITER_EXIT_GRACE_MS = 60_000;
+/**
+ * The sequence of the end recorded for a killed tap's session: its observer may have published events the dead tap
+ * could not count, and ids are `<session>:<sequence>`, so the end is numbered past any event a session can have.
+ */
+const KILLED_END_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
 export interface RecoveryOptions {
   home?: string;
@@ -92,14 +98,17 @@ function holdsHandoffs(directory: string): boolean {
   return existsSync(directory) && readdirSync(directory).some((name) => /\.handoff(?:\.\d+)?$/.test(name));
 }
 
-/** A kind of file a recoverer claims: its names (`<session><suffix>`), and the pid of the tap that wrote one. */
+/**
+ * A kind of file a recoverer claims: its names (`<session><suffix>`), and the tap that wrote one: its pid, and whether
+ * it keeps the file for as long as it runs (a running tap's note) rather than leaving it as it exits.
+ */
 interface Claimable {
   suffix: string;
-  writerPid(file: string): number;
+  writer(file: string): { pid: number; running: boolean };
 }
 
-const HANDOFF: Claimable = { suffix: '.handoff', writerPid: (file) => readHandoff(file).header.tapPid };
-const NOTE: Claimable = { suffix: '.json', writerPid: (file) => noteWriterPid(readUnrecordedNote(file)) };
+const HANDOFF: Claimable = { suffix: '.handoff', writer: (file) => ({ pid: readHandoff(file).header.tapPid, running: false }) };
+const NOTE: Claimable = { suffix: '.json', writer: (file) => noteWriter(readUnrecordedNote(file)) };
 
 /** Renames a recordable file to this process's claim; undefined if it is not one, or not free. */
 function claim(directory: string, name: string, kind: Claimable): string | undefined {
@@ -110,7 +119,9 @@ function claim(directory: string, name: string, kind: Claimable): string | undef
   if (claimer !== undefined && (claimer === process.pid || alive(claimer))) return undefined;
   if (claimer === undefined) {
     try {
-      if (alive(kind.writerPid(file)) && Date.now() - statSync(file).mtimeMs < WRITER_EXIT_GRACE_MS) return undefined;
+      // A running tap's note is its own for as long as its pid is alive (a recycled pid delays the record, never loses it).
+      const writer = kind.writer(file);
+      if (alive(writer.pid) && (writer.running || Date.now() - statSync(file).mtimeMs < WRITER_EXIT_GRACE_MS)) return undefined;
     } catch {
       return undefined;
     }
@@ -144,7 +155,7 @@ async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, option
     if (!claimed) continue;
     try {
       const note = readUnrecordedNote(claimed);
-      const events = note.kind === 'http_proxy' ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn)) : unrecordedSessionEvents(note, options);
+      const events = 'running' in note ? killedSessionEvents(note, options) : note.kind === 'http_proxy' ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn)) : unrecordedSessionEvents(note, options);
       await bus.publish(TOPICS.events, events.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
       rmSync(claimed, { force: true });
     } catch (error) {
@@ -165,7 +176,7 @@ function unrecordedSessionEvents(note: StdioUnrecordedNote, options: RecoveryOpt
   const made = onBus > 0 ? point!.events : 0;
   const { normalizer, processFields } = stdioSession(header.server, header.host, homeRedactor(options.home, options.warn), made);
   const events: McpEvent[] = [];
-  if (onBus === 0 && header.start) events.push(normalizer.lifecycle('session.start', header.start.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start.pid) }));
+  if (onBus === 0 && header.start) events.push(startEvent(header, { normalizer, processFields }));
   if (point?.sessionEnded && note.unpublishedEvents === 0) return events;
   const tap: NonNullable<McpEvent['mcp']['tap']> = {
     frames: point?.frames ?? 0,
@@ -177,6 +188,26 @@ function unrecordedSessionEvents(note: StdioUnrecordedNote, options: RecoveryOpt
   };
   events.push(normalizer.lifecycle('session.end', header.end.t, { ...sessionEndFields(header.server, header.end), process: processFields(undefined, header.end.exitCode), tap }));
   return events;
+}
+
+/**
+ * The end of a session whose tap was killed before it recorded or handed it off, and its start (numbered 0: if the
+ * observer published one, it has the same id and is stored once). What the session carried after the observer's last
+ * publish is unknown: the end the tap could not make is counted as one dropped event, so `status` shows the loss.
+ */
+function killedSessionEvents(note: RunningTapNote, options: RecoveryOptions): McpEvent[] {
+  const { running } = note;
+  const redactor = homeRedactor(options.home, options.warn);
+  const events = running.start ? [startEvent(running, stdioSession(running.server, running.host, redactor))] : [];
+  const { normalizer, processFields } = stdioSession(running.server, running.host, redactor, KILLED_END_SEQUENCE);
+  const tap: NonNullable<McpEvent['mcp']['tap']> = { events: events.length, dropped: 1, reason: `unrecorded: tap ${running.tapPid} killed before it recorded or handed off the session; recorded later from its note` };
+  events.push(normalizer.lifecycle('session.end', Date.now(), { message: `MCP server ${running.server.name ?? running.server.command}: tap killed, the session's end is unknown`, outcome: 'unknown', process: processFields(undefined), tap }));
+  return events;
+}
+
+/** The session.start a tap would have recorded for its server. */
+function startEvent(header: Pick<HandoffHeader, 'server' | 'start'>, { normalizer, processFields }: StdioSession): McpEvent {
+  return normalizer.lifecycle('session.start', header.start!.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start!.pid) });
 }
 
 /** Records one claimed hand-off, resuming from its progress; returns the frames recorded. */
@@ -225,7 +256,7 @@ async function publishHandoff(bus: CollectorBus, file: string, progress: Recover
   }
   // Not even session.start was made when the tap handed off.
   if (!point && header.start) {
-    await emit(normalizer.lifecycle('session.start', header.start.t, { message: `tap started MCP server ${header.server.name ?? header.server.command}`, process: processFields(header.start.pid) }));
+    await emit(startEvent(header, { normalizer, processFields }));
   }
   let frames = 0;
   const pending: McpEvent[] = [];

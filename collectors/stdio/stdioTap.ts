@@ -22,7 +22,7 @@ import { ChunkRing, type StopOutcome } from './chunkRing.js';
 import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
-import { writeUnrecordedNote, type StdioUnrecordedNote } from './unrecordedNote.js';
+import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from './unrecordedNote.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -50,6 +50,7 @@ export interface StdioTapOptions {
 }
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+const STOPPING_SIGNALS = new Set<NodeJS.Signals>(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']);
 
 const now = (): number => performance.timeOrigin + performance.now();
 /** Room for the observer's checkpoint (its position and the session's requests in flight) in the ring's memory. */
@@ -67,7 +68,11 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   const ring = ChunkRing.create(options.ringBytes ?? 16 * 1024 * 1024, CHECKPOINT_BYTES);
   const stopChannel = new MessageChannel();
   const sessionId = randomUUID();
-  const handoffDir = (): string => handoffDirectory(collectorHomeRoot(options.home, options.configFile));
+  // Resolved once the server has started, not at exit: the first resolution may load the configuration (a schema
+  // compile that took 0.6 s of a starved main thread), and at exit the host's SIGKILL is 2 s behind its SIGTERM.
+  let resolvedHome: string | undefined;
+  const homeRoot = (): string => (resolvedHome ??= collectorHomeRoot(options.home, options.configFile));
+  const handoffDir = (): string => handoffDirectory(homeRoot());
   const spill = new FrameSpill(handoffDir, `${sessionId}.spill`, options.spillBytes ?? 256 * 1024 * 1024);
   const config: ObserverConfig = {
     ...(options.home ? { home: options.home } : {}),
@@ -154,16 +159,28 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   }));
   // One listener from spawn to return: while none is installed a signal takes its default action and kills the tap
   // with its frames unrecorded, and under load the steps between the server's exit and the hand-off take seconds.
+  // A stopping signal hurries the exit also when it reaches the server alive: the host's SIGKILL follows it either way.
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    else hurry();
+    const serverRuns = child.exitCode === null && child.signalCode === null;
+    if (serverRuns) child.kill(signal);
+    if (!serverRuns || STOPPING_SIGNALS.has(signal)) hurry();
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
 
+  /** The running tap's note of its session (unrecordedNote.ts), so that a kill before the session is recorded is not silent. */
+  let runningNote: string | undefined;
   child.on('spawn', () => {
     started = { t: now(), pid: child.pid };
     post({ type: 'start', ...started });
+    try {
+      runningNote = writeUnrecordedNote(homeRoot(), { running: { server: redactedServer(), host: currentHostSession(process.ppid), tapPid: process.pid, start: started } });
+    } catch (error) {
+      process.stderr.write(`tapwire tap: cannot note the session as running (${(error as Error).message}): if the tap is killed before recording it, it leaves no trace\n`);
+    }
   });
+  const sessionRecorded = (): void => {
+    if (runningNote) removeRunningTapNote(runningNote);
+  };
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (error) => {
@@ -198,6 +215,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   if (result.dropped > 0) {
     process.stderr.write(`tapwire tap: ${result.dropped} of ${result.events} events could not be stored${result.lastError ? ` (${result.lastError})` : ''}\n`);
   }
+  sessionRecorded();
   await observer.terminate();
   for (const signal of FORWARDED_SIGNALS) process.off(signal, onSignal);
   return exitCode;
@@ -216,7 +234,7 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     const spilledFile = spill.close();
     const rest = heldBytes[0] + heldBytes[1] - skip[0] - skip[1];
     // The observer recorded the whole session, its end included, before it stopped: nothing is left to hand off.
-    if (point?.sessionEnded && point.unpublished.length === 0 && rest === 0 && !spilledFile && outcome !== 'taken-during-publish') return;
+    if (point?.sessionEnded && point.unpublished.length === 0 && rest === 0 && !spilledFile && outcome !== 'taken-during-publish') return sessionRecorded();
     const reason = `${why}${stopNote(outcome, point)}`;
     const header: HandoffHeader = {
       server: { sessionId, command: options.command, args: options.args, ...(options.name ? { name: options.name } : {}) },
@@ -233,7 +251,8 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     };
     // A hand-off is not a loss: the session's end records it (its reason), so it says nothing on stderr.
     try {
-      writeHandoff(handoffDir(), header, held);
+      writeHandoff(handoffDir(), header, held, !wasHurried);
+      sessionRecorded();
     } catch (error) {
       const message = (error as Error).message;
       const note = noteUnrecorded(header, { unpublishedEvents: point?.unpublished.length ?? 0, unrecordedBytes: rest + spill.keptBytes, error: message });
@@ -242,14 +261,18 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     if (unobservedTotal > 0) process.stderr.write(`tapwire tap: ${unobservedTotal} bytes were forwarded without being observed or spilled\n`);
   }
 
+  /** The server as notes hold it: outside the home, its arguments redacted. */
+  function redactedServer(): HandoffHeader['server'] {
+    const redactor = homeRedactor(options.home, () => undefined);
+    return { sessionId, command: options.command, args: redactor.args([options.command, ...options.args]).slice(1), ...(options.name ? { name: options.name } : {}) };
+  }
+
   /** Leaves a note of the unrecorded session outside the home, for `status`; says where, or why not. */
   function noteUnrecorded(header: HandoffHeader, lost: Omit<StdioUnrecordedNote, 'header'>): string {
-    const homeRoot = collectorHomeRoot(options.home, options.configFile);
     const { point, skip: _skip, spill: _spill, ...known } = header;
-    const redactor = homeRedactor(options.home, () => undefined);
-    const server = { ...known.server, args: redactor.args([known.server.command, ...known.server.args]).slice(1) };
     try {
-      const file = writeUnrecordedNote(homeRoot, { header: { ...known, server, ...(point ? { point: { frames: point.frames, events: point.events, dropped: point.dropped, sessionEnded: point.sessionEnded } } : {}) }, ...lost });
+      // It replaces the running note of the session (same file).
+      const file = writeUnrecordedNote(homeRoot(), { header: { ...known, server: redactedServer(), ...(point ? { point: { frames: point.frames, events: point.events, dropped: point.dropped, sessionEnded: point.sessionEnded } } : {}) }, ...lost });
       return `; the session is noted in ${file}, for the next tapwire command to record with its losses`;
     } catch (error) {
       return `; no note of the session could be left either (${(error as Error).message})`;

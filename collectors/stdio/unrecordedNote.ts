@@ -8,9 +8,13 @@
  * home, 0700), as a small JSON file holding what the tap knows (server, times, byte counts, why). The next recovery
  * of the home (handoffRecovery.ts: any tap, `detect`, `up` or query command) records it as the session's end, with
  * what was lost counted, and removes it. It holds no traffic, and the server's arguments are redacted.
+ *
+ * A tap also leaves a note while it runs (RunningTapNote), written once its server has started and removed once the
+ * session is recorded or handed off: a tap killed before either (the host's SIGKILL, 2 s after its SIGTERM, beats a
+ * starved tap) leaves it behind, and the recovery records the session's end with the loss, instead of no trace.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ProxyUnrecordedNote } from '../http/proxySession.js';
@@ -32,25 +36,47 @@ export interface StdioUnrecordedNote {
   error: string;
 }
 
+/** A running tap's session: what a recovery needs to record its end if the tap dies without recording it. */
+export interface RunningTapNote {
+  running: Pick<HandoffHeader, 'server' | 'host' | 'tapPid' | 'start'>;
+}
+
+export type SessionNote = UnrecordedNote | RunningTapNote;
+
 /** The note directory of a home: outside the home, keyed by its path. */
 export function unrecordedNoteDirectory(homeRoot: string): string {
   const user = process.getuid?.() ?? 'user';
   return join(tmpdir(), `tapwire-${user}`, 'unrecorded', createHash('sha256').update(resolve(homeRoot)).digest('hex').slice(0, 16));
 }
 
-/** The process that wrote a note: it is recorded only once that process has exited. */
-export function noteWriterPid(note: UnrecordedNote): number {
-  return note.kind === 'http_proxy' ? note.tapPid : note.header.tapPid;
+/** The process that wrote a note, and whether it keeps the note while it runs (a running tap's) rather than leaving it at exit. */
+export function noteWriter(note: SessionNote): { pid: number; running: boolean } {
+  if ('running' in note) return { pid: note.running.tapPid, running: true };
+  return { pid: note.kind === 'http_proxy' ? note.tapPid : note.header.tapPid, running: false };
 }
 
-/** Writes a note (temporary name, then rename); returns its path. Throws if the temporary directory refuses too. */
-export function writeUnrecordedNote(homeRoot: string, note: UnrecordedNote): string {
+/** The session a note is of: its file is named after it. */
+function noteSessionId(note: SessionNote): string {
+  if ('running' in note) return note.running.server.sessionId;
+  return note.kind === 'http_proxy' ? note.sessionId : note.header.server.sessionId;
+}
+
+/**
+ * Writes a note (temporary name, then rename); returns its path. Throws if the temporary directory refuses too.
+ * A session has one note: an unrecorded note replaces the running tap's note of its session.
+ */
+export function writeUnrecordedNote(homeRoot: string, note: SessionNote): string {
   const directory = unrecordedNoteDirectory(homeRoot);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const file = join(directory, `${note.kind === 'http_proxy' ? note.sessionId : note.header.server.sessionId}.json`);
+  const file = join(directory, `${noteSessionId(note)}.json`);
   writeFileSync(`${file}.tmp`, JSON.stringify(note), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
   return file;
+}
+
+/** Removes a running tap's note once its session is recorded or handed off (a note already gone is fine). */
+export function removeRunningTapNote(file: string): void {
+  rmSync(file, { force: true });
 }
 
 /** The notes of a home, by file name (`<session>.json`); none when the directory does not exist. */
@@ -63,6 +89,6 @@ export function unrecordedNoteNames(homeRoot: string): string[] {
 }
 
 /** Reads one note. */
-export function readUnrecordedNote(file: string): UnrecordedNote {
-  return JSON.parse(readFileSync(file, 'utf8')) as UnrecordedNote;
+export function readUnrecordedNote(file: string): SessionNote {
+  return JSON.parse(readFileSync(file, 'utf8')) as SessionNote;
 }

@@ -91,6 +91,7 @@ export async function leaveHandoff(home: string, server: HandedOffServer, messag
       reason: 'the observer had not finished when the server exited',
     },
     held,
+    true,
   );
   return { sessionId, file };
 }
