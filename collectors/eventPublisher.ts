@@ -23,6 +23,8 @@ export interface PublisherOptions {
   onRecover?: (dropped: number) => void;
   /** Called when every event enqueued so far has been published (or dropped and counted). */
   onIdle?: () => void;
+  /** Called after each batch the bus took (stats() counts it): progress, for a caller that reports it. */
+  onPublished?: () => void;
 }
 
 export interface PublisherStats {
@@ -55,7 +57,7 @@ export class EventPublisher {
   private dropped = 0;
   private failing = false;
   private lastError: string | undefined;
-  private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle'>;
+  private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle' | 'onPublished'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle' | 'onPublished'>;
 
   constructor(private readonly publish: PublishFunction, options: PublisherOptions = {}) {
     this.opts = { flushIntervalMs: 25, maxBatch: 1000, maxQueued: 50_000, retryMinMs: 100, retryMaxMs: 5000, ...options };
@@ -158,6 +160,7 @@ export class EventPublisher {
       this.inFlight = 0;
       this.queue.splice(0, batch.length);
       this.published += batch.length;
+      this.opts.onPublished?.();
       if (this.failing) {
         this.failing = false;
         this.retryDelay = this.opts.retryMinMs;

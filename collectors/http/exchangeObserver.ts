@@ -317,7 +317,7 @@ export class ExchangeObserver {
     session.openExchanges--;
     session.lastActive = t;
     const { registry } = this.#context;
-    if (method === 'DELETE' && status !== undefined && status >= 200 && status < 300) registry.end(session, t, 'the client ended the session (DELETE)');
+    if (method === 'DELETE' && status !== undefined && status >= 200 && status < 300) registry.delete(session, t);
     else if (status === 404 && this.#request.headers['mcp-session-id'] !== undefined) registry.expire(session, t);
     else if (this.#legacy && method === 'GET') registry.end(session, t, 'the legacy SSE stream closed');
   }

@@ -34,11 +34,16 @@ const bus = openCollectorBus({
     emit(session.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: { events, dropped: total, reason: 'spool_overflow' } })),
 });
 let events = 0;
+let stopping = false;
 const publisher = new EventPublisher(
   (topic, records) => bus.publish(topic, records),
   {
     maxQueued: config.maxQueuedEvents,
     onFailure: (error) => warn(`events cannot be stored (${error.message}); traffic continues, losses will be counted`),
+    // While stopping, each batch stored is reported at once: the proxy waits for this observer as long as it hears progress.
+    onPublished: () => {
+      if (stopping) sendAck();
+    },
   },
 );
 const emit = (event: McpEvent): void => {
@@ -62,7 +67,9 @@ sweeper.unref();
 
 /**
  * Acknowledgements refill the forwarding thread's budget and show that the observer is making progress (the
- * proxy waits for it at close as long as they come), so they are sent rarely: every 20 ms of work, or per 4 MiB.
+ * proxy waits for it at close as long as they come). While traffic flows they are sent rarely: every 20 ms of
+ * work, or per 4 MiB; while stopping, after each batch stored (the batches of a close run back to back, and no
+ * timer fires between them).
  */
 const ACK_DELAY_MS = 20;
 const ACK_BYTES = 4 * 1024 * 1024;
@@ -127,6 +134,7 @@ function handle(message: ToObserver, bodies: Uint8Array): void {
 }
 
 async function finish(t: number, unobservedBytes: number): Promise<void> {
+  stopping = true;
   clearInterval(sweeper);
   exchanges.clear();
   registry.endAll(t, 'the proxy stopped');
@@ -156,3 +164,5 @@ port.on('message', (batch: ObservationBatch) => {
   // A batch without body bytes is progress too.
   acknowledge(0);
 });
+// Started: on a starved machine loading this worker can take seconds, and the proxy must not take that for a stall.
+sendAck();

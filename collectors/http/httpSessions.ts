@@ -3,8 +3,8 @@
  * their requests and the negotiated version sticks). How HTTP traffic is grouped into sessions:
  * - Streamable HTTP with an Mcp-Session-Id (from the request, or the initialize response): one session
  *   per route and id. It ends on a successful DELETE, on the upstream's 404 for it (expired or unknown:
- *   the client re-initializes into a new session; its late requests for the old id join the ended session), when
- *   idle, or when the proxy stops.
+ *   the client re-initializes into a new session), when idle, or when the proxy stops. After a DELETE or a 404
+ *   the client's late requests for the old id join the ended session.
  * - Legacy HTTP+SSE: one session per GET stream, keyed by the message endpoint its `endpoint` event
  *   names (the sessionId query parameter); the POSTs to that endpoint join it. It ends with the stream.
  * - Everything else (stateless servers, the 2026-07-28 POST-only form, OAuth discovery, requests
@@ -21,8 +21,8 @@ import type { ObservedRoute } from './httpObserverProtocol.js';
 const MAX_SEEN_EVENT_IDS = 4096;
 /** Sessions kept at once; past this the least recently active is ended. */
 const MAX_SESSIONS = 10_000;
-/** Sessions ended on the upstream's 404 remembered for the late requests of their clients. */
-const MAX_EXPIRED = 1024;
+/** Sessions ended by a DELETE or the upstream's 404 remembered for the late requests of their clients. */
+const MAX_ENDED = 1024;
 
 /** Where a session's traffic comes from, fixed when it starts. */
 export interface SessionKey {
@@ -82,12 +82,13 @@ export class HttpSessionRegistry {
   /** Legacy message endpoints (route + path and query as the client posts them) → session key. */
   readonly #legacyEndpoints = new Map<string, SessionKey>();
   /**
-   * Sessions the upstream declared unknown (404), by key. A client learns of the expiry one request at a time:
-   * its GET stream reconnects, or a request already in flight arrives, after another request's 404 ended the
-   * session. Those requests join the ended session (its id, after its session.end) instead of starting a
-   * session of their own for an id that no longer exists; how many there are depends only on timing.
+   * Sessions the client deleted or the upstream declared unknown (404), by key. Their end reaches the client's
+   * other requests one at a time: its GET stream reconnects, or a request already in flight is answered, after
+   * the DELETE or another request's 404 ended the session. Those requests join the ended session (its id, after
+   * its session.end) instead of starting a session of their own for an id that no longer exists; how many there
+   * are depends only on timing.
    */
-  readonly #expired = new Map<string, HttpSession>();
+  readonly #ended = new Map<string, HttpSession>();
   #started = 0;
 
   /** An empty registry. */
@@ -102,8 +103,8 @@ export class HttpSessionRegistry {
 
   /** The session for `key`, started (with session.start and route posture findings) if it is new. */
   session(key: SessionKey, t: number, extras: FrameExtras): HttpSession {
-    const expired = this.#expired.get(key.key);
-    if (expired) return expired;
+    const ended = this.#ended.get(key.key);
+    if (ended) return ended;
     const existing = this.#sessions.get(key.key);
     if (existing) {
       // Map order doubles as recency order for eviction.
@@ -168,12 +169,21 @@ export class HttpSessionRegistry {
     this.#options.emit(session.normalizer.lifecycle('session.end', t, { message, outcome }));
   }
 
+  /** Ends a session its client deleted, and keeps it for the client's late requests. */
+  delete(session: HttpSession, t: number): void {
+    this.#endForGood(session, t, 'the client ended the session (DELETE)', 'success');
+  }
+
   /** Ends a session the upstream answered 404 for, and keeps it for its client's late requests. */
   expire(session: HttpSession, t: number): void {
+    this.#endForGood(session, t, 'the upstream answered 404: the session expired or is unknown', 'failure');
+  }
+
+  #endForGood(session: HttpSession, t: number, message: string, outcome: 'success' | 'failure'): void {
     if (this.#sessions.get(session.key.key) !== session) return;
-    this.end(session, t, 'the upstream answered 404: the session expired or is unknown', 'failure');
-    this.#expired.set(session.key.key, session);
-    if (this.#expired.size > MAX_EXPIRED) this.#expired.delete(this.#expired.keys().next().value!);
+    this.end(session, t, message, outcome);
+    this.#ended.set(session.key.key, session);
+    if (this.#ended.size > MAX_ENDED) this.#ended.delete(this.#ended.keys().next().value!);
   }
 
   /** Ends sessions idle past the timeout (no open exchange, no traffic). */

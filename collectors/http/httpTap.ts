@@ -30,6 +30,14 @@ const OBSERVER_YOUNG_GENERATION_MB = 8;
  * socket costs the proxy next to nothing.
  */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
+/**
+ * How long the observer may report no progress before the stop gives up on it. It reports as it starts, as it
+ * works through batches and as it stores each batch at close, and gives up on a locked or unreachable bus by
+ * itself (its flush timeout), so only a wedged observer is this silent. A bound of a few seconds was a timing
+ * assumption: with both cores saturated a healthy observer went that long unscheduled, was declared stalled and
+ * terminated, and sessions it was storing went unrecorded.
+ */
+const OBSERVER_STALL_MS = 60_000;
 
 /** How the tap runs. */
 export interface HttpTapOptions {
@@ -187,7 +195,7 @@ export class HttpTap {
     await new Promise((resolve) => setImmediate(resolve));
     this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
     this.#channel.flush();
-    const observer = await this.#channel.finished(this.#observerConfig.flushTimeoutMs + 2000);
+    const observer = await this.#channel.finished(OBSERVER_STALL_MS);
     await this.#worker.terminate();
     const lossNote = observer?.endStored ? undefined : this.#noteUnrecordedEnd(observer);
     return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer, ...(lossNote ? { lossNote } : {}) };

@@ -61,10 +61,10 @@ export class ObservationChannel {
   }
 
   /**
-   * The worker's summary once it has recorded everything, or undefined if it falls silent for `stallMs`. A busy
-   * machine only slows the worker down, and what it has not processed would be lost at exit, so the wait has no
-   * overall limit while acknowledgements keep coming; a worker stuck on a locked bus gives up on its own
-   * (its flush timeout, shorter than `stallMs`).
+   * The worker's summary once it has recorded everything, or undefined if it reports no progress for `stallMs`. A
+   * busy machine only slows the worker down, and what it has not processed would be lost at exit, so the wait has
+   * no overall limit while reports keep coming; a worker stuck on a locked bus gives up on its own (its flush
+   * timeout, far shorter than `stallMs`).
    */
   async finished(stallMs: number): Promise<HttpObserverSummary | undefined> {
     for (;;) {
