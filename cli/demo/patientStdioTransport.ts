@@ -19,18 +19,23 @@ export class PatientStdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
-  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private child: ChildProcessByStdio<Writable, Readable, Readable | null> | undefined;
   private readonly buffer = new ReadBuffer();
 
-  /** `command args` as the host's server entry; its stderr is this process's, and it gets the SDK's default environment. */
+  /**
+   * `command args` as the host's server entry, with the SDK's default environment; its stderr is this process's, or
+   * goes to `onStderr`.
+   */
   constructor(
     private readonly command: string,
     private readonly args: string[],
+    private readonly onStderr?: (chunk: Buffer) => void,
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', 'inherit'], env: getDefaultEnvironment() });
+    const child = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', this.onStderr ? 'pipe' : 'inherit'], env: getDefaultEnvironment() }) as ChildProcessByStdio<Writable, Readable, Readable | null>;
     this.child = child;
+    if (this.onStderr) child.stderr?.on('data', this.onStderr);
     child.on('error', (error) => this.onerror?.(error));
     child.stdin.on('error', (error) => this.onerror?.(error));
     child.stdout.on('data', (chunk: Buffer) => {

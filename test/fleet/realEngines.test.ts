@@ -27,12 +27,12 @@ import { eventFromDocument } from '../../pipeline/elasticsearch/esDocuments.js';
 import { installEsTemplates } from '../../pipeline/elasticsearch/esSetup.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
-import { singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
+import { eventsAsTheGroupGotThem, singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
 import { until } from '../support/until.js';
 import { LocalEngine } from '../support/localEngine.js';
 import { realElasticsearchUrl, realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
 import { requireBuiltCli } from '../support/tapwireCli.js';
-import { tappedDemoClient } from '../support/tappedDemoClient.js';
+import { recordHandoffs, tappedDemoClient } from '../support/tappedDemoClient.js';
 
 const OUTAGE_MS = 10_000;
 // The shared engines' presence says the cached jars and distribution are there to start engines of our own.
@@ -222,6 +222,7 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     await http.close();
     await Promise.all(Object.values(clients).map((client) => client.close()));
     await proxy.stop();
+    await recordHandoffs(home, { brokers: [kafka.address] });
 
     // Two stdio sessions, one HTTP session, and the proxy's own: each complete in the cluster.
     await until(async () => {
@@ -239,7 +240,8 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     expect(events.filter((e) => e.observer?.type === 'http_tap')).toHaveLength(proxyEnd.mcp.tap!.events!);
 
     // The attacks the demo stages, then every alert of the embedded path's single runtime, each once.
-    const embedded = singleRuntimeAlerts([...events].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']) || a.mcp.session.id.localeCompare(b.mcp.session.id) || a.event.sequence - b.event.sequence));
+    // Over the events in the order the group got them (eventsAsTheGroupGotThem says why not event time).
+    const embedded = singleRuntimeAlerts(await eventsAsTheGroupGotThem({ brokers: [kafka.address] }));
     const expectedIds = [...new Set(embedded.map((a) => a.alert.fingerprint))].sort();
     await until(async () => (await documents(ALERTS)).length >= expectedIds.length, 'every alert in Elasticsearch', 120_000);
     const alerts = await documents(ALERTS);

@@ -3,13 +3,17 @@
  * of servers whose tool descriptions flip (server state, drift), spread over many host sessions. `singleRuntimeAlerts`
  * is what one detector runtime over every event raises: the alerts N group workers must reproduce.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
 import { loadDetection } from '../../service/detectionSetup.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
 import { eventKey } from '../../collectors/eventPublisher.js';
 import { TOPICS, type Bus } from '../../pipeline/bus.js';
+import type { KafkaSettings } from '../../pipeline/config.js';
+import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { scriptEvents, type ScriptedSession } from '../detectors/sessionScript.js';
@@ -91,4 +95,31 @@ export async function publishLive(producer: Bus, events: readonly McpEvent[], af
     wave.push(event);
   }
   await flush();
+}
+
+/**
+ * The events topic as a detector group got it: each partition in offset order (a partition holds whole host sessions),
+ * the partitions one after another. The reference for a fleet run whose collectors spooled: a spool drains after the
+ * others' events, later than the reorder window covers, so event time is not the order any runtime saw.
+ */
+export async function eventsAsTheGroupGotThem(kafka: KafkaSettings): Promise<McpEvent[]> {
+  const reader = new KafkaBus(kafka, { role: 'worker', clientId: 'reference-reader' });
+  const admin = new Kafka({ brokers: [...(kafka.brokers ?? [])], logLevel: logLevel.NOTHING }).admin();
+  const partitions = new Map<number, McpEvent[]>();
+  let read = 0;
+  try {
+    await admin.connect();
+    const total = (await admin.fetchTopicOffsets(reader.topicName(TOPICS.events))).reduce((sum, p) => sum + Number(p.high), 0);
+    await reader.subscribe(`reference-reader-${randomUUID()}`, [TOPICS.events], async (batch) => {
+      const list = partitions.get(batch.partition) ?? [];
+      for (const record of batch.records) list.push(JSON.parse(record.value) as McpEvent);
+      partitions.set(batch.partition, list);
+      read += batch.records.length;
+    });
+    await until(() => read >= total, `the ${total} records of the events topic`);
+  } finally {
+    await admin.disconnect();
+    await reader.close();
+  }
+  return [...partitions.keys()].sort((a, b) => a - b).flatMap((partition) => partitions.get(partition)!);
 }

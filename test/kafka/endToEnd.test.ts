@@ -23,15 +23,14 @@ import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { GroupDetectWorker } from '../../service/groupDetectWorker.js';
 import { eventFromDocument } from '../../pipeline/elasticsearch/esDocuments.js';
 import { EsStore } from '../../pipeline/elasticsearch/esStore.js';
-import { TOPICS } from '../../pipeline/bus.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { MockCluster } from '../elasticsearch/mockCluster.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { tappedDemoClient } from '../support/tappedDemoClient.js';
+import { recordHandoffs, tappedDemoClient } from '../support/tappedDemoClient.js';
 import { requireBuiltCli } from '../support/tapwireCli.js';
-import { singleRuntimeAlerts } from './detectionWorkload.js';
+import { eventsAsTheGroupGotThem, singleRuntimeAlerts } from './detectionWorkload.js';
 import { until } from '../support/until.js';
 
 const OUTAGE_MS = 10_000;
@@ -120,26 +119,6 @@ async function echoes(client: Client, prefix: string, count: number): Promise<vo
   for (let i = 0; i < count; i++) await client.callTool({ name: 'echo', arguments: { text: `${prefix}-${i}` } });
 }
 
-/** The events topic as the detector group got it: each partition in offset order (a partition holds whole host sessions). */
-async function eventsAsPublished(): Promise<McpEvent[]> {
-  const reader = new KafkaBus({ brokers: broker.brokers, partitions: 4 }, { role: 'worker', clientId: 'e2e-reader' });
-  const partitions = new Map<number, McpEvent[]>();
-  const total = broker.highWatermarks(reader.topicName(TOPICS.events)).reduce((sum, high) => sum + high, 0);
-  let read = 0;
-  try {
-    await reader.subscribe('e2e-reader', [TOPICS.events], async (batch) => {
-      const list = partitions.get(batch.partition) ?? [];
-      for (const record of batch.records) list.push(JSON.parse(record.value) as McpEvent);
-      partitions.set(batch.partition, list);
-      read += batch.records.length;
-    });
-    await until(() => read >= total, `the ${total} records of the events topic`);
-  } finally {
-    await reader.close();
-  }
-  return [...partitions.keys()].sort((a, b) => a - b).flatMap((partition) => partitions.get(partition)!);
-}
-
 /** Every event the sink holds, by session. */
 function sinkSessions(): Map<string, McpEvent[]> {
   const sessions = new Map<string, McpEvent[]>();
@@ -194,6 +173,7 @@ describe('taps and proxy → Kafka wire-protocol double → detector group → E
     await http.close();
     await Promise.all(Object.values(clients).map((client) => client.close()));
     await proxy.stop();
+    await recordHandoffs(home, { brokers: broker.brokers });
 
     // Two stdio sessions, one HTTP session, and the proxy's own: each complete, none with drops.
     await until(() => {
@@ -210,7 +190,7 @@ describe('taps and proxy → Kafka wire-protocol double → detector group → E
     // attack and the rug pull. In that order, not in event time: the collectors spooled through the outage and drained
     // one after another, so a tap's events can reach the bus later than the reorder window covers, and a correlation
     // across servers then sees them late, in the group as in any one runtime.
-    const expected = singleRuntimeAlerts(await eventsAsPublished());
+    const expected = singleRuntimeAlerts(await eventsAsTheGroupGotThem({ brokers: broker.brokers }));
     const expectedIds = [...new Set(expected.map((a) => a.alert.fingerprint))].sort();
     await until(() => cluster.documents(ALERTS).length >= expectedIds.length, 'every alert in the sink');
     const sinkAlerts = cluster.documents(ALERTS) as { alert: { fingerprint: string }; rule: { id: string }; mcp?: { server?: { name?: string } } }[];
