@@ -23,19 +23,20 @@ export class PatientStdioTransport implements Transport {
   private readonly buffer = new ReadBuffer();
 
   /**
-   * `command args` as the host's server entry, with the SDK's default environment; its stderr is this process's, or
-   * goes to `onStderr`.
+   * `command args` as the host's server entry, with `env` (the SDK's default environment unless given, as the SDK's
+   * transport does); its stderr is this process's, or goes to `onStderr`.
    */
   constructor(
     private readonly command: string,
     private readonly args: string[],
-    private readonly onStderr?: (chunk: Buffer) => void,
+    private readonly options: { env?: Record<string, string>; onStderr?: (chunk: Buffer) => void } = {},
   ) {}
 
   async start(): Promise<void> {
-    const child = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', this.onStderr ? 'pipe' : 'inherit'], env: getDefaultEnvironment() }) as ChildProcessByStdio<Writable, Readable, Readable | null>;
+    const { env, onStderr } = this.options;
+    const child = spawn(this.command, this.args, { stdio: ['pipe', 'pipe', onStderr ? 'pipe' : 'inherit'], env: env ?? getDefaultEnvironment() }) as ChildProcessByStdio<Writable, Readable, Readable | null>;
     this.child = child;
-    if (this.onStderr) child.stderr?.on('data', this.onStderr);
+    if (onStderr) child.stderr?.on('data', onStderr);
     child.on('error', (error) => this.onerror?.(error));
     child.stdin.on('error', (error) => this.onerror?.(error));
     child.stdout.on('data', (chunk: Buffer) => {

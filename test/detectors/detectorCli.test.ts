@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { PatientStdioTransport } from '../../cli/demo/patientStdioTransport.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import { requireBuiltCli, runCli, tapArgv, tempHome } from '../support/tapwireCli.js';
@@ -78,7 +78,7 @@ describe('tapwire replay, approve --state, detect and up', () => {
     try {
       for (const stage of ['benign', 'poisoned']) {
         const client = new Client({ name: 'up-test', version: '1.0.0' });
-        await client.connect(new StdioClientTransport({ command: process.execPath, args: tapArgv(upHome, 'weather', process.execPath, [SERVER]), env: { ...(process.env as Record<string, string>), DRIFT_STAGE: stage }, stderr: 'pipe' }));
+        await client.connect(new PatientStdioTransport(process.execPath, tapArgv(upHome, 'weather', process.execPath, [SERVER]), { env: { ...(process.env as Record<string, string>), DRIFT_STAGE: stage }, onStderr: () => undefined }));
         await client.listTools();
         await client.close();
       }

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { PatientStdioTransport } from '../../cli/demo/patientStdioTransport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
@@ -15,7 +15,7 @@ const RULE = pseudoTagRule('test-pseudo-tag');
 /** One host session: a real SDK client lists the tools of the fixture server behind a real tap. */
 async function listThroughTap(home: string, name: string, client: string, env: Record<string, string>, args: string[] = []): Promise<void> {
   const sdkClient = new Client({ name: client, version: '1.0.0' });
-  await sdkClient.connect(new StdioClientTransport({ command: process.execPath, args: tapArgv(home, name, process.execPath, [SERVER, ...args]), env: { ...(process.env as Record<string, string>), ...env }, stderr: 'pipe' }));
+  await sdkClient.connect(new PatientStdioTransport(process.execPath, tapArgv(home, name, process.execPath, [SERVER, ...args]), { env: { ...(process.env as Record<string, string>), ...env }, onStderr: () => undefined }));
   await sdkClient.listTools();
   await sdkClient.close();
 }

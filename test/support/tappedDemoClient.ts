@@ -14,7 +14,7 @@ import { REPO_ROOT, requireBuiltCli } from './tapwireCli.js';
 export async function tappedDemoClient(options: { home: string; config: string; name: string; module: string; stderr: string[]; clientName: string }): Promise<Client> {
   const client = new Client({ name: options.clientName, version: '1.0.0' });
   const args = [requireBuiltCli(), 'tap', '--name', options.name, '--home', options.home, '--config', options.config, '--', process.execPath, join(REPO_ROOT, 'dist', 'cli', 'demo', options.module)];
-  await client.connect(new PatientStdioTransport(process.execPath, args, (chunk) => options.stderr.push(chunk.toString())));
+  await client.connect(new PatientStdioTransport(process.execPath, args, { onStderr: (chunk) => options.stderr.push(chunk.toString()) }));
   return client;
 }
 
