@@ -75,7 +75,7 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     // As an operator might leave it: one replica, two required in sync.
-    await admin.createTopics({ topics: [{ topic: settings.topics!.alerts!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: settings.topics!.alerts!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
     await waitForTopicLeaders(admin, [settings.topics!.alerts!]);
     await admin.disconnect();
     const bus = new KafkaBus(settings, { role: 'command' });
@@ -96,7 +96,7 @@ describe.skipIf(brokers.length === 0)('KafkaBus on a real Kafka 4 broker', () =>
     // The topic's own limit, far under the bus's request cap, so the broker (not Tapwire) does the refusing.
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: settings.topics!.events!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(limit) }] }] });
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: settings.topics!.events!, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'max.message.bytes', value: String(limit) }] }] });
     await waitForTopicLeaders(admin, [settings.topics!.events!]);
     await admin.disconnect();
     const producer = new KafkaBus(settings, { role: 'collector' });
