@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
 import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
 import { collectorHomeRoot } from '../stdio/handoffFile.js';
-import { writeUnrecordedNote } from '../stdio/unrecordedNote.js';
+import { writeUnrecordedNote } from '../unrecordedNote.js';
 import { ObservationChannel } from './observationChannel.js';
 import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';
 import { sendProxyError } from './proxyErrorResponse.js';

@@ -30,7 +30,7 @@ import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
-import { noteWriter, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from './unrecordedNote.js';
+import { noteWriter, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
 import { sessionEndFields, stdioSession, type StdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };

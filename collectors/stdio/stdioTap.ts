@@ -22,7 +22,7 @@ import { ChunkRing, type StopOutcome } from './chunkRing.js';
 import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
-import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from './unrecordedNote.js';
+import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
 
 export interface StdioTapOptions {
   command: string;

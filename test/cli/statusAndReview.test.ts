@@ -44,7 +44,7 @@ describe('tapwire status', () => {
     }
   });
 
-  // A killed tap's running note (collectors/stdio/unrecordedNote.ts) has status record the session's end, with its loss.
+  // A killed tap's running note (collectors/unrecordedNote.ts) has status record the session's end, with its loss.
   it('shows the session of a killed tap as ended with a loss, and each session\'s losses', async () => {
     const tap = spawn(process.execPath, tapArgv(home, 'weather', process.execPath, [DRIFTING_SERVER]), { stdio: ['pipe', 'pipe', 'ignore'] });
     tap.stdout.resume();

@@ -3,7 +3,7 @@
  * test says so and skips where it cannot mount). While the disk is full, traffic flows and nothing is recorded;
  * events and counters wait in memory and in the ring, and are written when space returns. A session whose end could
  * never be written (space did not return before its tap exited, or was never there) is noted outside the home, and
- * the next command records its end with its losses (collectors/stdio/unrecordedNote.ts).
+ * the next command records its end with its losses (collectors/unrecordedNote.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';

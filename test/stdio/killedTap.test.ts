@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unrecordedNoteNames } from '../../collectors/stdio/unrecordedNote.js';
+import { unrecordedNoteNames } from '../../collectors/unrecordedNote.js';
 import { untilChanged } from '../support/changeWait.js';
 import { busEvents, FIXTURES, REPO_ROOT, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 

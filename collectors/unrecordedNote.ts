@@ -2,11 +2,12 @@
  * The trace of a stdio session a tap could record nothing more of: its observer could not store the events and its
  * hand-off could not be written either (the home's disk full, typically from the session's very start). Without it,
  * stderr would be the only trace and `status` would not know the session existed. The proxy leaves one too when its
- * observer stops before it has recorded the end of the proxy's session, or the bus did not take it (proxySession.ts).
+ * observer stops before it has recorded the end of the proxy's session, or the bus did not take it
+ * (http/proxySession.ts): the notes serve both collectors, so they live beside them rather than in either.
  *
  * The note goes where the home's full disk is not: the system's temporary directory (one directory per user and
  * home, 0700), as a small JSON file holding what the tap knows (server, times, byte counts, why). The next recovery
- * of the home (handoffRecovery.ts: any tap, `detect`, `up` or query command) records it as the session's end, with
+ * of the home (stdio/handoffRecovery.ts: any tap, `detect`, `up` or query command) records it as the session's end, with
  * what was lost counted, and removes it. It holds no traffic, and the server's arguments are redacted.
  *
  * A tap also leaves a note while it runs (RunningTapNote), written once its server has started and removed once the
@@ -17,8 +18,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ProxyUnrecordedNote } from '../http/proxySession.js';
-import type { HandoffHeader } from './handoffFile.js';
+import type { ProxyUnrecordedNote } from './http/proxySession.js';
+import type { HandoffHeader } from './stdio/handoffFile.js';
 
 /** A note of a session a collector could not record: a stdio tap's, or the proxy's own (proxySession.ts). */
 export type UnrecordedNote = StdioUnrecordedNote | ProxyUnrecordedNote;
