@@ -17,6 +17,20 @@ export interface CappedNamespaceSpec<T> {
 const EVICTION_FRACTION = 0.1;
 const SIZE_KEY = 'size';
 
+/**
+ * The namespace of each capped namespace's size, made once: a view is created per event, and a string built per
+ * view is a new string for every state read to hash.
+ */
+const sizeNamespaces = new Map<string, string>();
+function sizeNamespaceOf(namespace: string): string {
+  let size = sizeNamespaces.get(namespace);
+  if (size === undefined) {
+    size = `${namespace}#size`;
+    sizeNamespaces.set(namespace, size);
+  }
+  return size;
+}
+
 /** A bounded keyed view of one namespace in one partition. */
 export class CappedNamespace<T> {
   readonly #state: StateStore;
@@ -30,7 +44,7 @@ export class CappedNamespace<T> {
     this.#state = state;
     this.#partition = partition;
     this.#spec = spec;
-    this.#sizeNamespace = `${spec.namespace}#size`;
+    this.#sizeNamespace = sizeNamespaceOf(spec.namespace);
   }
 
   /** The value under `key`, or undefined. */

@@ -195,7 +195,19 @@ interface NamespaceSpecs {
   reported: CappedNamespaceSpec<Reported>;
 }
 
+/** The specs of each configuration, made once: the memory is created per event. */
+const specsByConfig = new WeakMap<CrossServerConfig, NamespaceSpecs>();
+
 function namespaceSpecs(config: CrossServerConfig): NamespaceSpecs {
+  let specs = specsByConfig.get(config);
+  if (specs === undefined) {
+    specs = specsOf(config);
+    specsByConfig.set(config, specs);
+  }
+  return specs;
+}
+
+function specsOf(config: CrossServerConfig): NamespaceSpecs {
   return {
     items: { namespace: `${ID}/content`, cap: config.maxItems, lastUsed: (item) => item.at },
     calls: { namespace: `${ID}/call`, cap: config.maxItems, lastUsed: (call) => call.at },

@@ -29,6 +29,7 @@ const WINDOWS_PATH = /^[a-z]:[\\/]/i;
  * `C:\Users\Bob\x.txt` → `c:/users/bob`. Undefined when the value is not a path.
  */
 export function pathRoot(value: string, depth: number): string | undefined {
+  if (!mayBePath(value)) return undefined;
   const text = value.trim();
   if (text.length === 0 || text.length > MAX_PATH_CHARS || /[\r\n]/.test(text)) return undefined;
   let prefix: string;
@@ -61,9 +62,24 @@ export function pathRoot(value: string, depth: number): string | undefined {
   return `${prefix}/${kept.join('/')}`;
 }
 
+/**
+ * Whether pathRoot can find a path in `value`, from its first character: most argument strings are words or
+ * identifiers, which this rejects without trimming or matching them. Leading whitespace or a non-ASCII character
+ * leaves the question to pathRoot.
+ */
+function mayBePath(value: string): boolean {
+  const first = value.charCodeAt(0);
+  if (first <= 0x20 || first >= 0x7f) return true;
+  if (first === 0x2f || first === 0x7e || first === 0x2e) return true; // '/', '~', '.'
+  const letter = (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7a;
+  return letter && ((first | 0x20) === 0x66 || value.charCodeAt(1) === 0x3a); // 'file://', or a drive 'c:'
+}
+
 /** The lower-case host of every URL in `text` (file: URLs are paths, not hosts). */
 export function urlHosts(text: string): string[] {
   const hosts: string[] = [];
+  // Every URL the pattern takes holds '://': a string without one needs no regex pass.
+  if (!text.includes('://')) return hosts;
   for (const match of text.matchAll(URL_IN_TEXT)) {
     const parsed = URL.parse(match[0]);
     if (parsed && parsed.protocol !== 'file:' && parsed.hostname !== '') hosts.push(parsed.hostname.toLowerCase());
