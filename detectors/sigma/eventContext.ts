@@ -74,7 +74,8 @@ export class EventContext {
     let values = cache[path.slot];
     if (values === undefined) {
       if (lower) {
-        values = this.strings(path, false).map((s) => s.toLowerCase());
+        const originals = this.strings(path, false);
+        values = originals.length === 0 ? originals : originals.map((s) => s.toLowerCase());
       } else {
         const leaves = this.leaves(path);
         values = allStrings(leaves) ? (leaves as readonly string[]) : leaves.filter((v) => v !== null).map(String);
