@@ -7,6 +7,17 @@ import type { SharedEventWork } from '../sharedEventWork.js';
 import type { FieldPath } from './fieldPath.js';
 import { LeafCollector, type Leaf, type ScanLimits, type ScanReport } from './scanLimits.js';
 
+// Loops, not every() with a closure: these run for each field of each event, and most fields hold one or no value.
+function allShortScalars(values: readonly unknown[], maxChars: number): boolean {
+  for (const v of values) if (!(v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= maxChars))) return false;
+  return true;
+}
+
+function allStrings(values: readonly unknown[]): boolean {
+  for (const v of values) if (typeof v !== 'string') return false;
+  return true;
+}
+
 /** Per-event cache of resolved field values; create one per event and share it across rules. */
 export class EventContext {
   // Indexed by FieldPath.slot (one number per field name): an event meets dozens of fields, and an array read is
@@ -45,7 +56,7 @@ export class EventContext {
     if (values === undefined) {
       const raw = this.raw(path);
       // The common case, a few short scalars, needs no copy.
-      if (raw.length <= this.limits.maxValues && raw.every((v) => v === null || typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= this.limits.maxChars))) {
+      if (raw.length <= this.limits.maxValues && allShortScalars(raw, this.limits.maxChars)) {
         values = raw as readonly Leaf[];
       } else {
         const collector = new LeafCollector(this.limits, false, this.report);
@@ -63,10 +74,11 @@ export class EventContext {
     let values = cache[path.slot];
     if (values === undefined) {
       if (lower) {
-        values = this.strings(path, false).map((s) => s.toLowerCase());
+        const originals = this.strings(path, false);
+        values = originals.length === 0 ? originals : originals.map((s) => s.toLowerCase());
       } else {
         const leaves = this.leaves(path);
-        values = leaves.every((v) => typeof v === 'string') ? (leaves as readonly string[]) : leaves.filter((v) => v !== null).map(String);
+        values = allStrings(leaves) ? (leaves as readonly string[]) : leaves.filter((v) => v !== null).map(String);
       }
       cache[path.slot] = values;
     }

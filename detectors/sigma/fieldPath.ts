@@ -49,11 +49,17 @@ export class FieldPath {
   resolve(root: unknown, out: unknown[]): unknown[] {
     // Every rule field is read from every event it may match: follow plain keys in a loop, and leave arrays and dotted
     // keys (the walk's other cases) to the recursive walk from where the loop stops.
+    // Most paths are missing from most events: a missing plain key no dotted key can stand in for ends the read here.
     const segments = this.segments;
     let node = root;
     let index = 0;
-    while (index < segments.length && typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, segments[index] as string)) {
-      node = (node as Record<string, unknown>)[segments[index] as string];
+    while (index < segments.length && typeof node === 'object' && node !== null && !Array.isArray(node)) {
+      const key = segments[index] as string;
+      if (!Object.hasOwn(node, key)) {
+        if ((this.dottedKeys[index] as DottedKey[]).length === 0) return out;
+        break;
+      }
+      node = (node as Record<string, unknown>)[key];
       index++;
     }
     this.walk(node, index, out);

@@ -7,18 +7,26 @@
  *
  * The alphabet is the code units the literals use plus one symbol for every other unit (which leads back to the
  * start), so the table stays states × (used units + 1) whatever the text holds.
+ *
+ * The pass is bound by memory reads, not arithmetic (a pack has a scanner per field, each with its tables), so the
+ * tables are kept small: the unit → symbol map only reaches the highest unit a literal uses (a few hundred bytes for
+ * ASCII literals, where a full 64 Ki map was 128 KiB per scanner), and each transition holds the next state's row
+ * offset with a flag for "literals end here", so a step is two reads and no multiply.
  */
 export class LiteralAutomaton {
-  /** Code unit → alphabet symbol; 0 for a unit no literal uses. */
-  private readonly symbols = new Uint16Array(0x10000);
+  /** Code unit → alphabet symbol, up to the highest unit a literal uses; 0 (and any unit beyond) for the others. */
+  private readonly symbols: Uint16Array;
   private readonly width: number;
-  /** State × symbol → next state, failure links folded in. */
+  /** Row offset (state × width) + symbol → the next state's row offset × 2, + 1 when literals end at it. */
   private readonly next: Int32Array;
   /** The literal ids that end at each state (its own and those of its failure chain); undefined for none. */
   private readonly ends: (number[] | undefined)[];
 
   /** Builds the table for `literals`; a literal's id is its index. Empty literals are never reported. */
   constructor(literals: readonly string[]) {
+    let highest = 0;
+    for (const literal of literals) for (let i = 0; i < literal.length; i++) highest = Math.max(highest, literal.charCodeAt(i));
+    this.symbols = new Uint16Array(highest + 1);
     let width = 1;
     for (const literal of literals) {
       for (let i = 0; i < literal.length; i++) {
@@ -45,6 +53,7 @@ export class LiteralAutomaton {
       (ends[state] ??= []).push(id);
     });
     // Breadth first: a state's failure target is shallower, so its row and ends are final when the state is reached.
+    if (children.length * 2 > 0x7fffffff) throw new Error(`literal automaton: ${children.length} transitions exceed the table's offsets`);
     const next = new Int32Array(children.length);
     const failure = new Int32Array(ends.length);
     const queue: number[] = [];
@@ -70,6 +79,10 @@ export class LiteralAutomaton {
         }
       }
     }
+    for (let at = 0; at < next.length; at++) {
+      const state = next[at] as number;
+      next[at] = state * width * 2 + (ends[state] === undefined ? 0 : 1);
+    }
     this.next = next;
     this.ends = ends;
   }
@@ -77,13 +90,15 @@ export class LiteralAutomaton {
   /** Sets marks[id] = stamp for every literal in `text`; returns how many literals it marked that were not yet. */
   mark(text: string, marks: number[], stamp: number): number {
     const { symbols, next, ends, width } = this;
-    let state = 0;
+    const known = symbols.length;
+    let row = 0;
     let set = 0;
     for (let i = 0; i < text.length; i++) {
-      state = next[state * width + (symbols[text.charCodeAt(i)] as number)] as number;
-      const found = ends[state];
-      if (found === undefined) continue;
-      for (const id of found) {
+      const unit = text.charCodeAt(i);
+      const step = next[row + (unit < known ? (symbols[unit] as number) : 0)] as number;
+      row = step >> 1;
+      if ((step & 1) === 0) continue;
+      for (const id of ends[row / width] as number[]) {
         if (marks[id] !== stamp) {
           marks[id] = stamp;
           set++;

@@ -70,17 +70,76 @@ class FieldScanner {
     const values = ctx.strings(this.path, !this.cased);
     if (values.length === 0) return;
     if (this.literals.length <= NATIVE_SEARCH_MAX) {
-      this.literals.forEach((literal, id) => {
-        if (values.some((value) => value.includes(literal))) {
-          this.marks[id] = this.stamp;
-          this.found++;
+      // Plain loops: a closure per literal per event cost as much as the searches on short values.
+      const literals = this.literals;
+      for (let id = 0; id < literals.length; id++) {
+        const literal = literals[id] as string;
+        for (const value of values) {
+          if (value.includes(literal)) {
+            this.marks[id] = this.stamp;
+            this.found++;
+            break;
+          }
         }
-      });
+      }
       return;
     }
     this.automaton ??= new LiteralAutomaton(this.literals);
     for (const value of values) this.found += this.automaton.mark(value, this.marks, this.stamp);
   }
+}
+
+type FieldNeed = Requirement & { kind: 'field' };
+const needKey = (need: FieldNeed): string => `${need.literals === undefined ? 'present' : need.literals.cased ? 'cased' : 'lower'}:${need.path.name}`;
+
+/**
+ * The same requirement with fewer checks per event (every rule's precheck runs on every event of its log source, and
+ * each node is a call): nested and/or flattened; under an `or`, the literal needs of one field and casing become one
+ * need of any of their literals, and a field's presence makes its literal needs redundant; under an `and`, a field's
+ * presence is implied by a literal or value need of that field.
+ */
+function simplified(requirement: Requirement): Requirement {
+  if (requirement.kind !== 'and' && requirement.kind !== 'or') return requirement;
+  const kind = requirement.kind;
+  const operands: Requirement[] = [];
+  for (const operand of requirement.operands.map(simplified)) {
+    if (operand.kind === kind) operands.push(...operand.operands);
+    else operands.push(operand);
+  }
+  const fieldNeeds = operands.filter((o): o is FieldNeed => o.kind === 'field');
+  const present = new Set(fieldNeeds.filter((o) => o.literals === undefined).map((o) => o.path.name));
+  const kept: Requirement[] = [];
+  if (kind === 'or') {
+    const merged = new Map<string, FieldNeed>();
+    for (const operand of operands) {
+      if (operand.kind !== 'field' || operand.literals === undefined) {
+        if (operand.kind !== 'field' || !merged.has(needKey(operand))) kept.push(operand);
+        if (operand.kind === 'field') merged.set(needKey(operand), operand);
+        continue;
+      }
+      if (present.has(operand.path.name)) continue;
+      const key = needKey(operand);
+      const earlier = merged.get(key);
+      if (earlier?.literals === undefined) {
+        const need: FieldNeed = { kind: 'field', path: operand.path, literals: { values: [...operand.literals.values], cased: operand.literals.cased } };
+        merged.set(key, need);
+        kept.push(need);
+      } else {
+        earlier.literals = { values: [...new Set([...earlier.literals.values, ...operand.literals.values])], cased: earlier.literals.cased };
+      }
+    }
+  } else {
+    const read = new Set(operands.filter((o) => (o.kind === 'field' && o.literals !== undefined) || o.kind === 'value').map((o) => (o as FieldNeed).path.name));
+    const seen = new Set<string>();
+    for (const operand of operands) {
+      if (operand.kind === 'field' && operand.literals === undefined) {
+        if (read.has(operand.path.name) || seen.has(operand.path.name)) continue;
+        seen.add(operand.path.name);
+      }
+      kept.push(operand);
+    }
+  }
+  return kept.length === 1 ? (kept[0] as Requirement) : { kind, operands: kept };
 }
 
 /** The literal scanners of one rule pack, and the prechecks compiled against them. */
@@ -99,6 +158,10 @@ export class LiteralPrefilter {
 
   /** The per-event test of a requirement; its literals join their field's scanner. */
   precheck(requirement: Requirement): EventPrecheck {
+    return this.compiled(simplified(requirement));
+  }
+
+  private compiled(requirement: Requirement): EventPrecheck {
     switch (requirement.kind) {
       case 'none':
         return always;
@@ -117,14 +180,14 @@ export class LiteralPrefilter {
         };
       }
       case 'and': {
-        const operands = requirement.operands.map((o) => this.precheck(o));
+        const operands = requirement.operands.map((o) => this.compiled(o));
         return (ctx) => {
           for (const operand of operands) if (!operand(ctx)) return false;
           return true;
         };
       }
       case 'or': {
-        const operands = requirement.operands.map((o) => this.precheck(o));
+        const operands = requirement.operands.map((o) => this.compiled(o));
         return (ctx) => {
           for (const operand of operands) if (operand(ctx)) return true;
           return false;

@@ -47,6 +47,15 @@ interface RuleNode {
   precheck: EventPrecheck;
 }
 
+/** One event on its way through the rules, and what its matches share (the alert context, built on the first). */
+interface EventMatch {
+  event: McpEvent;
+  time: number;
+  ctx: EventContext;
+  context: AlertContext | undefined;
+  alerts: McpAlert[];
+}
+
 /** The alert-facing description of a Sigma rule. */
 function alertRuleOf(meta: SigmaRuleMeta): AlertRuleInfo | undefined {
   if (meta.category === undefined || meta.level === undefined) return undefined;
@@ -115,24 +124,29 @@ export class RuleEngine {
     if (Number.isNaN(time)) throw new Error(`event ${event.event?.id ?? '(no event.id)'}: @timestamp '${String(event['@timestamp'])}' is not a date`);
     const alerts = this.advance(time);
     const ctx = new EventContext(event, this.limits, shared);
-    let context: AlertContext | undefined;
-    const run = (nodes: readonly RuleNode[] | undefined): void => {
-      if (!nodes) return;
-      for (const node of nodes) {
-        if (!node.precheck(ctx)) continue;
-        const detection = (node.rule as CompiledDetectionRule).detection;
-        if (!detection.test(ctx)) continue;
-        context ??= alertContextOf(event);
-        const hit: RuleHit = { time, sources: [alertSourceOf(event)], context, matched: () => detection.explain(ctx), values: (path) => ctx.strings(path, false) };
-        // The rule matched what was read; the alert says that not all of the event was.
-        if (ctx.report.truncated) hit.details = { scan_truncated: true };
-        this.deliver(node, hit, alerts);
-      }
-    };
-    run(this.everyEvent);
-    for (const category of logsourceCategoriesOf(event)) run(this.byCategory.get(category));
+    const match: EventMatch = { event, time, ctx, context: undefined, alerts };
+    this.run(this.everyEvent, match);
+    for (const category of logsourceCategoriesOf(event)) {
+      const nodes = this.byCategory.get(category);
+      if (nodes !== undefined) this.run(nodes, match);
+    }
     if (ctx.report.truncated) this.truncatedScans++;
     return alerts;
+  }
+
+  /** Runs the rules `nodes` that the event passes the precheck of; a method, not a closure made per event. */
+  private run(nodes: readonly RuleNode[], match: EventMatch): void {
+    const { event, time, ctx, alerts } = match;
+    for (const node of nodes) {
+      if (!node.precheck(ctx)) continue;
+      const detection = (node.rule as CompiledDetectionRule).detection;
+      if (!detection.test(ctx)) continue;
+      const context = (match.context ??= alertContextOf(event));
+      const hit: RuleHit = { time, sources: [alertSourceOf(event)], context, matched: () => detection.explain(ctx), values: (path) => ctx.strings(path, false) };
+      // The rule matched what was read; the alert says that not all of the event was.
+      if (ctx.report.truncated) hit.details = { scan_truncated: true };
+      this.deliver(node, hit, alerts);
+    }
   }
 
   /** Moves event time forward without an event (e.g. an idle worker); returns alerts of correlation windows that closed. */

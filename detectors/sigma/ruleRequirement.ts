@@ -9,14 +9,15 @@
  *  - a case-insensitive string item (contains/startswith/endswith/equality, after its encodings) cannot match unless
  *    the lower-cased field holds the longest literal run of one of its values, and a `cased` one the literal as
  *    written: the literal prefilter (literalPrefilter.ts) answers that for every value of the pack in one pass.
- *  - a regular expression item cannot match unless the field holds one of the texts every match of one of its
- *    patterns contains (safeRegex.requiredTexts), searched by the same prefilter, or for a pattern without such
- *    text, one of the characters its matches consume (regexCharacters.ts);
+ *  - a regular expression item cannot match unless the field holds, for one of its patterns, a text of each set of
+ *    which every match of it contains one (safeRegex.requiredTextSets: its required literal, the alternatives of each
+ *    non-optional group), searched by the same prefilter, or for a pattern without such text, one of the characters
+ *    its matches consume (regexCharacters.ts);
  * `and` needs any operand's requirement, `or` needs one of each operand's, and `not` needs nothing.
  */
 import type { FieldPath } from './fieldPath.js';
 import { requiredCharacters } from './regexCharacters.js';
-import { requiredTexts, type RegexFlags } from './safeRegex.js';
+import { requiredTextSets, type RegexFlags } from './safeRegex.js';
 import { ANY_RUN, ONE_CHAR, type SigmaString } from './sigmaString.js';
 import type { StringTest } from './wildcardMatcher.js';
 
@@ -78,22 +79,36 @@ function lowerCasedRun(literal: string): string | undefined {
  * patterns without literal text) one of the characters they consume; the field alone when a pattern has neither.
  */
 export function regexRequirement(path: FieldPath, patterns: readonly string[], flags: RegexFlags, maxInput: number): Requirement {
-  const literals: string[] = [];
+  const alternatives: Requirement[] = [];
   const tests: StringTest[] = [];
+  const cased = !flags.caseInsensitive;
   for (const pattern of patterns) {
-    const texts = requiredTexts(pattern)?.map((text) => (flags.caseInsensitive ? lowerCasedRun(text) : text));
-    if (texts !== undefined && texts.every((text) => text !== undefined)) {
-      literals.push(...(texts as string[]));
+    // A set with a text that lower-casing may not keep is left out: the others are still each required.
+    const sets = requiredTextSets(pattern)
+      .map((texts) => texts.map((text) => (cased ? text : lowerCasedRun(text))))
+      .filter((texts): texts is string[] => texts.every((text) => text !== undefined));
+    if (sets.length > 0) {
+      alternatives.push(allOf(sets.map((texts) => ({ kind: 'field', path, literals: { values: [...new Set(texts)], cased } }))));
       continue;
     }
     const characters = requiredCharacters(pattern, flags, maxInput);
     if (characters === undefined) return { kind: 'field', path };
     tests.push(characters);
   }
-  const operands: Requirement[] = [];
-  if (literals.length > 0) operands.push({ kind: 'field', path, literals: { values: [...new Set(literals)], cased: !flags.caseInsensitive } });
-  if (tests.length > 0) operands.push({ kind: 'value', path, test: tests.length === 1 ? (tests[0] as StringTest) : (value) => tests.some((test) => test(value)) });
-  return operands.length === 0 ? { kind: 'field', path } : oneOf(operands);
+  if (tests.length > 0) alternatives.push({ kind: 'value', path, test: tests.length === 1 ? (tests[0] as StringTest) : (value) => tests.some((test) => test(value)) });
+  return alternatives.length === 0 ? { kind: 'field', path } : oneOf(mergeLiteralAlternatives(alternatives));
+}
+
+/**
+ * Alternatives that each need one literal of the same field (and casing) become one need of any of their literals, a
+ * single lookup in the field's scan; alternatives needing several sets stay as they are.
+ */
+function mergeLiteralAlternatives(alternatives: readonly Requirement[]): Requirement[] {
+  const single = alternatives.filter((a): a is Requirement & { kind: 'field' } => a.kind === 'field' && a.literals !== undefined);
+  if (single.length < 2) return [...alternatives];
+  const first = single[0] as Requirement & { kind: 'field' };
+  const literals = { values: [...new Set(single.flatMap((a) => a.literals?.values ?? []))], cased: first.literals?.cased ?? false };
+  return [{ kind: 'field', path: first.path, literals }, ...alternatives.filter((a) => !single.includes(a as Requirement & { kind: 'field' }))];
 }
 
 /** All of the operands' requirements: an operand without one adds nothing. */

@@ -204,14 +204,11 @@ function branchLiterals(branches: readonly string[]): string[] | undefined {
 }
 
 /**
- * Texts one of which every match must contain: a literal of each branch of a top-level alternation, or of
- * each branch of the first non-optional top-level group where every branch has one (`\b(?:ignore|disregard)\s+...`
- * needs "ignore" or "disregard"). Undefined when there is no such group or the pattern has inline flags.
+ * For each non-optional top-level group (not a lookaround or named group) whose every branch has a literal, those
+ * literals: every match passes through the group once at least, so it contains one of them.
  */
-export function requiredAlternatives(pattern: string): string[] | undefined {
-  if (/\(\?[a-zA-Z-]+[:)]/.test(pattern)) return undefined;
-  const branches = topLevelBranches(pattern);
-  if (branches.length > 1) return branchLiterals(branches);
+function groupAlternatives(pattern: string): string[][] {
+  const sets: string[][] = [];
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i];
     if (ch === '\\') {
@@ -224,24 +221,44 @@ export function requiredAlternatives(pattern: string): string[] | undefined {
     }
     if (ch !== '(') continue;
     const end = groupEnd(pattern, i);
-    const inner = pattern.slice(i + 1, end).replace(/^\?:/, '');
     const optional = quantifierAt(pattern, end + 1)?.optional ?? false;
-    if (!optional && !/^\?[=!<]/.test(pattern.slice(i + 1))) {
-      const literals = branchLiterals(topLevelBranches(inner));
-      if (literals) return literals;
+    const opening = pattern.slice(i + 1, end);
+    if (!optional && !/^\?[=!<]/.test(opening) && (!opening.startsWith('?') || opening.startsWith('?:'))) {
+      const literals = branchLiterals(topLevelBranches(opening.replace(/^\?:/, '')));
+      if (literals) sets.push(literals);
     }
     i = end;
   }
-  return undefined;
+  return sets;
 }
 
 /**
- * Texts one of which every match of the pattern contains, as the pattern compares them (case-folded when it is
- * case-insensitive): its required literal, else its required alternatives; undefined when it has neither.
+ * Texts one of which every match must contain: a literal of each branch of a top-level alternation, or of
+ * each branch of the first non-optional top-level group where every branch has one (`\b(?:ignore|disregard)\s+...`
+ * needs "ignore" or "disregard"). Undefined when there is no such group or the pattern has inline flags.
  */
-export function requiredTexts(pattern: string): string[] | undefined {
+export function requiredAlternatives(pattern: string): string[] | undefined {
+  if (/\(\?[a-zA-Z-]+[:)]/.test(pattern)) return undefined;
+  const branches = topLevelBranches(pattern);
+  if (branches.length > 1) return branchLiterals(branches);
+  return groupAlternatives(pattern)[0];
+}
+
+/**
+ * Sets of texts of which every match contains one of each, as the pattern compares them (case-folded when it is
+ * case-insensitive): its required literal and the alternatives of every non-optional top-level group, or those of a
+ * top-level alternation; empty when it has none. The rule prefilter needs all of them (issue 13: one word of a
+ * phrase, "read" of "read ... ~/.ssh", let ordinary descriptions through to the regex).
+ */
+export function requiredTextSets(pattern: string): string[][] {
+  if (/\(\?[a-zA-Z-]+[:)]/.test(pattern)) return [];
+  const branches = topLevelBranches(pattern);
+  if (branches.length > 1) {
+    const literals = branchLiterals(branches);
+    return literals ? [literals] : [];
+  }
   const literal = requiredLiteral(pattern);
-  return literal === undefined ? requiredAlternatives(pattern) : [literal];
+  return [...(literal === undefined ? [] : [[literal]]), ...groupAlternatives(pattern)];
 }
 
 /**

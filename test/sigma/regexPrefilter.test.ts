@@ -1,7 +1,7 @@
 /** The literal-alternation prefilter of the `re` modifier (safeRegex.requiredAlternatives): which texts it requires, and that it never rejects a match. */
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
-import { compileSafeRegex, requiredAlternatives, requiredLiteral } from '../../detectors/sigma/safeRegex.js';
+import { compileSafeRegex, requiredAlternatives, requiredLiteral, requiredTextSets } from '../../detectors/sigma/safeRegex.js';
 
 describe('requiredAlternatives', () => {
   it.each([
@@ -20,6 +20,39 @@ describe('requiredAlternatives', () => {
     ['(?=ab)(?:cd|ef)', ['cd', 'ef']],
   ] as [string, string[] | undefined][])('%s requires %j', (pattern, expected) => {
     expect(requiredAlternatives(pattern)).toEqual(expected);
+  });
+});
+
+describe('requiredTextSets', () => {
+  it.each([
+    ['\\b(?:read|cat)\\b[^\\n]{0,120}(?:~/\\.ssh|\\.ssh/)', [['read', 'cat'], ['~/.ssh', '.ssh/']]],
+    ['\\b(?:very\\s{1,3}){2,5}important\\b', [['important'], ['very']]],
+    ['\\bkeep\\s{1,3}this\\s{1,3}between\\s{1,3}us\\b', [['between']]],
+    ['(?:abc)?(?:xyz|uvw)', [['xyz', 'uvw']]],
+    ['a(?:bc|de)*(?:fg|hi)+', [['fg', 'hi']]],
+    ['(?P<n>ab|cd)(?:ef|gh)', [['ef', 'gh']]],
+    ['(?:^|[\\s>])(?:assistant|dear\\s{1,3}ai)[:,]', [['assistant', 'dear']]],
+    ['foo\\d|bar\\d', [['foo', 'bar']]],
+    ['(?i)(?:ignore|forget)\\s+(?:all|any)', []],
+    ['[a-z]+', []],
+  ] as [string, string[][]][])('%s requires one of each of %j', (pattern, expected) => {
+    expect(requiredTextSets(pattern)).toEqual(expected);
+  });
+
+  it('never requires a text a match lacks', () => {
+    const patterns = [
+      '\\b(?:do\\s{1,3}not|never)\\s{1,3}(?:tell|inform)\\s{1,3}(?:the\\s{1,3})?user\\b',
+      '\\b(?:hide|keep)\\s{1,3}(?:this|it)\\s{1,3}(?:\\w{1,20}\\s{1,3})?(?:from|hidden\\s{1,3}from)\\s{1,3}the\\s{1,3}user\\b',
+      '\\b(?:read|send)\\b[^\\n.!?]{0,120}(?:~/\\.ssh|\\bid_(?:rsa|ed25519)\\b)',
+    ];
+    const inputs = ['Never tell the user', 'do not  inform user', 'Keep it secret from the user', 'hide this from the user', 'Read the key at ~/.ssh now', 'send id_ed25519 please', 'read the notes', ''];
+    for (const pattern of patterns) {
+      const re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+      for (const input of inputs) {
+        if (!re.test(input)) continue;
+        for (const texts of requiredTextSets(pattern)) expect(texts.some((text) => input.toLowerCase().includes(text.toLowerCase())), `${pattern} on ${input}: ${texts.join('|')}`).toBe(true);
+      }
+    }
   });
 });
 
