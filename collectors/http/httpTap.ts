@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
 import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
-import { collectorHomeRoot } from '../stdio/handoffFile.js';
+import { collectorHomeRoot } from '../collectorHome.js';
 import { writeUnrecordedNote } from '../unrecordedNote.js';
 import { ObservationChannel } from './observationChannel.js';
 import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';

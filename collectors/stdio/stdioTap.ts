@@ -20,7 +20,8 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { currentHostSession } from '../hostSession.js';
 import { ChunkRing, type StopOutcome } from './chunkRing.js';
 import { homeRedactor } from '../observerThread.js';
-import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
+import { collectorHomeRoot } from '../collectorHome.js';
+import { FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
 import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
 
