@@ -46,7 +46,8 @@ export interface ObserverPoint {
 }
 
 export type ToObserver =
-  | { type: 'start'; t: number; pid: number | undefined }
+  /** `progressFile`: where the observer keeps how far it got, beside the tap's running note (observedProgress.ts). */
+  | { type: 'start'; t: number; pid: number | undefined; progressFile?: string }
   /**
    * Sent after the last chunk is in the ring: `forwarded` counts each direction's bytes, `unobserved`
    * those neither in the ring nor spilled. With `handOff`, chunks were spilled after the ring's: the

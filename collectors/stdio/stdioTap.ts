@@ -23,7 +23,8 @@ import { homeRedactor } from '../observerThread.js';
 import { collectorHomeRoot } from '../collectorHome.js';
 import { FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
-import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { removeRunningTapNote, runningProgressFile, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { createObservedProgress } from './observedProgress.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -172,13 +173,17 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   let runningNote: string | undefined;
   child.on('spawn', () => {
     started = { t: now(), pid: child.pid };
-    post({ type: 'start', ...started });
+    let progressFile: string | undefined;
     try {
       runningNote = writeUnrecordedNote(homeRoot(), { running: { server: redactedServer(), host: currentHostSession(process.ppid), tapPid: process.pid, start: started } });
+      // A note without its progress (a kill right here) is recovered as one whose observer's progress is unknown.
+      createObservedProgress((progressFile = runningProgressFile(runningNote)));
     } catch (error) {
       process.stderr.write(`tapwire tap: cannot note the session as running (${(error as Error).message}): if the tap is killed before recording it, it leaves no trace\n`);
     }
+    post({ type: 'start', ...started, ...(progressFile ? { progressFile } : {}) });
   });
+  /** The running note is no longer needed (the session is recorded or handed off), or an unrecorded note replaced it. */
   const sessionRecorded = (): void => {
     if (runningNote) removeRunningTapNote(runningNote);
   };
