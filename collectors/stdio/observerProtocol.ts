@@ -46,8 +46,9 @@ export interface ObserverPoint {
 }
 
 export type ToObserver =
-  /** `progressFile`: where the observer keeps how far it got, beside the tap's running note (observedProgress.ts). */
-  | { type: 'start'; t: number; pid: number | undefined; progressFile?: string }
+  | { type: 'start'; t: number; pid: number | undefined }
+  /** Where the observer keeps how far it got, beside the tap's running note (observedProgress.ts). */
+  | { type: 'progress'; file: string }
   /**
    * Sent after the last chunk is in the ring: `forwarded` counts each direction's bytes, `unobserved`
    * those neither in the ring nor spilled. With `handOff`, chunks were spilled after the ring's: the
@@ -72,4 +73,5 @@ export interface ObserverSummary {
   lastError?: string;
 }
 
-export type FromObserver = { type: 'done'; summary: ObserverSummary };
+/** `home`: the home the tap records to, resolved by the observer when the tap has no --home (its resolution may load the configuration). */
+export type FromObserver = { type: 'home'; root: string } | { type: 'done'; summary: ObserverSummary };

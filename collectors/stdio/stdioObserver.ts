@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { collectorHomeRoot } from '../collectorHome.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
 import { homeRedactor, lowerThreadPriority } from '../observerThread.js';
@@ -20,6 +21,10 @@ import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const config = workerData as ObserverConfig;
 const port = parentPort!;
+// The tap's home, resolved here at the default priority, in parallel with the server's start: without --home it
+// loads the configuration (a schema compile of ~0.3 s under load), which on the forwarding thread delayed the
+// session's first messages. The tap uses it for its running note and, at exit, for a hand-off.
+if (!config.home) port.postMessage({ type: 'home', root: collectorHomeRoot(config.home, config.configFile) } satisfies FromObserver);
 // The lowest priority: the forwarding thread shares this process and must never wait for it.
 lowerThreadPriority(19);
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -240,7 +245,7 @@ const spawned = new Promise<void>((resolve) => (markSpawned = resolve));
 const endSignal = new Promise<EndMessage>((resolve) => {
   port.on('message', (message: ToObserver) => {
     if (message.type === 'end') return resolve(message);
-    if (message.progressFile) progress = new ObservedProgressWriter(message.progressFile);
+    if (message.type === 'progress') return void (progress = new ObservedProgressWriter(message.file));
     emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
     markSpawned();
     // What earlier taps of this home handed off is recorded now, beside this session.
