@@ -237,6 +237,7 @@ async function finish(message: EndMessage | undefined): Promise<void> {
   const stats = await publisher.deliver(config.flushTimeoutMs);
   acknowledgeStop();
   await bus.close(config.flushTimeoutMs);
+  progress?.close();
   port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, unpublished: stats.queued, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
 }
 
