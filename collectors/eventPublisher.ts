@@ -57,6 +57,8 @@ export class EventPublisher {
   private dropped = 0;
   private failing = false;
   private lastError: string | undefined;
+  private abandoned = false;
+  private wake: (() => void) | undefined;
   private readonly opts: Required<Omit<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle' | 'onPublished'>> & Pick<PublisherOptions, 'onFailure' | 'onRecover' | 'onIdle' | 'onPublished'>;
 
   constructor(private readonly publish: PublishFunction, options: PublisherOptions = {}) {
@@ -90,13 +92,28 @@ export class EventPublisher {
     const deadline = Date.now() + timeoutMs;
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length > 0 && Date.now() < deadline) {
+    while (this.queue.length > 0 && Date.now() < deadline && !this.abandoned) {
       await this.flush();
-      if (this.failing && this.queue.length > 0) await sleep(Math.min(this.retryDelay, Math.max(0, deadline - Date.now())));
+      if (this.failing && this.queue.length > 0 && !this.abandoned) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, Math.min(this.retryDelay, Math.max(0, deadline - Date.now())));
+        });
+      }
     }
     clearTimeout(this.timer);
     this.timer = undefined;
     return this.stats();
+  }
+
+  /**
+   * Ends a delivery's retries now (its caller stopped waiting for the bus): what is still queued stays for close() to
+   * count. Waking the delivery, rather than terminating the thread, matters: a thread terminated while the bus's
+   * native code waits on a lock dies with its process.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.wake?.();
   }
 
   /** Delivers what it can within `timeoutMs`; whatever is still queued then counts as dropped. */

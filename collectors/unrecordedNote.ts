@@ -12,12 +12,13 @@
  *
  * A tap also leaves a note while it runs (RunningTapNote), written once its server has started and removed once the
  * session is recorded or handed off: a tap killed before either (the host's SIGKILL, 2 s after its SIGTERM, beats a
- * starved tap) leaves it behind, and the recovery records the session's end with the loss, instead of no trace.
+ * starved tap) leaves it behind, and the recovery records the session's end with the loss, instead of no trace. Beside
+ * it, the tap's observer keeps how far it got (runningProgressFile), so that end follows the last event published.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ProxyUnrecordedNote } from './http/proxySession.js';
 import type { HandoffHeader } from './stdio/handoffFile.js';
 
@@ -67,17 +68,31 @@ function noteSessionId(note: SessionNote): string {
  * A session has one note: an unrecorded note replaces the running tap's note of its session.
  */
 export function writeUnrecordedNote(homeRoot: string, note: SessionNote): string {
-  const directory = unrecordedNoteDirectory(homeRoot);
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const file = join(directory, `${noteSessionId(note)}.json`);
+  const file = noteFile(homeRoot, noteSessionId(note));
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(`${file}.tmp`, JSON.stringify(note), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
+  if (!('running' in note)) rmSync(runningProgressFile(file), { force: true });
   return file;
 }
 
-/** Removes a running tap's note once its session is recorded or handed off (a note already gone is fine). */
+/** The note of a session of a home. */
+export function noteFile(homeRoot: string, sessionId: string): string {
+  return join(unrecordedNoteDirectory(homeRoot), `${sessionId}.json`);
+}
+
+/**
+ * Where a running tap's observer keeps how far it got (stdio/observedProgress.ts), beside the tap's note (`note` may be
+ * its claimed name). A note written before taps kept one has none.
+ */
+export function runningProgressFile(note: string): string {
+  return note.replace(/\.json(?:\.\d+)?$/, '.observed');
+}
+
+/** Removes a running tap's note and its progress once its session is recorded or handed off (already gone is fine). */
 export function removeRunningTapNote(file: string): void {
   rmSync(file, { force: true });
+  rmSync(runningProgressFile(file), { force: true });
 }
 
 /** The notes of a home, by file name (`<session>.json`); none when the directory does not exist. */

@@ -1,5 +1,5 @@
 /** `tapwire proxy`: a transparent reverse proxy in front of remote (Streamable HTTP or legacy SSE) MCP servers. */
-import { HttpTap } from '../../collectors/http/httpTap.js';
+import { HttpTap, OBSERVER_STALL_MS } from '../../collectors/http/httpTap.js';
 import { loadProxyConfig, parseListenAddress, ProxyConfigError, proxyConfig, singleUpstreamRoute, type ProxyConfig } from '../../collectors/http/proxyConfig.js';
 import { parseCommand, positiveInteger, UsageError } from '../usage.js';
 
@@ -15,6 +15,11 @@ const spec = {
   --config FILE         YAML file with routes by path prefix or host, TLS, limits (see README)
   --max-body-bytes N    largest request body forwarded; larger ones get 413 (default 16777216)
   --home DIR            Tapwire home (default: $TAPWIRE_HOME or ~/.tapwire)
+
+Environment:
+  TAPWIRE_PROXY_STALL_MS  how long the stop waits for an observer that makes no progress (default 60000:
+                          a minute without storing anything, e.g. the bus locked by another writer) before
+                          it gives up and notes the loss for the next tapwire command to record (status)
 
 Clients reach a route at <proxy><path prefix><upstream path>: with --upstream https://u/mcp, at
 http://HOST:PORT/mcp. The proxy prints its address and routes on stderr when it is ready, and stops
@@ -59,7 +64,13 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   if (!listen) throw new UsageError('missing --listen HOST:PORT');
-  const tap = await HttpTap.start({ config, listen, ...(values.home !== undefined ? { home: values.home } : {}) });
+  const stall = process.env.TAPWIRE_PROXY_STALL_MS;
+  const tap = await HttpTap.start({
+    config,
+    listen,
+    ...(values.home !== undefined ? { home: values.home } : {}),
+    ...(stall ? { observerStallMs: positiveInteger(stall, 'TAPWIRE_PROXY_STALL_MS', OBSERVER_STALL_MS) } : {}),
+  });
   const lines = tap.routes.map((route) => {
     const prefix = route.pathPrefix === '/' ? '' : route.pathPrefix;
     const base = route.host === undefined ? tap.url : tap.url.replace(/^(https?:\/\/)(\[[^\]]+\]|[^:/]+)/, `$1${route.host}`);
@@ -71,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const summary = await tap.close();
   const noted = summary.lossNote ? `; ${summary.lossNote}` : '';
-  if (!summary.observer) process.stderr.write(`tapwire proxy: the observer stopped making progress before it finished; events of open sessions may be missing${noted}\n`);
+  if (!summary.observer) process.stderr.write(`tapwire proxy: the observer made no progress for ${tap.observerStallMs} ms before it finished; events of open sessions may be missing${noted}\n`);
   else if (summary.observer.dropped > 0) {
     process.stderr.write(`tapwire proxy: ${summary.observer.dropped} of ${summary.observer.events} events could not be stored${summary.observer.lastError ? ` (${summary.observer.lastError})` : ''}${noted}\n`);
   }

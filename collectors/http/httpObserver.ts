@@ -130,6 +130,9 @@ function handle(message: ToObserver, bodies: Uint8Array): void {
     }
     case 'end':
       void finish(message.t, message.unobservedBytes);
+      return;
+    case 'giveUp':
+      publisher.abandon();
   }
 }
 
@@ -145,7 +148,12 @@ async function finish(t: number, unobservedBytes: number): Promise<void> {
       tap: { events: events + 1, dropped: stats.dropped, bytes_unobserved: unobservedBytes },
     }),
   );
-  const final = await publisher.close(config.flushTimeoutMs);
+  // What it made at close is reported before it is stored: if the bus never takes it, the proxy's note counts it.
+  sendAck();
+  // No bound of its own: while the bus refuses (a lock held by another writer, a full disk) this keeps retrying, and
+  // the proxy's stop, which waits as long as each batch stored is reported, tells it to give up after its stall bound
+  // without one ('giveUp'). A fixed few seconds of retries lost sessions to a short outage.
+  const final = await publisher.close(Infinity);
   await bus.close(config.flushTimeoutMs);
   // The end went last: it was stored unless the close dropped what was still queued.
   const endStored = final.dropped === stats.dropped;

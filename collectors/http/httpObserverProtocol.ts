@@ -25,6 +25,7 @@ export interface HttpObserverConfig {
   /** Bodies and SSE events larger than this are recorded as unparsed excerpts. */
   maxFrameBytes: number;
   sessionIdleTimeoutMs: number;
+  /** How long the close gives a remote bus's spool to deliver (the spool keeps the rest: no loss). */
   flushTimeoutMs: number;
   maxQueuedEvents: number;
 }
@@ -84,7 +85,9 @@ export type ToObserver =
   | { type: 'unmappedEndpoint'; x: number; t: number; endpoint: string }
   /** A request the route table refused (open-proxy or SSRF attempts, unknown hosts and paths). */
   | { type: 'rejected'; t: number; status: number; reason: string; method: string; target: string; host?: string; userAgent?: string; client: { ip: string; port: number }; tls: boolean }
-  | { type: 'end'; t: number; unobservedBytes: number };
+  | { type: 'end'; t: number; unobservedBytes: number }
+  /** The stop heard no progress for its stall bound: store nothing more, and report what was not stored. */
+  | { type: 'giveUp' };
 
 /** How far the observer has recorded: events made and stored, and the proxy session's next sequence. */
 export interface ObserverProgress {

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
 import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
-import { collectorHomeRoot } from '../stdio/handoffFile.js';
+import { collectorHomeRoot } from '../collectorHome.js';
 import { writeUnrecordedNote } from '../unrecordedNote.js';
 import { ObservationChannel } from './observationChannel.js';
 import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';
@@ -32,12 +32,13 @@ const OBSERVER_YOUNG_GENERATION_MB = 8;
 const CLIENT_KEEP_ALIVE_MS = 65_000;
 /**
  * How long the observer may report no progress before the stop gives up on it. It reports as it starts, as it
- * works through batches and as it stores each batch at close, and gives up on a locked or unreachable bus by
- * itself (its flush timeout), so only a wedged observer is this silent. A bound of a few seconds was a timing
- * assumption: with both cores saturated a healthy observer went that long unscheduled, was declared stalled and
- * terminated, and sessions it was storing went unrecorded.
+ * works through batches, and at close once it has made its last events and after each batch it stores; it retries a
+ * bus that refuses them (locked by another writer, a full disk) until the stop gives up, so this one bound decides
+ * both how long a wedged observer and how long a bus outage at close are waited for. A bound of a few seconds was a
+ * timing assumption: with both cores saturated a healthy observer went that long unscheduled, was declared stalled
+ * and terminated, and sessions it was storing went unrecorded.
  */
-const OBSERVER_STALL_MS = 60_000;
+export const OBSERVER_STALL_MS = 60_000;
 
 /** How the tap runs. */
 export interface HttpTapOptions {
@@ -47,8 +48,10 @@ export interface HttpTapOptions {
   home?: string;
   /** Body bytes copied to the observer but not yet processed (default 16 MiB); beyond this, observation is skipped and counted. */
   maxInflightBytes?: number;
-  /** How long the observer may take to store its last events at close (close() waits longer while it is still catching up). */
+  /** How long the observer gives a remote bus's spool to deliver at close (the spool keeps the rest). */
   flushTimeoutMs?: number;
+  /** How long close() waits for an observer that reports no progress (default OBSERVER_STALL_MS) before noting its loss. */
+  observerStallMs?: number;
   /** Events held while the bus cannot be written. */
   maxQueuedEvents?: number;
   /** Hears problems that do not stop the proxy (the observer failing). */
@@ -99,13 +102,14 @@ export class HttpTap {
   readonly #context: ExchangeContext;
   readonly #tls: boolean;
   readonly #observerConfig: HttpObserverConfig;
+  readonly #stallMs: number;
   #exchanges = 0;
   #rejected = 0;
   #closing: Promise<HttpTapSummary> | undefined;
   /** The address clients use, e.g. http://127.0.0.1:8080. */
   readonly url: string;
 
-  private constructor(server: Server, worker: Worker, channel: ObservationChannel, context: ExchangeContext, tls: boolean, url: string, observerConfig: HttpObserverConfig) {
+  private constructor(server: Server, worker: Worker, channel: ObservationChannel, context: ExchangeContext, tls: boolean, url: string, observerConfig: HttpObserverConfig, stallMs: number) {
     this.#server = server;
     this.#worker = worker;
     this.#channel = channel;
@@ -113,6 +117,7 @@ export class HttpTap {
     this.#tls = tls;
     this.url = url;
     this.#observerConfig = observerConfig;
+    this.#stallMs = stallMs;
   }
 
   /** Starts the observer and listens; resolves once the proxy accepts connections. */
@@ -158,7 +163,7 @@ export class HttpTap {
       maxBodyBytes: config.maxBodyBytes,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
     };
-    const tap = new HttpTap(server, worker, channel, context, tls, url, observerConfig);
+    const tap = new HttpTap(server, worker, channel, context, tls, url, observerConfig, options.observerStallMs ?? OBSERVER_STALL_MS);
     handlers.request = (req, res) => tap.#handle(req, res);
     server.on('connect', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 405, 'CONNECT is not served: this is a reverse proxy, not an open proxy'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 501, 'protocol upgrades are not proxied'));
@@ -173,6 +178,11 @@ export class HttpTap {
       else socket.destroy();
     });
     return tap;
+  }
+
+  /** How long close() waits for an observer that reports no progress. */
+  get observerStallMs(): number {
+    return this.#stallMs;
   }
 
   /** The routes, in configuration order. */
@@ -195,9 +205,17 @@ export class HttpTap {
     await new Promise((resolve) => setImmediate(resolve));
     this.#channel.send({ type: 'end', t: now(), unobservedBytes: this.#channel.unobservedBytes });
     this.#channel.flush();
-    const observer = await this.#channel.finished(OBSERVER_STALL_MS);
+    let observer = await this.#channel.finished(this.#stallMs);
+    const stalled = !observer;
+    if (stalled) {
+      // An observer whose bus refuses its events is alive: it gives up when told, with its exact counts. Only one that
+      // does not answer either is terminated (which, inside the bus's native wait on a lock, would end the process).
+      this.#channel.send({ type: 'giveUp' });
+      this.#channel.flush();
+      observer = await this.#channel.finished(this.#stallMs);
+    }
     await this.#worker.terminate();
-    const lossNote = observer?.endStored ? undefined : this.#noteUnrecordedEnd(observer);
+    const lossNote = observer?.endStored ? undefined : this.#noteUnrecordedEnd(observer, stalled);
     return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer, ...(lossNote ? { lossNote } : {}) };
   }
 
@@ -206,7 +224,7 @@ export class HttpTap {
    * does for a session it could not record): the next recovery of the home records it, and `status` counts the loss.
    * Returns where the note is, or why there is none.
    */
-  #noteUnrecordedEnd(observer: HttpObserverSummary | undefined): string {
+  #noteUnrecordedEnd(observer: HttpObserverSummary | undefined, stalled: boolean): string {
     const { sessionId, listenUrl, home } = this.#observerConfig;
     // A stalled observer is counted as of its last report: what it made and had not stored, and the bytes it had not processed.
     const progress = observer?.progress ?? this.#channel.progress;
@@ -221,7 +239,7 @@ export class HttpTap {
       dropped: observer ? observer.dropped : progress.events - progress.stored,
       unobservedBytes: this.#channel.unobservedBytes + (observer ? 0 : this.#channel.unacknowledgedBytes),
       reason: observer
-        ? `the bus did not take ${observer.dropped} of ${observer.events} events${observer.lastError ? ` (${observer.lastError})` : ''}`
+        ? `the bus did not take ${observer.dropped} of ${observer.events} events${stalled ? `, storing nothing for ${this.#stallMs} ms before the proxy stopped waiting` : ''}${observer.lastError ? ` (${observer.lastError})` : ''}`
         : 'the observer stopped making progress before it finished',
     };
     try {

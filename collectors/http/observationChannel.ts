@@ -63,8 +63,8 @@ export class ObservationChannel {
   /**
    * The worker's summary once it has recorded everything, or undefined if it reports no progress for `stallMs`. A
    * busy machine only slows the worker down, and what it has not processed would be lost at exit, so the wait has
-   * no overall limit while reports keep coming; a worker stuck on a locked bus gives up on its own (its flush
-   * timeout, far shorter than `stallMs`).
+   * no overall limit while reports keep coming; a worker whose bus refuses its events reports nothing until the bus
+   * takes them, so a bus outage at close is waited for up to `stallMs` too.
    */
   async finished(stallMs: number): Promise<HttpObserverSummary | undefined> {
     for (;;) {

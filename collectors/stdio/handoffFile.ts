@@ -13,8 +13,6 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../pipeline/config.js';
-import { resolveHome } from '../../pipeline/home.js';
 import type { HostSession } from '../hostSession.js';
 import type { HeldChunk } from './chunkRing.js';
 import type { ObserverPoint } from './observerProtocol.js';
@@ -52,18 +50,6 @@ export interface HandoffHeader {
 /** The directory of a home's hand-off and spill files. */
 export function handoffDirectory(homeRoot: string): string {
   return join(homeRoot, 'handoff');
-}
-
-/** The home a collector records to: --home, else the configuration's, else the default. */
-export function collectorHomeRoot(home: string | undefined, configFile: string | undefined): string {
-  // --home decides alone: the configuration (whose first load compiles its schema) is not read for it.
-  if (home) return resolveHome(home).root;
-  try {
-    const config = loadConfig({ ...(configFile ? { file: configFile } : {}), ...(home ? { home } : {}) });
-    return resolveHome(home ?? config.home).root;
-  } catch {
-    return resolveHome(home).root;
-  }
 }
 
 function recordHeader(chunk: HeldChunk): Buffer {

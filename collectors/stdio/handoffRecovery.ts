@@ -27,10 +27,12 @@ import type { Direction } from '../normalizer.js';
 import { unrecordedProxyEvents } from '../http/proxySession.js';
 import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
-import { collectorHomeRoot, handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
+import { collectorHomeRoot } from '../collectorHome.js';
+import { handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
-import { noteWriter, readUnrecordedNote, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { noteWriter, readUnrecordedNote, removeRunningTapNote, runningProgressFile, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { readObservedProgress, type ObservedProgress } from './observedProgress.js';
 import { sessionEndFields, stdioSession, type StdioSession } from './stdioSession.js';
 
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -38,10 +40,11 @@ const BATCH = 1000;
 /** A tap writes its hand-off just before it exits; a live tap pid older than this is a recycled pid. */
 const WRITER_EXIT_GRACE_MS = 60_000;
 /**
- * The sequence of the end recorded for a killed tap's session: its observer may have published events the dead tap
- * could not count, and ids are `<session>:<sequence>`, so the end is numbered past any event a session can have.
+ * The sequence of the end recorded for a killed tap's session when its observer's progress is unknown (a note written
+ * before taps kept it, or a kill before the tap created it): the observer may have published events nobody counted,
+ * and ids are `<session>:<sequence>`, so the end is numbered past any event a session can have.
  */
-const KILLED_END_SEQUENCE = Number.MAX_SAFE_INTEGER;
+const UNKNOWN_PROGRESS_END_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
 export interface RecoveryOptions {
   home?: string;
@@ -155,9 +158,14 @@ async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, option
     if (!claimed) continue;
     try {
       const note = readUnrecordedNote(claimed);
-      const events = 'running' in note ? killedSessionEvents(note, options) : note.kind === 'http_proxy' ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn)) : unrecordedSessionEvents(note, options);
+      const events =
+        'running' in note
+          ? killedSessionEvents(note, readObservedProgress(runningProgressFile(claimed)), options)
+          : note.kind === 'http_proxy'
+            ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn))
+            : unrecordedSessionEvents(note, options);
       await bus.publish(TOPICS.events, events.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
-      rmSync(claimed, { force: true });
+      removeRunningTapNote(claimed);
     } catch (error) {
       options.warn(`cannot record the unrecorded session noted in ${claimed} yet: ${(error as Error).message}`);
       renameSync(claimed, claimed.replace(/\.\d+$/, ''));
@@ -192,15 +200,29 @@ function unrecordedSessionEvents(note: StdioUnrecordedNote, options: RecoveryOpt
 
 /**
  * The end of a session whose tap was killed before it recorded or handed it off, and its start (numbered 0: if the
- * observer published one, it has the same id and is stored once). What the session carried after the observer's last
- * publish is unknown: the end the tap could not make is counted as one dropped event, so `status` shows the loss.
+ * observer published one, it has the same id and is stored once). With the observer's progress, the end follows the
+ * last event that may be on the bus, and the loss is what the observer had made or read but not published (a publish
+ * in flight at the kill counts as lost); what it had not read yet is unknown. Without it (a note of older taps),
+ * the end the tap could not make is counted as one dropped event, so `status` shows the loss.
  */
-function killedSessionEvents(note: RunningTapNote, options: RecoveryOptions): McpEvent[] {
+function killedSessionEvents(note: RunningTapNote, progress: ObservedProgress | undefined, options: RecoveryOptions): McpEvent[] {
   const { running } = note;
   const redactor = homeRedactor(options.home, options.warn);
   const events = running.start ? [startEvent(running, stdioSession(running.server, running.host, redactor))] : [];
-  const { normalizer, processFields } = stdioSession(running.server, running.host, redactor, KILLED_END_SEQUENCE);
-  const tap: NonNullable<McpEvent['mcp']['tap']> = { events: events.length, dropped: 1, reason: `unrecorded: tap ${running.tapPid} killed before it recorded or handed off the session; recorded later from its note` };
+  const endSequence = progress ? Math.max(progress.mayBePublished, events.length) : UNKNOWN_PROGRESS_END_SEQUENCE;
+  const { normalizer, processFields } = stdioSession(running.server, running.host, redactor, endSequence);
+  const why = `unrecorded: tap ${running.tapPid} killed before it recorded or handed off the session; recorded later from its note`;
+  const tap: NonNullable<McpEvent['mcp']['tap']> = progress
+    ? {
+        frames: progress.frames,
+        events: Math.max(progress.made, events.length),
+        // The start is made again here: it is no loss even when the observer had not published it.
+        dropped: Math.max(0, progress.made - Math.max(progress.published, events.length)),
+        bytes_unobserved: progress.read[0] - progress.recorded[0] + progress.read[1] - progress.recorded[1],
+        bytes: { client_to_server: progress.read[0], server_to_client: progress.read[1] },
+        reason: `${why} (and its observer's progress: traffic the observer had not read by then is not counted)`,
+      }
+    : { events: events.length, dropped: 1, reason: why };
   events.push(normalizer.lifecycle('session.end', Date.now(), { message: `MCP server ${running.server.name ?? running.server.command}: tap killed, the session's end is unknown`, outcome: 'unknown', process: processFields(undefined), tap }));
   return events;
 }

@@ -47,6 +47,8 @@ export interface ObserverPoint {
 
 export type ToObserver =
   | { type: 'start'; t: number; pid: number | undefined }
+  /** Where the observer keeps how far it got, beside the tap's running note (observedProgress.ts). */
+  | { type: 'progress'; file: string }
   /**
    * Sent after the last chunk is in the ring: `forwarded` counts each direction's bytes, `unobserved`
    * those neither in the ring nor spilled. With `handOff`, chunks were spilled after the ring's: the
@@ -71,4 +73,5 @@ export interface ObserverSummary {
   lastError?: string;
 }
 
-export type FromObserver = { type: 'done'; summary: ObserverSummary };
+/** `home`: the home the tap records to, resolved by the observer when the tap has no --home (its resolution may load the configuration). */
+export type FromObserver = { type: 'home'; root: string } | { type: 'done'; summary: ObserverSummary };

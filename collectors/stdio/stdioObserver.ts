@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { collectorHomeRoot } from '../collectorHome.js';
 import { EventPublisher } from '../eventPublisher.js';
 import { currentHostSession } from '../hostSession.js';
 import { homeRedactor, lowerThreadPriority } from '../observerThread.js';
@@ -15,10 +16,15 @@ import { ChunkRing, type RingChunk } from './chunkRing.js';
 import { recoverHandoffs } from './handoffRecovery.js';
 import { LineFramer } from './lineFramer.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ToObserver } from './observerProtocol.js';
+import { ObservedProgressWriter } from './observedProgress.js';
 import { sessionEndFields, stdioSession } from './stdioSession.js';
 
 const config = workerData as ObserverConfig;
 const port = parentPort!;
+// The tap's home, resolved here at the default priority, in parallel with the server's start: without --home it
+// loads the configuration (a schema compile of ~0.3 s under load), which on the forwarding thread delayed the
+// session's first messages. The tap uses it for its running note and, at exit, for a hand-off.
+if (!config.home) port.postMessage({ type: 'home', root: collectorHomeRoot(config.home, config.configFile) } satisfies FromObserver);
 // The lowest priority: the forwarding thread shares this process and must never wait for it.
 lowerThreadPriority(19);
 const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server_to_client' };
@@ -57,11 +63,17 @@ const publisher = new EventPublisher(
     // A batch that holds every event made so far makes the point reached now durable once it lands, even if more is
     // read while it is in flight (a remote bus): taken then, the point cannot be known again after the publish.
     const durable = eventsRecorded + publisher.stats().dropped + records.length === eventsEmitted ? recordedPoint() : undefined;
+    // Before the publish, so that a tap killed during it leaves a bound past every event that may be on the bus.
+    noteProgress(eventsRecorded + records.length);
     try {
       await bus.publish(topic, records);
       eventsRecorded += records.length;
       // Released inside the publish, so that the tap's hand-off never starts from a point behind what is on the bus.
-      if (durable) release(durable);
+      if (durable) {
+        release(durable);
+        recordedBytes = durable.offsets;
+      }
+      noteProgress(eventsRecorded);
     } finally {
       ring.endPublish();
     }
@@ -97,6 +109,16 @@ const framers = ([0, 1] as const).map(
       config.maxFrameBytes,
     ),
 );
+
+/** The running note's progress file (observedProgress.ts), once the tap has said where it is. */
+let progress: ObservedProgressWriter | undefined;
+/** Per direction, the bytes whose frames all have their events on the bus. */
+let recordedBytes: [number, number] = [0, 0];
+
+/** Tells a recovery of this session, should the tap be killed, how far it got: `mayBePublished` bounds the events on the bus. */
+function noteProgress(mayBePublished: number): void {
+  progress?.write({ mayBePublished, published: eventsRecorded, made: eventsEmitted, frames, read: [consumed[0], consumed[1]], recorded: recordedBytes });
+}
 
 function emit(event: McpEvent): void {
   eventsEmitted++;
@@ -215,6 +237,7 @@ async function finish(message: EndMessage | undefined): Promise<void> {
   const stats = await publisher.deliver(config.flushTimeoutMs);
   acknowledgeStop();
   await bus.close(config.flushTimeoutMs);
+  progress?.close();
   port.postMessage({ type: 'done', summary: { events: eventsEmitted, dropped: stats.dropped, unpublished: stats.queued, ...(stats.lastError ? { lastError: stats.lastError } : {}) } } satisfies FromObserver);
 }
 
@@ -223,6 +246,7 @@ const spawned = new Promise<void>((resolve) => (markSpawned = resolve));
 const endSignal = new Promise<EndMessage>((resolve) => {
   port.on('message', (message: ToObserver) => {
     if (message.type === 'end') return resolve(message);
+    if (message.type === 'progress') return void (progress = new ObservedProgressWriter(message.file));
     emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
     markSpawned();
     // What earlier taps of this home handed off is recorded now, beside this session.

@@ -20,9 +20,11 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { currentHostSession } from '../hostSession.js';
 import { ChunkRing, type StopOutcome } from './chunkRing.js';
 import { homeRedactor } from '../observerThread.js';
-import { collectorHomeRoot, FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
+import { collectorHomeRoot } from '../collectorHome.js';
+import { FrameSpill, handoffDirectory, writeHandoff, type HandoffHeader } from './handoffFile.js';
 import type { FromObserver, ObserverConfig, ObserverPoint, ObserverSummary, ToObserver } from './observerProtocol.js';
-import { removeRunningTapNote, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { removeRunningTapNote, runningProgressFile, writeUnrecordedNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { createObservedProgress } from './observedProgress.js';
 
 export interface StdioTapOptions {
   command: string;
@@ -68,9 +70,10 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   const ring = ChunkRing.create(options.ringBytes ?? 16 * 1024 * 1024, CHECKPOINT_BYTES);
   const stopChannel = new MessageChannel();
   const sessionId = randomUUID();
-  // Resolved once the server has started, not at exit: the first resolution may load the configuration (a schema
-  // compile that took 0.6 s of a starved main thread), and at exit the host's SIGKILL is 2 s behind its SIGTERM.
-  let resolvedHome: string | undefined;
+  // Without --home, resolving the home loads the configuration (a schema compile of 0.3–0.6 s under load): on this
+  // thread it delayed the session's first messages, and at exit the host's SIGKILL is 2 s behind its SIGTERM. The
+  // observer resolves it as it starts and says so; only if it never did is it resolved here, when first needed.
+  let resolvedHome: string | undefined = options.home ? collectorHomeRoot(options.home, options.configFile) : undefined;
   const homeRoot = (): string => (resolvedHome ??= collectorHomeRoot(options.home, options.configFile));
   const handoffDir = (): string => handoffDirectory(homeRoot());
   const spill = new FrameSpill(handoffDir, `${sessionId}.spill`, options.spillBytes ?? 256 * 1024 * 1024);
@@ -102,7 +105,11 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   const forwarded: [number, number] = [0, 0];
   let started: HandoffHeader['start'];
   const summary = new Promise<ObserverSummary | undefined>((resolve) => {
-    observer.on('message', (message: FromObserver) => resolve(message.summary));
+    observer.on('message', (message: FromObserver) => {
+      if (message.type === 'done') return resolve(message.summary);
+      resolvedHome ??= message.root;
+      if (started) noteRunning();
+    });
     observer.on('error', (error) => {
       observerAlive = false;
       process.stderr.write(`tapwire tap: observer failed (${error.message}); traffic continues unobserved\n`);
@@ -172,12 +179,24 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
   child.on('spawn', () => {
     started = { t: now(), pid: child.pid };
     post({ type: 'start', ...started });
+    if (resolvedHome) noteRunning();
+  });
+  /** Writes the running note once the server has started and the home is known (at once with --home, else once the observer says). */
+  let noteTried = false;
+  function noteRunning(): void {
+    if (noteTried || !started) return;
+    noteTried = true;
     try {
       runningNote = writeUnrecordedNote(homeRoot(), { running: { server: redactedServer(), host: currentHostSession(process.ppid), tapPid: process.pid, start: started } });
+      // A note without its progress (a kill right here) is recovered as one whose observer's progress is unknown.
+      const progressFile = runningProgressFile(runningNote);
+      createObservedProgress(progressFile);
+      post({ type: 'progress', file: progressFile });
     } catch (error) {
       process.stderr.write(`tapwire tap: cannot note the session as running (${(error as Error).message}): if the tap is killed before recording it, it leaves no trace\n`);
     }
-  });
+  }
+  /** The running note is no longer needed (the session is recorded or handed off), or an unrecorded note replaced it. */
   const sessionRecorded = (): void => {
     if (runningNote) removeRunningTapNote(runningNote);
   };
@@ -189,6 +208,8 @@ export async function runStdioTap(options: StdioTapOptions): Promise<number> {
     });
     child.on('close', (code, signal) => resolve({ code, signal }));
   });
+  // From here the session is recorded or handed off within moments: a note written late could outlive it.
+  noteTried = true;
   process.stdin.unpipe(child.stdin);
   process.stdin.pause();
   await spill.settled();

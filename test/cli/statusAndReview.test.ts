@@ -44,8 +44,10 @@ describe('tapwire status', () => {
     }
   });
 
-  // A killed tap's running note (collectors/unrecordedNote.ts) has status record the session's end, with its loss.
-  it('shows the session of a killed tap as ended with a loss, and each session\'s losses', async () => {
+  // A killed tap's running note (collectors/unrecordedNote.ts) has status record the session's end, with its loss:
+  // here none, as the host sent nothing and the observer had published the start (its progress beside the note says
+  // so), so the end follows the start and nothing is counted lost.
+  it('shows the session of a killed tap as ended, with what it lost, and each session\'s losses', async () => {
     const tap = spawn(process.execPath, tapArgv(home, 'weather', process.execPath, [DRIFTING_SERVER]), { stdio: ['pipe', 'pipe', 'ignore'] });
     tap.stdout.resume();
     let serverPid = 0;
@@ -59,10 +61,10 @@ describe('tapwire status', () => {
     await until(() => !alive(serverPid), 'the server to end with its tap');
     const status = await runCli(['status', '--home', home]);
     const row = status.stdout.toString().split('\n').find((l) => l.includes(` ${serverPid} `));
-    expect(row).toMatch(/ended\s+\d+\s+1\s+0/);
+    expect(row).toMatch(/ended\s+2\s+0\s+0/);
     expect(status.stdout.toString()).toContain('0 ended unrecorded');
-    const json = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { taps: { pid: number; state: string; dropped: number; unobserved_bytes: number }[] };
-    expect(json.taps.find((t) => t.pid === serverPid)).toMatchObject({ state: 'ended', dropped: 1, unobserved_bytes: 0 });
+    const json = JSON.parse((await runCli(['status', '--json', '--home', home])).stdout.toString()) as { taps: { pid: number; state: string; events: number; dropped: number; unobserved_bytes: number }[] };
+    expect(json.taps.find((t) => t.pid === serverPid)).toMatchObject({ state: 'ended', events: 2, dropped: 0, unobserved_bytes: 0 });
   });
 });
 

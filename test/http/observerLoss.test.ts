@@ -1,33 +1,66 @@
 /**
- * Telemetry the proxy's observer could not store is counted and visible, not only said on stderr: with the bus held
- * by another writer for the proxy's whole life, none of what it observed can be stored, its end included. The proxy
- * notes the loss at exit; the next tapwire command records it, and `status` shows the proxy session with its losses.
+ * Telemetry the proxy's observer could not store is counted and visible, not only said on stderr, and a bus outage
+ * at the proxy's close costs nothing when the bus comes back within the stop's stall bound.
+ *
+ * With the bus held by another writer for the proxy's whole life, none of what it observed can be stored, its end
+ * included: the observer keeps retrying, the stop gives up after its stall bound without progress (shortened here
+ * through TAPWIRE_PROXY_STALL_MS, the documented setting), tells the observer to give up, and notes the loss; the
+ * next tapwire command records it, and `status` shows the proxy session with its losses.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../support/until.js';
 import { busEvents, lockBus, runCli, tempHome } from '../support/tapwireCli.js';
-import { startProxy } from './proxyHarness.js';
+import { startProxy, type ProxyProcess } from './proxyHarness.js';
 import { startStreamableServer } from './sdkHttpServers.js';
+
+/** Shorter than the default minute, so the test does not wait it out; long enough for a starved observer to report what it made at close. */
+const STALL_MS = 20_000;
+/** Longer than the fixed 3 s the observer used to retry a failing bus at close before dropping what it held. */
+const OUTAGE_MS = 5_000;
+
+interface StatusReport {
+  dropped: number;
+  taps: { server: string; state: string; dropped: number }[];
+}
+
+async function status(home: string): Promise<StatusReport> {
+  const result = await runCli(['status', '--json', '--home', home]);
+  expect(result.code, result.stderr.toString()).toBe(0);
+  return JSON.parse(result.stdout.toString()) as StatusReport;
+}
+
+/** One MCP session through the proxy: initialize, initialized, one tools/call, then the client's DELETE. */
+async function oneSession(proxy: ProxyProcess): Promise<void> {
+  const client = new Client({ name: 'loss-host', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${proxy.url}/mcp`)));
+  const result = await client.callTool({ name: 'echo', arguments: { text: 'unrecorded' } });
+  expect(result.content).toEqual([{ type: 'text', text: 'unrecorded' }]);
+  await client.close();
+}
 
 describe('a proxy whose observer cannot store what it saw', () => {
   const { home, remove } = tempHome();
   afterAll(remove);
 
-  it('notes the loss at exit, and the next command records it: status counts every event of the session as dropped', async () => {
+  // Mutants killed: the stop waiting for the observer without a bound (this test then never ends); the stall path
+  // terminating an observer that waits on the bus's lock (the proxy died of a fatal error in better-sqlite3).
+  it('stalls on a bus locked for its whole life: the stop gives up after its stall bound and notes the loss; status and the recorded end count it', async () => {
+    const lockedHome = `${home}/locked`;
+    mkdirSync(lockedHome);
     const server = await startStreamableServer({ stateful: true, json: true });
-    const holder = lockBus(home);
+    const holder = lockBus(lockedHome);
     let released = false;
     try {
-      const proxy = await startProxy(['--upstream', server.url, '--home', home]);
-      const client = new Client({ name: 'loss-host', version: '1.0.0' });
-      const transport = new StreamableHTTPClientTransport(new URL(`${proxy.url}/mcp`));
-      await client.connect(transport);
-      const result = await client.callTool({ name: 'echo', arguments: { text: 'unrecorded' } });
-      expect(result.content).toEqual([{ type: 'text', text: 'unrecorded' }]);
-      await client.close();
-      expect(await proxy.stop()).toBe(0);
-      expect(proxy.stderr()).toMatch(/(could not be stored|stopped making progress)[^\n]*; the loss is noted in /);
+      const proxy = await startProxy(['--upstream', server.url, '--home', lockedHome], { TAPWIRE_PROXY_STALL_MS: String(STALL_MS) });
+      await oneSession(proxy);
+      // The observer has met the locked bus before the stop.
+      await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus');
+      expect(await proxy.stop(), proxy.stderr()).toBe(0);
+      expect(proxy.stderr()).toMatch(/\d+ of \d+ events could not be stored \([^\n]*database is locked[^\n]*\); the loss is noted in /);
       holder.release();
       released = true;
     } finally {
@@ -35,19 +68,57 @@ describe('a proxy whose observer cannot store what it saw', () => {
       await server.close();
     }
 
-    const status = await runCli(['status', '--json', '--home', home]);
-    expect(status.code).toBe(0);
-    const report = JSON.parse(status.stdout.toString()) as { dropped: number; taps: { server: string; state: string; dropped: number }[] };
+    const report = await status(lockedHome);
     const tap = report.taps.find((t) => t.server === 'tapwire-proxy');
     // At least initialize, its result, notifications/initialized, the tools/call and its result were observed; none was stored.
     expect(tap).toMatchObject({ state: 'ended', dropped: expect.any(Number) });
     expect(tap!.dropped).toBeGreaterThanOrEqual(5);
     expect(report.dropped).toBe(tap!.dropped);
 
-    const events = await busEvents(home);
+    const events = await busEvents(lockedHome);
     expect(events.map((e) => e.event.action)).toEqual(['session.end']);
     expect(events[0]!.mcp.server.name).toBe('tapwire-proxy');
     // The bus was locked throughout: every event the observer made is one dropped.
-    expect(events[0]!.mcp.tap).toMatchObject({ events: tap!.dropped, dropped: tap!.dropped, reason: expect.stringMatching(/^unrecorded: /) });
+    expect(events[0]!.mcp.tap).toMatchObject({
+      events: tap!.dropped,
+      dropped: tap!.dropped,
+      reason: expect.stringMatching(new RegExp(`^unrecorded: the bus did not take ${tap!.dropped} of ${tap!.dropped} events, storing nothing for ${STALL_MS} ms before the proxy stopped waiting \\(.*database is locked.*\\); recorded later from the proxy's note$`)),
+    });
+  });
+
+  // Mutant killed: the observer's fixed 3 s of retries at close (it dropped the session's last events and its end).
+  it('waits out a bus outage at close longer than a few seconds: every event is stored by the proxy itself, nothing is counted lost', async () => {
+    const outageHome = `${home}/outage`;
+    mkdirSync(outageHome);
+    const server = await startStreamableServer({ stateful: true, json: true });
+    try {
+      const proxy = await startProxy(['--upstream', server.url, '--home', outageHome]);
+      await oneSession(proxy);
+      // The outage hits only what the close makes: the session's messages, the tools/call's result included, are on the bus.
+      await until(async () => (await busEvents(outageHome)).filter((e) => e.event.action === 'tools/call').length === 2, 'the tools/call and its result to be stored');
+      const holder = lockBus(outageHome);
+      let released = false;
+      try {
+        const stopped = proxy.stop();
+        await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus at close');
+        await sleep(OUTAGE_MS);
+        holder.release();
+        released = true;
+        expect(await stopped, proxy.stderr()).toBe(0);
+      } finally {
+        if (!released) holder.release();
+      }
+      expect(proxy.stderr()).not.toMatch(/could not be stored|made no progress|the loss is noted/);
+    } finally {
+      await server.close();
+    }
+
+    const report = await status(outageHome);
+    expect(report.taps.find((t) => t.server === 'tapwire-proxy')).toMatchObject({ state: 'ended', dropped: 0 });
+    expect(report.dropped).toBe(0);
+    const ends = (await busEvents(outageHome)).filter((e) => e.event.action === 'session.end' && e.mcp.server.name === 'tapwire-proxy');
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.mcp.tap).toMatchObject({ dropped: 0 });
+    expect(ends[0]!.mcp.tap!.reason).toBeUndefined();
   });
 });

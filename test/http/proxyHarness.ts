@@ -20,10 +20,11 @@ export interface ProxyProcess {
  */
 const GUARD_MS = 300_000;
 
-/** Starts `tapwire proxy --listen 127.0.0.1:0 ARGS` and resolves once it prints its address. */
-export async function startProxy(args: string[]): Promise<ProxyProcess> {
+/** Starts `tapwire proxy --listen 127.0.0.1:0 ARGS` (with `env` added to the environment) and resolves once it prints its address. */
+export async function startProxy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(process.execPath, [requireBuiltCli(), 'proxy', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let stderr = '';
   child.stdout.resume();

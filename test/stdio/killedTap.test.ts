@@ -4,10 +4,12 @@
  * it did must still leave the session visible, ended with its loss counted, from the note the tap keeps while it runs.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unrecordedNoteNames } from '../../collectors/unrecordedNote.js';
+import { unrecordedNoteDirectory, unrecordedNoteNames } from '../../collectors/unrecordedNote.js';
+import { until as untilTrue } from '../support/until.js';
 import { untilChanged } from '../support/changeWait.js';
 import { busEvents, FIXTURES, REPO_ROOT, requireBuiltCli, runCli, tempHome } from '../support/tapwireCli.js';
 
@@ -46,17 +48,23 @@ describe('a tap the host kills', () => {
   const { home, remove } = tempHome();
   afterAll(remove);
 
-  // Mutant killed: no running note (the session left nothing: status listed no tap, the bus had no end).
-  it('SIGKILLed before it recorded or handed off its session: the next command records the end, with the loss', async () => {
+  // Mutants killed: no running note (the session left nothing: status listed no tap, the bus had no end); no observer
+  // progress beside it (the end was numbered Number.MAX_SAFE_INTEGER and counted one event dropped that was not).
+  it('SIGKILLed before it recorded or handed off its session: the next command records the end right after its last event, with the loss', async () => {
     const sessionHome = join(home, 'killed');
     const { tap, output, closed, until } = startTap(sessionHome, 'memory', [process.execPath, MEMORY_SERVER]);
-    tap.stdin.write(line({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'killed-tap-test', version: '1' } } }));
-    tap.stdin.write(line({ method: 'notifications/initialized' }));
-    tap.stdin.write(line({ id: 2, method: 'tools/list' }));
-    tap.stdin.write(line({ id: 3, method: 'tools/call', params: { name: 'read_graph', arguments: {} } }));
+    const sent = [
+      line({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'killed-tap-test', version: '1' } } }),
+      line({ method: 'notifications/initialized' }),
+      line({ id: 2, method: 'tools/list' }),
+      line({ id: 3, method: 'tools/call', params: { name: 'read_graph', arguments: {} } }),
+    ];
+    for (const message of sent) tap.stdin.write(message);
     await until(() => output.stdout.trim().split('\n').length === 3);
 
     // While the tap runs, its note is its own: a recovery (here, the test's read of the bus) leaves the session open.
+    // The kill comes once the observer has published the whole session so far: its start and the 7 messages.
+    await untilTrue(async () => (await busEvents(sessionHome)).length === 8, 'the observer to publish the session so far');
     expect(unrecordedNoteNames(sessionHome)).toHaveLength(1);
     expect((await busEvents(sessionHome)).filter((e) => e.event.action === 'session.end')).toEqual([]);
     expect(unrecordedNoteNames(sessionHome)).toHaveLength(1);
@@ -65,16 +73,25 @@ describe('a tap the host kills', () => {
     expect(await closed).toEqual({ code: null, signal: 'SIGKILL' });
 
     const taps = await status(sessionHome);
-    expect(taps).toEqual([expect.objectContaining({ state: 'ended' })]);
-    expect(taps[0]!.dropped).toBeGreaterThan(0);
+    // Every frame was on the bus before the kill: nothing is lost but the end, which the recovery makes.
+    expect(taps).toEqual([expect.objectContaining({ state: 'ended', events: 9, dropped: 0, unobserved_bytes: 0 })]);
     const events = await busEvents(sessionHome);
-    const ends = events.filter((e) => e.event.action === 'session.end');
-    expect(ends).toHaveLength(1);
-    expect(ends[0]!.mcp.tap?.reason).toBe(`unrecorded: tap ${tap.pid} killed before it recorded or handed off the session; recorded later from its note`);
-    // The recovery makes the session's start again, with the id the observer gave it if it had published it first.
-    expect(new Set(events.filter((e) => e.event.action === 'session.start').map((e) => e.event.id)).size).toBe(1);
+    // The recovery makes the start again (the same id: the store keeps one), then the end, right after the last event.
+    expect(events.map((e) => e.event.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 0, 8]);
+    expect(events[8]!.event.id).toBe(events[0]!.event.id);
+    const end = events.at(-1)!;
+    expect(end.event.action).toBe('session.end');
+    expect(end.mcp.tap).toEqual({
+      frames: 7,
+      events: 8,
+      dropped: 0,
+      bytes_unobserved: 0,
+      bytes: { client_to_server: Buffer.byteLength(sent.join('')), server_to_client: Buffer.byteLength(output.stdout) },
+      reason: `unrecorded: tap ${tap.pid} killed before it recorded or handed off the session; recorded later from its note (and its observer's progress: traffic the observer had not read by then is not counted)`,
+    });
     expect(new Set(events.map((e) => e.mcp.session.id)).size).toBe(1);
     expect(unrecordedNoteNames(sessionHome)).toEqual([]);
+    expect(readdirSync(unrecordedNoteDirectory(sessionHome))).toEqual([]);
   });
 
   it('SIGTERMed right after its stdin ends: it hands off and exits, and the whole session is recorded', async () => {
