@@ -12,7 +12,6 @@
 import type { NormalizationFinding } from '../textNormalization.js';
 import type { StructuralSignal } from '../structuralSignals.js';
 import { cachedReading, readingSignals, readText, type TextReading } from '../textReadings.js';
-import { hasWords } from './eventTexts.js';
 import { bestClass, quantizedHead, quantizedScore, topContributions, type Contribution, type LinearHead, type QuantizedHead } from './linearHead.js';
 import { LEGACY_FEATURES, TextFeaturizer, type FeatureSpec, type SparseVector } from './textFeatures.js';
 
@@ -112,7 +111,8 @@ const WORD = /[\p{L}\p{N}_]+/gu;
 
 /** The windows of a text: [start, end) offsets covering `spec.words` words each, `spec.stride` apart; one when short. */
 export function textWindows(text: string, spec: WindowSpec): { start: number; end: number }[] {
-  if (!hasWords(text, spec.words + 1)) return [{ start: 0, end: text.length }];
+  // Words are separated by at least one character: a text this short has no more words than a window holds.
+  if (text.length <= 2 * spec.words) return [{ start: 0, end: text.length }];
   const starts: number[] = [];
   const ends: number[] = [];
   for (const m of text.matchAll(WORD)) {

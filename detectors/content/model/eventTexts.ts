@@ -52,7 +52,7 @@ function schemaLines(schema: unknown, depth: number, out: string[]): void {
 }
 
 /** Whether `text` has at least `n` words (counting stops there; no match objects are made). */
-export function hasWords(text: string, n: number): boolean {
+function hasWords(text: string, n: number): boolean {
   // Words are separated by at least one character, so a shorter text cannot have that many.
   if (text.length < 2 * n - 1) return false;
   let found = 0;
