@@ -172,8 +172,26 @@ function decodePercent(text: string, findings: Findings, depth: number): string 
   });
 }
 
+/** The fewest alphabet characters in a row a BASE64_RUN match holds (five groups of four). */
+const BASE64_MIN_RUN = 20;
+
+const isBase64Char = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45;
+
+/**
+ * Whether `text` holds BASE64_MIN_RUN base64 alphabet characters in a row, as every BASE64_RUN match does: one pass
+ * over the text, where the run pattern (with its look-behind) is tried at every position of text that has none.
+ */
+function mayHoldBase64(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (!isBase64Char(text.charCodeAt(i))) run = 0;
+    else if (++run >= BASE64_MIN_RUN) return true;
+  }
+  return false;
+}
+
 function decodeBase64(text: string, findings: Findings, depth: number): string {
-  if (text.length < 20) return text;
+  if (!mayHoldBase64(text)) return text;
   return text.replace(BASE64_RUN, (run) => {
     // Identifiers, hashes and hex strings match the alphabet too; text encodes to a mix of cases and digits.
     if (!/[a-z]/.test(run) || !/[A-Z]/.test(run) || /^[0-9a-fA-F]+$/.test(run)) return run;

@@ -72,6 +72,13 @@ export interface ContentExplanation {
   excerpt: string;
 }
 
+/** A text's verdict as the model keeps it beside the text's reading, with its explanation once asked for. */
+export interface ScoredText {
+  readonly reading: TextReading;
+  readonly verdict: ContentVerdict;
+  explanation?: ContentExplanation;
+}
+
 /** A text ready for featurizing: normalized, lower-cased, with signals and word offsets. */
 export interface PreparedText {
   text: string;
@@ -104,6 +111,8 @@ const WORD = /[\p{L}\p{N}_]+/gu;
 
 /** The windows of a text: [start, end) offsets covering `spec.words` words each, `spec.stride` apart; one when short. */
 export function textWindows(text: string, spec: WindowSpec): { start: number; end: number }[] {
+  // Words are separated by at least one character: a text this short has no more words than a window holds.
+  if (text.length <= 2 * spec.words) return [{ start: 0, end: text.length }];
   const starts: number[] = [];
   const ends: number[] = [];
   for (const m of text.matchAll(WORD)) {
@@ -142,7 +151,7 @@ export const CONTENT_HEADS: readonly ContentHead[] = ['documentation', 'content'
 export class ContentModel {
   readonly featurizer: TextFeaturizer;
   /** Verdicts (and explanations, once asked for) by reading: they go when the reading leaves the reading cache. */
-  private readonly verdicts = new WeakMap<TextReading, { verdict: ContentVerdict; explanation?: ContentExplanation }>();
+  private readonly verdicts = new WeakMap<TextReading, ScoredText>();
   private readonly scoring: Record<ContentHead, QuantizedHead>;
 
   constructor(readonly parts: ContentModelParts) {
@@ -161,13 +170,24 @@ export class ContentModel {
 
   /** The verdict on `raw` read by `head`, from the cache when this text was scored before. */
   score(raw: string, head: ContentHead): ContentVerdict {
+    return this.scored(raw, head).verdict;
+  }
+
+  /** The verdict on `raw` read by `head` as kept (explainedBy gives its explanation without looking the text up again). */
+  scored(raw: string, head: ContentHead): ScoredText {
     const reading = cachedReading(raw, head);
     let known = this.verdicts.get(reading);
     if (known === undefined) {
-      known = { verdict: this.scorePrepared(preparedOf(reading), head) };
+      known = { reading, verdict: this.scorePrepared(preparedOf(reading), head) };
       this.verdicts.set(reading, known);
     }
-    return known.verdict;
+    return known;
+  }
+
+  /** Why a kept verdict is what it is (made at the first alert on the text, then kept with it). */
+  explainedBy(scored: ScoredText): ContentExplanation {
+    scored.explanation ??= this.#explain(preparedOf(scored.reading), scored.verdict);
+    return scored.explanation;
   }
 
   /** The verdict on an already prepared text (no cache). */
@@ -196,19 +216,21 @@ export class ContentModel {
   explain(raw: string, verdict: ContentVerdict): ContentExplanation {
     const reading = cachedReading(raw, verdict.head);
     const known = this.verdicts.get(reading);
-    if (known?.verdict !== verdict) return this.#explain(preparedOf(reading), verdict);
-    known.explanation ??= this.#explain(preparedOf(reading), verdict);
-    return known.explanation;
+    return known?.verdict === verdict ? this.explainedBy(known) : this.#explain(preparedOf(reading), verdict);
   }
 
   #explain(prepared: PreparedText, verdict: ContentVerdict): ContentExplanation {
     const { start, end } = verdict.window;
     const inWindow = prepared.signals.filter((s) => s.start < end && s.end > start);
-    const named = this.featurizer.namedFeatures(prepared.lower.slice(start, end), []).map((f) => ({ ...f, start: f.start + start, end: f.end + start }));
-    named.push(...this.featurizer.namedFeatures('', [...inWindow, ...prepared.findings.map((f) => ({ id: `normalized:${f.kind}`, start, end }))]));
+    const head = this.parts.heads[verdict.head];
+    const mask = head.weights.length - 1;
+    // topContributions passes over features without a positive weight: they need no name.
+    const mayContribute = (bucket: number): boolean => !((head.weights[bucket & mask] as number) <= 0);
+    const named = this.featurizer.namedFeatures(prepared.lower, [], mayContribute, start, end);
+    named.push(...this.featurizer.namedFeatures('', [...inWindow, ...prepared.findings.map((f) => ({ id: `normalized:${f.kind}`, start, end }))], mayContribute));
     const excerpt = prepared.text.slice(start, end);
     return {
-      features: topContributions(this.parts.heads[verdict.head], named, TOP_FEATURES),
+      features: topContributions(head, named, TOP_FEATURES),
       signals: inWindow,
       normalization: prepared.findings,
       excerpt: excerpt.length > EXCERPT_CHARS ? `${excerpt.slice(0, EXCERPT_CHARS)}…` : excerpt,

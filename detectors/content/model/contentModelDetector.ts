@@ -9,7 +9,7 @@ import { alertContextOf, alertSourceOf, buildAlert } from '../../alertBuilder.js
 import type { Detector, DetectorContext } from '../../detector.js';
 import type { McpAlert } from '../../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../../pipeline/types/mcpEvent.js';
-import type { ContentModel, ContentVerdict } from './contentModel.js';
+import type { ContentExplanation, ContentModel, ContentVerdict } from './contentModel.js';
 import { levelOf, ruleOf } from './contentModelRules.js';
 import { eventTexts, type EventText } from './eventTexts.js';
 
@@ -19,6 +19,15 @@ const round = (x: number): number => Math.round(x * 10_000) / 10_000;
 /** The model's verdict on each text of an event (shared with the Sigma derived fields). */
 export function eventVerdicts(model: ContentModel, event: McpEvent): { text: EventText; verdict: ContentVerdict }[] {
   return eventTexts(event).map((text) => ({ text, verdict: model.score(text.text, text.head) }));
+}
+
+/** The words an alert message names, per explanation (a repeated text alerts with the same ones). */
+const driversOf = new WeakMap<ContentExplanation, string>();
+
+function drivers(why: ContentExplanation): string {
+  let named = driversOf.get(why);
+  if (named === undefined) driversOf.set(why, (named = why.features.slice(0, 3).map((f) => `"${f.feature}"`).join(', ')));
+  return named;
 }
 
 /** Alerts on the texts the content model scores at or above its hunting band. */
@@ -31,20 +40,22 @@ export class ContentModelDetector implements Detector {
   onEvent(event: McpEvent, _context: DetectorContext): McpAlert[] {
     if (event.mcp.direction !== 'server_to_client') return [];
     const alerts: McpAlert[] = [];
-    for (const { text, verdict } of eventVerdicts(this.model, event)) {
+    for (const text of eventTexts(event)) {
+      const scored = this.model.scored(text.text, text.head);
+      const { verdict } = scored;
       const level = levelOf(verdict);
       if (level === undefined) continue;
       const rule = ruleOf(verdict, level);
-      const why = this.model.explain(text.text, verdict);
+      const why = this.model.explainedBy(scored);
       const where = text.name === undefined ? text.field : `${text.field.replace(/\[.*\]$/, '')} "${text.name}"`;
-      const drivers = why.features.slice(0, 3).map((f) => `"${f.feature}"`).join(', ');
+      const named = drivers(why);
       alerts.push(
         buildAlert({
           rule,
           context: alertContextOf(event),
           sources: [alertSourceOf(event)],
           discriminator: text.field,
-          message: `${rule.name} (${level}): ${where} on MCP server "${event.mcp.server.name}" scores ${verdict.score.toFixed(3)} (threshold ${verdict.threshold.toFixed(3)}, ${verdict.attackClass}, model ${this.model.version})${drivers ? `; driven by ${drivers}` : ''}.`,
+          message: `${rule.name} (${level}): ${where} on MCP server "${event.mcp.server.name}" scores ${verdict.score.toFixed(3)} (threshold ${verdict.threshold.toFixed(3)}, ${verdict.attackClass}, model ${this.model.version})${named ? `; driven by ${named}` : ''}.`,
           matched: [
             { field: 'mcp.content.score', value: verdict.score.toFixed(4) },
             { field: 'mcp.content.class', value: verdict.attackClass },

@@ -51,10 +51,12 @@ function schemaLines(schema: unknown, depth: number, out: string[]): void {
   if (isObject(schema.items)) schemaLines(schema.items, depth + 1, out);
 }
 
-/** Whether `text` has at least `n` words (counting stops there). */
+/** Whether `text` has at least `n` words (counting stops there; no match objects are made). */
 function hasWords(text: string, n: number): boolean {
+  // Words are separated by at least one character, so a shorter text cannot have that many.
+  if (text.length < 2 * n - 1) return false;
   let found = 0;
-  for (WORD.lastIndex = 0; found < n && WORD.exec(text) !== null; ) found++;
+  for (WORD.lastIndex = 0; found < n && WORD.test(text); ) found++;
   return found >= n;
 }
 

@@ -145,23 +145,37 @@ export class TextFeaturizer {
     return out;
   }
 
-  /** The readable features of `text` (words, bigrams, signal ids) with their buckets and positions, for explanations. */
-  namedFeatures(text: string, signals: readonly { id: string; start: number; end: number }[]): NamedFeature[] {
+  /**
+   * The readable features of `text[from, to)` (words, bigrams, signal ids) with their buckets and positions in `text`,
+   * for explanations. Only features whose bucket `keep` accepts are named (an explanation shows the few with positive
+   * weight; naming every word and bigram cost more than the rest of explaining).
+   */
+  namedFeatures(text: string, signals: readonly { id: string; start: number; end: number }[], keep: (bucket: number) => boolean, from = 0, to = text.length): NamedFeature[] {
     const out: NamedFeature[] = [];
-    let previous: { hash: number; name: string; start: number } | undefined;
-    let i = 0;
-    while (i < text.length) {
-      while (i < text.length && !isWordChar(text.charCodeAt(i))) i++;
-      if (i >= text.length) break;
+    let previousHash = 0;
+    let previousStart = -1;
+    let previousEnd = 0;
+    let i = from;
+    while (i < to) {
+      while (i < to && !isWordChar(text.charCodeAt(i))) i++;
+      if (i >= to) break;
       const start = i;
-      while (i < text.length && isWordChar(text.charCodeAt(i))) i++;
-      const name = text.slice(start, i);
+      while (i < to && isWordChar(text.charCodeAt(i))) i++;
       const hash = fnv(NS_WORD, text, start, i);
-      out.push({ name, bucket: hash & this.mask, start, end: i });
-      if (previous) out.push({ name: `${previous.name} ${name}`, bucket: mix(previous.hash ^ NS_BIGRAM, hash) & this.mask, start: previous.start, end: i });
-      previous = { hash, name, start };
+      const bucket = hash & this.mask;
+      if (keep(bucket)) out.push({ name: text.slice(start, i), bucket, start, end: i });
+      if (previousStart >= 0) {
+        const pair = mix(previousHash ^ NS_BIGRAM, hash) & this.mask;
+        if (keep(pair)) out.push({ name: `${text.slice(previousStart, previousEnd)} ${text.slice(start, i)}`, bucket: pair, start: previousStart, end: i });
+      }
+      previousHash = hash;
+      previousStart = start;
+      previousEnd = i;
     }
-    for (const s of signals) out.push({ name: `signal:${s.id}`, bucket: fnv(NS_SIGNAL, s.id, 0, s.id.length) & this.mask, start: s.start, end: s.end });
+    for (const s of signals) {
+      const bucket = fnv(NS_SIGNAL, s.id, 0, s.id.length) & this.mask;
+      if (keep(bucket)) out.push({ name: `signal:${s.id}`, bucket, start: s.start, end: s.end });
+    }
     return out;
   }
 }

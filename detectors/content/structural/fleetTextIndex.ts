@@ -13,10 +13,10 @@ export class FleetTextIndex {
   readonly claims = new PeerClaims();
   private readonly toolsByServer = new Map<string, Set<string>>();
 
-  /** Records a tool a server offers, with its (normalized) description. */
-  addTool(server: string, tool: string, description: string): void {
+  /** Records a tool a server offers, with its (normalized) description and that description's claim weight. */
+  addTool(server: string, tool: string, description: string, claimWeight = preferenceClaimWeight(description)): void {
     this.names.add(server, tool);
-    this.claims.add(server, tool, preferenceClaimWeight(description));
+    this.claims.add(server, tool, claimWeight);
     const tools = this.toolsByServer.get(server) ?? new Set();
     tools.add(tool);
     this.toolsByServer.set(server, tools);

@@ -22,9 +22,10 @@ import type { McpEvent } from '../../../pipeline/types/mcpEvent.js';
 import type { StateStore } from '../../stateStore.js';
 import { eventTexts } from '../model/eventTexts.js';
 import type { NormalizationFinding } from '../textNormalization.js';
-import { cachedReading, readingSignals } from '../textReadings.js';
+import { cachedReading, normalizedText, readingSignals } from '../textReadings.js';
 import { documentationContext, FleetTextIndex } from './fleetTextIndex.js';
-import type { SignalContext, StructuralSignal } from './structuralDetector.js';
+import { preferenceClaimWeight } from './preferenceClaims.js';
+import type { StructuralSignal } from './structuralDetector.js';
 import { structuralRuleOf } from './structuralRules.js';
 
 export const FLEET_PARTITION = '_content_fleet';
@@ -60,7 +61,14 @@ class FleetCache {
     const generation = state.get<number>(FLEET_PARTITION, META_NS, GENERATION) ?? 0;
     if (generation !== this.generation) {
       this.index = new FleetTextIndex();
-      for (const [server, entry] of state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS)) for (const tool of entry.tools) this.index.addTool(server, tool.name, tool.description);
+      // A fleet's servers share most descriptions: each distinct one is weighed once per rebuild.
+      const weights = new Map<string, number>();
+      const weightOf = (description: string): number => {
+        let weight = weights.get(description);
+        if (weight === undefined) weights.set(description, (weight = preferenceClaimWeight(description)));
+        return weight;
+      };
+      for (const [server, entry] of state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS)) for (const tool of entry.tools) this.index.addTool(server, tool.name, tool.description, weightOf(tool.description));
       this.generation = generation;
     }
     return this.index;
@@ -69,7 +77,7 @@ class FleetCache {
   /** Records a server's listing (if it changed) and bumps the generation. */
   record(state: StateStore, server: string, tools: ServerTools['tools'], now: number): void {
     const previous = state.get<ServerTools>(FLEET_PARTITION, TOOLS_NS, server);
-    if (previous && JSON.stringify(previous.tools) === JSON.stringify(tools)) return;
+    if (previous && sameTools(previous.tools, tools)) return;
     state.put(FLEET_PARTITION, TOOLS_NS, server, { at: now, tools });
     const generation = state.get<number>(FLEET_PARTITION, META_NS, GENERATION) ?? 0;
     let count = state.get<number>(FLEET_PARTITION, META_NS, SERVER_COUNT) ?? state.entries<ServerTools>(FLEET_PARTITION, TOOLS_NS).length - (previous ? 0 : 1);
@@ -91,10 +99,29 @@ class FleetCache {
   }
 }
 
-/** The listed tools of a tools/list response, normalized, for the fleet index. */
+/**
+ * Whether a listing is the one recorded (as their JSON would say: a host lists the same tools at every session start,
+ * and serializing both for each listing cost more than the rest of recording it). Names that are not strings
+ * (malformed listings) are compared as JSON.
+ */
+function sameTools(recorded: ServerTools['tools'], listed: ServerTools['tools']): boolean {
+  if (recorded.length !== listed.length) return false;
+  for (let i = 0; i < listed.length; i++) {
+    const a = recorded[i]!;
+    const b = listed[i]!;
+    if (typeof a.name !== 'string' || typeof b.name !== 'string') return JSON.stringify(recorded) === JSON.stringify(listed);
+    if (a.name !== b.name || a.description !== b.description) return false;
+  }
+  return true;
+}
+
+/**
+ * The listed tools of a tools/list response, normalized, for the fleet index. The index needs a description's
+ * normalized text only: reading it structurally too (cachedReading) would run every tier-1 detector on it.
+ */
 function listedTools(event: McpEvent): ServerTools['tools'] | undefined {
   if (event.mcp.tools === undefined) return undefined;
-  return event.mcp.tools.slice(0, MAX_TOOLS).map((tool) => ({ name: tool.name, description: cachedReading(tool.description ?? '', 'documentation').text.slice(0, 2048) }));
+  return event.mcp.tools.slice(0, MAX_TOOLS).map((tool) => ({ name: tool.name, description: normalizedText(tool.description ?? '').text.slice(0, 2048) }));
 }
 
 export class StructuralSignalDetector implements Detector {
@@ -113,8 +140,8 @@ export class StructuralSignalDetector implements Detector {
     const alerts: McpAlert[] = [];
     for (const text of texts) {
       const reading = cachedReading(text.text, text.head);
-      const context: SignalContext = fleet ? documentationContext(fleet, server, text.name) : {};
-      const signals = readingSignals(reading, context);
+      // Without the fleet the context is empty: the reading's own signals (judged once per distinct text) are these.
+      const signals = fleet ? readingSignals(reading, documentationContext(fleet, server, text.name)) : readingSignals(reading);
       if (signals.length === 0) continue;
       const byAttack = new Map<string, StructuralSignal[]>();
       for (const signal of signals) byAttack.set(signal.attack, [...(byAttack.get(signal.attack) ?? []), signal]);
