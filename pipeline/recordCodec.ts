@@ -56,9 +56,13 @@ export interface ServerEventRecord {
   event: McpEvent;
 }
 
-/** The serverEvents record of an event, keyed by its server identity (whole servers share a partition). */
+/**
+ * The serverEvents record of an event, keyed by its server identity (whole servers share a partition). The event goes
+ * in as encodeEvent gives it (the events record's own text), so re-keying does not serialize every event again; like a
+ * store, call it before anything else touches the event.
+ */
 export function encodeServerEvent(record: ServerEventRecord): OutgoingRecord {
-  return { key: record.event.mcp.server.id, value: JSON.stringify(record) };
+  return { key: record.event.mcp.server.id, value: `{"from":${JSON.stringify(record.from)},"event":${encodeEvent(record.event)}}` };
 }
 
 /** The event and source position a serverEvents record carries, or why it carries none. */

@@ -8,7 +8,8 @@
  * The bus group commit that follows only feeds lag() and prune(). Alerts also go to the alerts topic, at least
  * once: a consumer of that topic dedupes by fingerprint.
  *
- * Records a store sync beside it has just decoded come through `handoff` instead of being parsed again.
+ * A batch a store sync beside it has just read and decoded comes through `handoff` instead of being read and parsed
+ * again; the worker then takes the sync's whole batch as its own (one state commit and one alert write for it).
  *
  * The rule pack's correlation windows live in memory; on start the worker replays the records just before its
  * position into the rules alone (their alerts were raised before the restart), so windows open at the crash
@@ -21,7 +22,7 @@ import type { Store } from '../pipeline/store.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import type { DetectorBatch, DetectorRuntime } from '../detectors/detectorRuntime.js';
-import { DecodedEventHandoff } from './decodedEventHandoff.js';
+import { DecodedEventHandoff, type DecodedRecord } from './decodedEventHandoff.js';
 
 export interface BusDetectWorkerOptions {
   bus: Bus;
@@ -55,8 +56,8 @@ export interface BusDetectWorkerTotals {
 /** Consumes events from the bus into alerts in the store. */
 export class BusDetectWorker {
   readonly totals: BusDetectWorkerTotals = { records: 0, events: 0, invalid: 0, alerts: 0, newAlerts: 0, batches: 0 };
-  /** Where a store sync reading the same topic just ahead leaves the records it decoded (storeSync.ts). */
-  readonly handoff = new DecodedEventHandoff();
+  /** Where a store sync reading the same topic just ahead leaves the batches it decoded (storeSync.ts). */
+  readonly handoff: DecodedEventHandoff;
   private readonly topic: string;
   private readonly source: string;
   private consumer: BusConsumer | undefined;
@@ -66,6 +67,7 @@ export class BusDetectWorker {
   constructor(private readonly options: BusDetectWorkerOptions) {
     this.topic = options.topic ?? TOPICS.events;
     this.source = busSource(this.topic);
+    this.handoff = new DecodedEventHandoff(options.bus, this.topic);
   }
 
   /** The offset of the last record whose state is committed (-1 before any). */
@@ -85,7 +87,7 @@ export class BusDetectWorker {
       for (;;) {
         const records = (await consumer.poll(this.options.batchSize ?? 500)).filter((r) => r.offset <= this.position);
         if (records.length === 0) break;
-        const events = this.parse(records, false);
+        const events = this.eventsOf(decodeRecords(records), false);
         this.options.runtime.warmRules(events);
         warmed += events.length;
         if ((records.at(-1) as ConsumedRecord).offset >= this.position) break;
@@ -98,11 +100,13 @@ export class BusDetectWorker {
   /** Processes the next batch; returns how many records it read (0: caught up). */
   async step(): Promise<number> {
     const consumer = this.requireStarted();
-    const records = await consumer.poll(this.options.batchSize ?? 500);
+    const handed = this.handoff.take(this.position);
+    const records = handed?.records ?? decodeRecords(await consumer.poll(this.options.batchSize ?? 500));
     const last = records.at(-1);
     if (!last) return 0;
+    if (handed) consumer.seek(last.offset);
     const batch = this.options.runtime.batch();
-    batch.process(this.parse(records, true, this.handoff));
+    batch.process(this.eventsOf(records, true));
     await this.deliver(batch.alerts);
     batch.commit({ source: this.source, offset: last.offset }, this.position);
     this.position = last.offset;
@@ -169,17 +173,20 @@ export class BusDetectWorker {
     this.totals.newAlerts += stored.inserted;
   }
 
-  private parse(records: readonly ConsumedRecord[], count: boolean, handoff?: DecodedEventHandoff): McpEvent[] {
+  private eventsOf(records: readonly DecodedRecord[], count: boolean): McpEvent[] {
     const events: McpEvent[] = [];
-    for (const record of records) {
-      const decoded = handoff?.take(record.offset, record.value) ?? decodeEvent(record.value);
+    for (const { offset, decoded } of records) {
       if ('event' in decoded) events.push(decoded.event);
       else if (count) {
         this.totals.invalid += 1;
-        this.options.logger?.warn({ offset: record.offset }, 'skipping a record that is not a valid MCP event');
+        this.options.logger?.warn({ offset }, 'skipping a record that is not a valid MCP event');
       }
     }
     if (count) this.totals.events += events.length;
     return events;
   }
+}
+
+function decodeRecords(records: readonly ConsumedRecord[]): DecodedRecord[] {
+  return records.map((record) => ({ offset: record.offset, decoded: decodeEvent(record.value) }));
 }

@@ -1,44 +1,75 @@
 /**
- * Hands the events the store sync decoded to the detector worker that reads the same bus records next, so each record
- * of the embedded path is parsed and schema-checked once (issue 13 item 4). The two loops stay separate consumers, each
- * with its own durable position and commit (the crash guarantees of storeSync.ts and busDetectWorker.ts are
- * unchanged): this only saves work. A hand-off is used only when the worker's record has the very text the sync
- * decoded (decoding is a function of the text), so a bus reset or another topic can never hand over a wrong event.
- * It goes one way, sync to worker, because the store is done with an event once it is ingested while detectors may
- * keep and annotate what they are given.
+ * Hands the batches the store sync decoded to the detector worker that reads the same bus records next, so each record
+ * of the embedded path is read from the bus, parsed and schema-checked once (issue 13 item 4). The two loops stay
+ * separate consumers, each with its own durable position and commit (the crash guarantees of storeSync.ts and
+ * busDetectWorker.ts are unchanged): this only saves work.
+ *
+ * A batch is handed over whole, as "every record of the topic after offset A": the sync read it from A with one poll,
+ * and a poll returns a prefix of the records after its position (embeddedBus.ts: offsets grow in commit order, and
+ * prune() never deletes past a group's committed offset), so a worker positioned at A would have read the very same
+ * records. Only a batch read from the worker's own bus object and topic is kept, and only one starting exactly at the
+ * worker's position is taken. It goes one way, sync to worker, because the store is done with an event once it is
+ * ingested while detectors may keep and annotate what they are given.
  */
+import type { Bus } from '../pipeline/bus.js';
 import type { DecodedEvent } from '../pipeline/recordCodec.js';
 
-/** Decoded records a store sync put for the worker, by bus offset, until the worker takes them. */
-export class DecodedEventHandoff {
-  private readonly byOffset = new Map<number, { value: string; decoded: DecodedEvent }>();
+/** One record of a handed-over batch: its bus offset and what its text decoded to. */
+export interface DecodedRecord {
+  offset: number;
+  decoded: DecodedEvent;
+}
 
-  /** At most `capacity` records wait; beyond it the oldest is dropped (the worker then decodes it itself). */
-  constructor(private readonly capacity = 20_000) {}
+/** Every record of the topic after offset `after` up to the last one's offset, decoded, in offset order. */
+export interface DecodedBatch {
+  after: number;
+  records: readonly DecodedRecord[];
+}
+
+/** Decoded batches a store sync put for the worker, by the offset each starts after, until the worker takes them. */
+export class DecodedEventHandoff {
+  private readonly byStart = new Map<number, DecodedBatch>();
+  private waiting = 0;
+
+  /**
+   * For the worker reading `topic` of `bus`. At most `capacity` records wait; beyond it the oldest batches are dropped
+   * (the worker then reads and decodes those records itself).
+   */
+  constructor(
+    private readonly bus: Bus,
+    private readonly topic: string,
+    private readonly capacity = 20_000,
+  ) {}
 
   /** Records waiting (for tests and the bench). */
   get size(): number {
-    return this.byOffset.size;
+    return this.waiting;
   }
 
-  /** Offers the worker the decoding of the record at `offset`, whose text is `value`. */
-  put(offset: number, value: string, decoded: DecodedEvent): void {
-    if (this.byOffset.size >= this.capacity) this.byOffset.delete(this.byOffset.keys().next().value as number);
-    this.byOffset.set(offset, { value, decoded });
+  /** Offers the worker a batch the sync read from `topic` of `bus`; kept only when it is the worker's bus and topic. */
+  put(bus: Bus, topic: string, batch: DecodedBatch): void {
+    if (bus !== this.bus || topic !== this.topic || batch.records.length === 0) return;
+    this.byStart.set(batch.after, batch);
+    this.waiting += batch.records.length;
+    for (const [start, oldest] of this.byStart) {
+      if (this.waiting <= this.capacity) break;
+      this.drop(start, oldest);
+    }
   }
 
   /**
-   * The decoding put for the record at `offset` if it was put for this same text; it is handed over once. What waits
-   * for offsets before it is dropped: the worker has read past them (a batch that went beyond what the sync had read).
+   * The batch that starts right after `position`, handed over once. Batches starting before it are dropped: the worker
+   * has read past them (it read a batch of its own beyond what the sync had read).
    */
-  take(offset: number, value: string): DecodedEvent | undefined {
-    for (const passed of this.byOffset.keys()) {
-      if (passed >= offset) break;
-      this.byOffset.delete(passed);
-    }
-    const waiting = this.byOffset.get(offset);
-    if (waiting === undefined) return undefined;
-    this.byOffset.delete(offset);
-    return waiting.value === value ? waiting.decoded : undefined;
+  take(position: number): DecodedBatch | undefined {
+    for (const [start, batch] of this.byStart) if (start < position) this.drop(start, batch);
+    const batch = this.byStart.get(position);
+    if (batch !== undefined) this.drop(position, batch);
+    return batch;
+  }
+
+  private drop(start: number, batch: DecodedBatch): void {
+    this.byStart.delete(start);
+    this.waiting -= batch.records.length;
   }
 }

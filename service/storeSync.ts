@@ -1,14 +1,14 @@
 /**
  * Moves events from the bus into the store exactly once. The store's own position for the topic (written in the same
  * transaction as the events) is the durable offset; the bus group commit that follows only feeds lag() and prune().
- * Beside a detector worker (`tapwire up`), the sync puts what it decoded into the worker's hand-off, so the worker does
- * not parse and check the same records again (service/decodedEventHandoff.ts).
+ * Beside a detector worker (`tapwire up`), the sync puts each batch it decoded into the worker's hand-off, so the worker
+ * does not read, parse and check the same records again (service/decodedEventHandoff.ts).
  */
 import { TOPICS, type Bus, type BusConsumer, type ConsumedRecord, type OutgoingRecord } from '../pipeline/bus.js';
 import { busSource, decodeEvent, encodeDeadLetter } from '../pipeline/recordCodec.js';
 import type { Store } from '../pipeline/store.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
-import type { DecodedEventHandoff } from './decodedEventHandoff.js';
+import type { DecodedEventHandoff, DecodedRecord } from './decodedEventHandoff.js';
 
 export interface StoreSyncOptions {
   /** Topic to drain (default TOPICS.events). */
@@ -17,7 +17,7 @@ export interface StoreSyncOptions {
   group?: string;
   /** Records read per batch (default 5000: bigger store transactions write each index page to the WAL fewer times). */
   batchSize?: number;
-  /** Where to leave each batch's decoded records for the detector worker that reads them next. */
+  /** Where to leave each decoded batch for the detector worker that reads the same records next. */
   handoff?: DecodedEventHandoff;
 }
 
@@ -66,16 +66,20 @@ export class StoreSync {
       this.consumer.seek(stored);
       this.last = stored;
     }
+    // The consumer is at this.last: it was seeked there, or its previous poll ended there.
+    const after = this.last;
     const records = await this.consumer.poll(this.options.batchSize ?? 5000);
     const last = records.at(-1);
     if (!last) return { read: 0, inserted: 0, duplicates: 0, deadLettered: 0 };
-    const { events, deadLetters } = this.sortRecords(records);
+    const decoded = records.map((record) => ({ offset: record.offset, decoded: decodeEvent(record.value) }));
+    const { events, deadLetters } = this.sortRecords(records, decoded);
     // Dead letters go out before the batch's position is stored: a crash in between re-sends them (at least once)
     // rather than losing them.
     if (deadLetters.length > 0) await this.bus.publish(TOPICS.deadLetters, deadLetters);
     const ingested = await this.store.ingestEvents(events, { source: this.source, offset: last.offset });
     this.last = last.offset;
     await this.consumer.commit(last.offset);
+    this.options.handoff?.put(this.bus, this.topic, { after, records: decoded });
     return { read: records.length, inserted: ingested.inserted, duplicates: ingested.duplicates, deadLettered: deadLetters.length };
   }
 
@@ -85,15 +89,14 @@ export class StoreSync {
     this.consumer = undefined;
   }
 
-  private sortRecords(records: readonly ConsumedRecord[]): { events: McpEvent[]; deadLetters: OutgoingRecord[] } {
+  private sortRecords(records: readonly ConsumedRecord[], decoded: readonly DecodedRecord[]): { events: McpEvent[]; deadLetters: OutgoingRecord[] } {
     const events: McpEvent[] = [];
     const deadLetters: OutgoingRecord[] = [];
-    for (const record of records) {
-      const decoded = decodeEvent(record.value);
-      this.options.handoff?.put(record.offset, record.value, decoded);
-      if ('event' in decoded) events.push(decoded.event);
-      else deadLetters.push(encodeDeadLetter({ refusedBy: 'decoder', topic: this.topic, ...record, error: decoded.error }));
-    }
+    records.forEach((record, i) => {
+      const result = (decoded[i] as DecodedRecord).decoded;
+      if ('event' in result) events.push(result.event);
+      else deadLetters.push(encodeDeadLetter({ refusedBy: 'decoder', topic: this.topic, ...record, error: result.error }));
+    });
     return { events, deadLetters };
   }
 }

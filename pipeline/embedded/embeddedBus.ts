@@ -41,13 +41,6 @@ export interface BusDescription {
   groups: { group: string; topic: string; committed: number; lag: number }[];
 }
 
-interface RecordRow {
-  offset: number;
-  key: string;
-  ts: number;
-  value: string;
-}
-
 /** The SQLite statements the bus and its consumers share, prepared once per connection. */
 interface BusStatements {
   append: SqliteStatement;
@@ -71,7 +64,9 @@ export class EmbeddedBus implements Bus {
     this.statements = {
       append: this.db.prepare('INSERT INTO records (topic, key, ts, value) VALUES (?, ?, ?, ?)'),
       readAfter: this.db.prepare(
-        'SELECT "offset", key, ts, value FROM records WHERE topic = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
+        // Rows already in the shape of a ConsumedRecord: the loops read a record per event, and copying each row into
+        // a new object was a sizeable share of a poll.
+        'SELECT "offset", key, value, ts AS timestamp FROM records WHERE topic = ? AND "offset" > ? ORDER BY "offset" LIMIT ?',
       ),
       committed: this.db
         .prepare('SELECT "offset" FROM committed_offsets WHERE consumer_group = ? AND topic = ?')
@@ -178,10 +173,10 @@ class EmbeddedBusConsumer implements BusConsumer {
 
   /** The next records after the current position (at most `max`); advances the position. */
   async poll(max: number): Promise<ConsumedRecord[]> {
-    const rows = this.statements.readAfter.all(this.topic, this.position, max) as RecordRow[];
-    const last = rows.at(-1);
+    const records = this.statements.readAfter.all(this.topic, this.position, max) as ConsumedRecord[];
+    const last = records.at(-1);
     if (last) this.position = last.offset;
-    return rows.map((row) => ({ offset: row.offset, key: row.key, value: row.value, timestamp: row.ts }));
+    return records;
   }
 
   /** Makes `offset` durable for the group. */

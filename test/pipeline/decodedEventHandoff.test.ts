@@ -1,8 +1,8 @@
 /**
- * The store sync hands what it decoded to the detector worker reading the same records next (one parse and schema
- * check per record on the embedded path), without changing what either of them does: each keeps its own position,
- * the worker raises the same alerts as a worker that decodes for itself, and only a record with the very text that
- * was decoded is handed over.
+ * The store sync hands each batch it decoded to the detector worker reading the same records next (one read, parse and
+ * schema check per record on the embedded path), without changing what either of them does: each keeps its own
+ * position, the worker raises the same alerts as a worker that reads for itself, and a batch goes only to a worker of
+ * the same bus and topic positioned where the batch starts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,8 @@ describe('the decoded-event hand-off from the store sync to the detector worker'
       expect(beside.worker.handoff.size).toBe(batch.read);
       while (beside.worker.committedOffset < sync.position) await beside.worker.step();
       expect(beside.worker.handoff.size).toBe(0);
+      // The worker took the whole batch the sync read as one batch of its own.
+      expect(beside.worker.totals.batches).toBe(batches);
     }
     await beside.worker.releaseHeld();
     await sync.close();
@@ -92,23 +94,35 @@ describe('the decoded-event hand-off from the store sync to the detector worker'
     await beside.close();
   });
 
-  it('hands over a decoding only for the text it was made from, once, and keeps at most its capacity and nothing read past', () => {
-    const first = JSON.stringify(makeEvent({ session: 's', sequence: 0 }));
-    const other = JSON.stringify(makeEvent({ session: 's', sequence: 1 }));
-    const handoff = new DecodedEventHandoff(2);
-    handoff.put(7, first, decodeEvent(first));
-    // Another text at the same offset (a bus that was reset and refilled) is not given the old event.
-    expect(handoff.take(7, other)).toBeUndefined();
-    handoff.put(7, first, decodeEvent(first));
-    expect(handoff.take(7, first)).toEqual(decodeEvent(first));
-    expect(handoff.take(7, first)).toBeUndefined();
-    for (const offset of [1, 2, 3]) handoff.put(offset, first, decodeEvent(first));
-    expect(handoff.size).toBe(2);
-    expect(handoff.take(1, first)).toBeUndefined();
-    expect(handoff.take(3, first)).toEqual(decodeEvent(first));
-    // What a worker that read past the sync's batch will never ask for is dropped when it asks for a later offset.
-    for (const offset of [10, 11]) handoff.put(offset, first, decodeEvent(first));
-    expect(handoff.take(12, first)).toBeUndefined();
+  it('hands a batch over once, only to the worker of the same bus and topic positioned where it starts, and keeps at most its capacity', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tapwire-handoff-unit-'));
+    dirs.push(dir);
+    const bus = new EmbeddedBus(join(dir, 'bus.sqlite'));
+    const otherBus = new EmbeddedBus(join(dir, 'other-bus.sqlite'));
+    const text = JSON.stringify(makeEvent({ session: 's', sequence: 0 }));
+    const batch = (after: number, offsets: number[]) => ({ after, records: offsets.map((offset) => ({ offset, decoded: decodeEvent(text) })) });
+    const handoff = new DecodedEventHandoff(bus, TOPICS.events, 4);
+    // Read from another bus file or another topic: those records are not the worker's.
+    handoff.put(otherBus, TOPICS.events, batch(0, [1, 2]));
+    handoff.put(bus, TOPICS.alerts, batch(0, [1, 2]));
     expect(handoff.size).toBe(0);
+    handoff.put(bus, TOPICS.events, batch(3, [4, 6]));
+    // A worker behind the batch's start reads other records first.
+    expect(handoff.take(1)).toBeUndefined();
+    expect(handoff.size).toBe(2);
+    expect(handoff.take(3)).toEqual(batch(3, [4, 6]));
+    expect(handoff.take(3)).toBeUndefined();
+    // Beyond the capacity, the oldest batches go (the worker reads those records itself).
+    handoff.put(bus, TOPICS.events, batch(6, [7, 9]));
+    handoff.put(bus, TOPICS.events, batch(9, [10, 11]));
+    handoff.put(bus, TOPICS.events, batch(11, [12]));
+    expect(handoff.size).toBe(3);
+    expect(handoff.take(6)).toBeUndefined();
+    // Batches a worker has read past are dropped when it asks for a later position.
+    expect(handoff.take(11)).toEqual(batch(11, [12]));
+    expect(handoff.take(9)).toBeUndefined();
+    expect(handoff.size).toBe(0);
+    await otherBus.close();
+    await bus.close();
   });
 });
