@@ -149,7 +149,7 @@ export class Redactor {
    * URL-encoded runs that decode to any of these.
    */
   text(s: string): string {
-    if (s.length < MIN_SCANNED_LENGTH || !MAY_HOLD_SECRET.test(s)) return s;
+    if (s.length < MIN_SCANNED_LENGTH || !(holdsTokenRun(s) || MAY_HOLD_SECRET.test(s))) return s;
     return this.scanText(s);
   }
 
@@ -275,9 +275,28 @@ export class Redactor {
  * one of these literals (a cue word, the first word of a secret name, "://", "-----BEGIN", "eyJ", "%"), or
  * matches a run of at least 15 token characters (the shortest family, a Slack token, is 15; base64 runs are 24).
  * Secret names are ASCII words, and each word of a name is a substring of it, so a case-insensitive literal finds
- * every name isSecretName accepts.
+ * every name isSecretName accepts. The runs are found by holdsTokenRun.
  */
-const MAY_HOLD_SECRET = /:\/\/|-----|eyj|bearer|token|api|secret|pass|auth|cookie|credential|access|key|sessionid|dsn|webhook|%|[A-Za-z0-9_.~+/=:-]{15}/i;
+const MAY_HOLD_SECRET = /:\/\/|-----|eyj|bearer|token|api|secret|pass|auth|cookie|credential|access|key|sessionid|dsn|webhook|%/i;
+const TOKEN_RUN_LENGTH = 15;
+/** The token characters, [A-Za-z0-9_.~+/=:-], by character code. */
+const TOKEN_CHARACTERS = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~+/=:-') TOKEN_CHARACTERS[c.charCodeAt(0)] = 1;
+
+/**
+ * Whether the text holds a run of TOKEN_RUN_LENGTH token characters. What /[…]{15}/ answers, in one pass: the regex
+ * walked each word of 1 KiB of prose once per position in it (~12 µs, most of the redaction of a tool call).
+ */
+function holdsTokenRun(s: string): boolean {
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && TOKEN_CHARACTERS[c] === 1) {
+      if (++run === TOKEN_RUN_LENGTH) return true;
+    } else run = 0;
+  }
+  return false;
+}
 
 /** Text that puts a bare 40-character base64 run in AWS context. */
 const AWS_CONTEXT = /aws|amazon|\[REDACTED:aws_access_key_id:|AKIA|ASIA/i;
