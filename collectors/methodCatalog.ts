@@ -5,6 +5,7 @@
  */
 import type { McpEvent, Prompt as EventPrompt, Resource as EventResource, Tool as EventTool } from '../pipeline/types/mcpEvent.js';
 import { boundEach, boundPayload, boundString, type Bounded, type PayloadLimits } from './payloadBounds.js';
+import { setJsonProperty } from './jsonProperty.js';
 import type { Redactor } from './redaction.js';
 import { toolHash } from '../pipeline/toolHash.js';
 
@@ -314,9 +315,7 @@ function without(o: JsonObject, keys: readonly string[]): JsonObject {
   const kept: JsonObject = {};
   for (const key of Object.keys(o)) {
     if (keys.includes(key)) continue;
-    // A "__proto__" key is data, never the copy's prototype.
-    if (key === '__proto__') Object.defineProperty(kept, key, { value: o[key], enumerable: true, writable: true, configurable: true });
-    else kept[key] = o[key];
+    setJsonProperty(kept, key, o[key]);
   }
   return kept;
 }

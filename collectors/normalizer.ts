@@ -19,6 +19,7 @@ import {
   type PeerInfo,
   type SessionFacts,
 } from './methodCatalog.js';
+import { setJsonProperty } from './jsonProperty.js';
 import { boundString, capNesting, type PayloadLimits } from './payloadBounds.js';
 import { PendingRequests, type Direction, type PendingRequestsState } from './pendingRequests.js';
 import type { Redactor } from './redaction.js';
@@ -143,24 +144,29 @@ function isoTimestamp(ms: number): string {
 
 /**
  * A deep copy of JSON data (plain objects, arrays, primitives): what structuredClone gives for it, at a tenth of
- * the cost, which matters once per event. A "__proto__" key is copied as data, never as the copy's prototype.
+ * the cost, which matters once per event.
  */
 function copyJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson) as T;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const item = copyJson((value as Record<string, unknown>)[key]);
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
-    else copy[key] = item;
-  }
+  for (const key of Object.keys(value)) setJsonProperty(copy, key, copyJson((value as Record<string, unknown>)[key]));
   return copy as T;
+}
+
+/** Freezes a JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Normalizes the frames of one MCP session into events. */
 export class SessionNormalizer {
   readonly #identity: SessionIdentity;
-  /** The identity's ECS context, redacted once (URLs with keys, process args). */
+  /** The identity's ECS context, redacted once (URLs with keys, process args), and read-only. */
   readonly #context: SessionIdentity['context'];
   readonly #namespace: string;
   readonly #redactor: Redactor;
@@ -181,7 +187,9 @@ export class SessionNormalizer {
     this.#namespace = identity.namespace ?? 'default';
     if (!NAMESPACE.test(this.#namespace)) throw new Error(`tapwire: namespace '${identity.namespace}' must match ${NAMESPACE.source}`);
     this.#identity = identity;
-    this.#context = options.redactor.value(identity.context) as SessionIdentity['context'];
+    // Every event shares these objects (copying them was a few per cent of a small event's cost): frozen, so that
+    // no consumer of one event can change what the session's other events say.
+    this.#context = deepFreeze(options.redactor.value(identity.context) as SessionIdentity['context']);
     this.#httpSessionId = options.resume ? options.resume.httpSessionId : identity.httpSessionId;
     this.#redactor = options.redactor;
     const limits: PayloadLimits = { maxStringBytes: options.maxStringBytes ?? 65536, maxPayloadBytes: options.maxPayloadBytes ?? 262144 };
@@ -280,8 +288,7 @@ export class SessionNormalizer {
         transport,
         server: { id: serverId, name: serverName ?? serverId },
       },
-      // Events leave for other threads and stores; they must not share mutable context objects.
-      ...copyJson(this.#context),
+      ...this.#context,
     };
     if (extras !== undefined) {
       // Per-frame HTTP fields carry headers and URLs: redact them like payloads.

@@ -4,6 +4,7 @@
  * (long strings shortened, long arrays and objects trimmed) with visible markers, never dropped whole
  * where a smaller faithful shape exists.
  */
+import { setJsonProperty } from './jsonProperty.js';
 
 /** How big one copied value may be. */
 export interface PayloadLimits {
@@ -67,7 +68,9 @@ function capped(v: unknown, remaining: number, marker: string): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (remaining <= 0) return marker;
   if (Array.isArray(v)) return v.map((item) => capped(item, remaining - 1, marker));
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, item]) => [k, capped(item, remaining - 1, marker)]));
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) setJsonProperty(copy, key, capped((v as Record<string, unknown>)[key], remaining - 1, marker));
+  return copy;
 }
 
 interface ShrinkPass {
@@ -112,17 +115,20 @@ function shrink(v: unknown, pass: ShrinkPass): unknown {
     pass.jsonBound += kept.length;
     return kept;
   }
-  const entries = Object.entries(v as Record<string, unknown>);
-  pass.widest = Math.max(pass.widest, entries.length);
-  const kept = entries.slice(0, pass.items).map(([k, item]) => [shrink(k, pass) as string, shrink(item, pass)] as const);
-  if (entries.length > pass.items) {
+  const record = v as Record<string, unknown>;
+  const keys = Object.keys(record);
+  pass.widest = Math.max(pass.widest, keys.length);
+  const kept = Math.min(keys.length, pass.items);
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < kept; i++) setJsonProperty(copy, shrink(keys[i], pass) as string, shrink(record[keys[i]!], pass));
+  if (keys.length > pass.items) {
     pass.truncated = true;
-    const marker = `[${entries.length - pass.items} more keys]`;
+    const marker = `[${keys.length - pass.items} more keys]`;
     pass.jsonBound += 4 + JSON_BYTES_PER_UNIT * (MORE_KEYS.length + marker.length);
-    kept.push([MORE_KEYS, marker]);
+    setJsonProperty(copy, MORE_KEYS, marker);
   }
-  pass.jsonBound += 2 * kept.length;
-  return Object.fromEntries(kept);
+  pass.jsonBound += 2 * (keys.length > pass.items ? kept + 1 : kept);
+  return copy;
 }
 
 /**

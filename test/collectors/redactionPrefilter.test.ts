@@ -135,7 +135,7 @@ describe('the redaction prefilter', () => {
       for (const { type, regex, needs } of SECRET_PATTERNS) {
         if (!s.match(regex)) continue;
         checked.add(type);
-        expect(needs.test(s), `${type}: ${JSON.stringify(s)}`).toBe(true);
+        expect(needs.some((literal) => s.includes(literal)), `${type}: ${JSON.stringify(s)}`).toBe(true);
       }
     }
     // Every family was met matching at least once, so none of the literals goes unchecked.
