@@ -10,6 +10,9 @@
  * - temporal_ordered correlations become EQL sequences with maxspan = timespan.
  * - Everything else is skipped with the reason. Rules that only feed correlations raise no alert, so they are
  *   skipped too.
+ * - Only when asked (allowWidened): a rule refused only because a regex's automaton is too large for Lucene is
+ *   exported with bounded gaps of that regex made unbounded (regexWidening.ts), a superset of the rule that is
+ *   tagged WIDENED_TAG and says in its description which bounds it widened.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +23,7 @@ import { detectionQueryOf, queryFields, UntranslatableRuleError, type QueryField
 import { elasticFieldOf } from './elasticFieldTypes.js';
 import { eqlField, toEql } from './eqlTranslator.js';
 import { kibanaThreatOf, type KibanaThreat } from './kibanaThreat.js';
-import { toLucene } from './luceneTranslator.js';
+import { toLucene, type RegexWidening } from './luceneTranslator.js';
 import { parseYamlDocuments, type YamlMapNode } from './positionedYaml.js';
 import { compileRules, type RuleSource, type SigmaCompileOptions } from './ruleCompiler.js';
 import { SigmaRuleError } from './ruleError.js';
@@ -33,7 +36,12 @@ export const MCP_EVENTS_INDEX = 'logs-mcp.messages-*';
 export interface KibanaExportOptions extends SigmaCompileOptions {
   /** Index patterns the rules query; default logs-mcp.messages-*. */
   index?: readonly string[];
+  /** Export rules refused only for a regex's automaton size in widened form (a superset of the rule); default: refuse them. */
+  allowWidened?: boolean;
 }
+
+/** The Kibana tag of a rule exported in widened form: it alerts on more than the Tapwire rule. */
+export const WIDENED_TAG = 'tapwire:widened';
 
 /** A Kibana detection rule in the import format. */
 export interface KibanaRule {
@@ -74,8 +82,20 @@ export interface SkippedRule {
   reason: string;
 }
 
+/** A rule exported in widened form, and what its query widened. */
+export interface WidenedRule {
+  file: string;
+  line: number;
+  id: string;
+  title: string;
+  widenings: RegexWidening[];
+}
+
 export interface KibanaExport {
+  /** Every exported rule, the widened ones included. */
   rules: KibanaRule[];
+  /** The exported rules whose query is a superset of the rule (only with allowWidened). */
+  widened: WidenedRule[];
   skipped: SkippedRule[];
   /** Rules the engine rejects (nothing is exported for them). */
   errors: SigmaRuleError[];
@@ -98,7 +118,7 @@ const QUERY_LOOKBACK_S = 360;
 const MAX_SIGNALS = 100;
 
 /** A rule's query, its language, and the fields it reads (for required_fields). */
-type RuleQuery = Pick<KibanaRule, 'type' | 'language' | 'query'> & { fields: QueryField[] };
+type RuleQuery = Pick<KibanaRule, 'type' | 'language' | 'query'> & { fields: QueryField[]; widenings: RegexWidening[] };
 
 interface ParsedDocument {
   rule: SigmaRule;
@@ -127,7 +147,7 @@ function seconds(ms: number): string {
 }
 
 class KibanaExporter {
-  readonly result: KibanaExport = { rules: [], skipped: [], errors: [], notes: [] };
+  readonly result: KibanaExport = { rules: [], widened: [], skipped: [], errors: [], notes: [] };
   /** Parsed rules by id, for what compiled rules do not keep: the detection tree and the YAML (falsepositives, license). */
   private readonly documents = new Map<string, ParsedDocument>();
   private readonly index: string[];
@@ -183,7 +203,8 @@ class KibanaExporter {
   /** The detection as a Lucene query. */
   private singleEvent(rule: SigmaDetectionRule): RuleQuery {
     const tree = detectionQueryOf(rule, this.options);
-    return { type: 'query', language: 'lucene', query: toLucene(tree), fields: queryFields(tree) };
+    const { query, widenings } = toLucene(tree, { allowWidened: this.options.allowWidened === true });
+    return { type: 'query', language: 'lucene', query, fields: queryFields(tree), widenings };
   }
 
   private correlation(rule: CompiledCorrelationRule): KibanaRule {
@@ -234,7 +255,7 @@ class KibanaExporter {
     const query = `sequence with maxspan=${maxspan}\n${steps.join('\n')}`;
     // Each run looks back one interval plus the longest sequence, so a sequence straddling two runs is seen.
     const lookback = QUERY_INTERVAL_S + Math.ceil(definition.timespanMs / 1000);
-    return this.kibanaRule(rule, { type: 'eql', language: 'eql', query, fields }, { from: `now-${lookback}s`, interval: `${QUERY_INTERVAL_S}s` });
+    return this.kibanaRule(rule, { type: 'eql', language: 'eql', query, fields, widenings: [] }, { from: `now-${lookback}s`, interval: `${QUERY_INTERVAL_S}s` });
   }
 
   /** The field a correlation reads as `name` from the events of `target` (its alias, else the name itself). */
@@ -251,10 +272,13 @@ class KibanaExporter {
     const { threat, unmapped } = kibanaThreatOf(meta.tags);
     if (unmapped.length > 0) this.result.notes.push(`${meta.location.file}:${meta.location.line}: ${meta.id}: no tactic known for ${unmapped.join(', ')}; left out of threat`);
     const required = new Map(query.fields.map((f) => [f.name, f.type]));
+    const description = meta.description.trim() === '' ? meta.title : meta.description;
+    const widened = query.widenings.length > 0;
+    if (widened) this.result.widened.push({ file: meta.location.file, line: query.widenings[0]?.line ?? meta.location.line, id: meta.id, title: meta.title, widenings: query.widenings });
     return {
       rule_id: meta.id,
       name: meta.title,
-      description: meta.description.trim() === '' ? meta.title : meta.description,
+      description: widened ? `${description.trimEnd()}\n\n${widenedSentence(query.widenings)}` : description,
       type: query.type,
       language: query.language,
       query: query.query,
@@ -263,7 +287,7 @@ class KibanaExporter {
       risk_score: level.risk,
       risk_score_mapping: [],
       severity_mapping: [],
-      tags: [...meta.tags, 'Tapwire'],
+      tags: [...meta.tags, 'Tapwire', ...(widened ? [WIDENED_TAG] : [])],
       references: [...meta.references],
       false_positives: root ? texts(root, 'falsepositives') : [],
       threat,
@@ -289,6 +313,22 @@ export function exportKibanaRules(sources: readonly RuleSource[], options: Kiban
 /** One rule per line, as the import API reads it. */
 export function kibanaNdjson(rules: readonly KibanaRule[]): string {
   return rules.map((r) => `${JSON.stringify(r)}\n`).join('');
+}
+
+/** What a widened query widened, each regex once (an object field repeats it on each of its fields). */
+export function widenedBounds(widenings: readonly RegexWidening[]): string {
+  const perRegex = new Map(widenings.map((w) => [`${w.line} ${w.pattern}`, w]));
+  return [...perRegex.values()].map((w) => `regex of line ${w.line}: ${w.repeats.map((r) => `${r.bound} widened to unbounded ${r.widened}`).join(', ')}`).join('; ');
+}
+
+/** The sentence a widened rule's description ends with. */
+function widenedSentence(widenings: readonly RegexWidening[]): string {
+  return `Widened export (tapwire rules export --allow-widened), NOT identical to the Tapwire rule: this query alerts on every event the rule alerts on, and also on events where these bounded repeats run past their bounds: ${widenedBounds(widenings)}.`;
+}
+
+/** `FILE:LINE: id (title): what its query widened`. */
+export function formatWidenedRule(widened: WidenedRule): string {
+  return `${widened.file}:${widened.line}: ${widened.id} (${widened.title}): ${widenedBounds(widened.widenings)}`;
 }
 
 /** `FILE:LINE: id (title): reason`. */

@@ -22,6 +22,9 @@ import type { SigmaString } from './sigmaString.js';
 
 export { UnsupportedRegexError };
 
+/** A pattern refused only for the size of the automaton Lucene would build for it (regexWidening.ts may widen it). */
+export class AutomatonTooLargeError extends UnsupportedRegexError {}
+
 /** Most flat sequences one pattern may expand to before it is refused as too large. */
 const MAX_SEQUENCES = 256;
 
@@ -434,30 +437,41 @@ function splitExpressions(seq: Sequence, budget: SplitBudget): string[] | undefi
   return out;
 }
 
-/** Lucene expressions, any of which matches a whole value exactly when the sequences' search finds a match in it. */
-function searchExpressions(sequences: readonly Sequence[]): string[] {
+/**
+ * Lucene expressions, any of which matches a whole value exactly when the sequences' search finds a match in it, and
+ * their determinization work in all (a split sequence's parts counted in full, each unsplit one at its own work).
+ */
+function searchExpressions(sequences: readonly Sequence[]): Bounded[] {
   const out: Sequence[] = [];
   for (const seq of sequences) withoutAssertions([PAD, ...seq, PAD], out);
   const budget: SplitBudget = { parts: MAX_SPLIT_PARTS, work: MAX_SPLIT_WORK };
-  const expressions = out.flatMap((seq) => {
+  const expressions = out.flatMap((seq): Bounded[] => {
     const bounded = boundedExpression(seq);
-    const parts = bounded === undefined ? splitExpressions(seq, budget) : [bounded.expression];
+    if (bounded !== undefined) return [bounded];
+    const before = budget.work;
+    const parts = splitExpressions(seq, budget);
     if (parts === undefined) {
-      throw new UnsupportedRegexError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), and no split at its alternatives within the cost budget brings every part under that, beyond what Elasticsearch runs in reasonable time`);
+      throw new AutomatonTooLargeError(`Lucene would have to build a deterministic automaton of more than ${MAX_DETERMINISTIC_STATES} states for it (bounded gaps after an unanchored start), and no split at its alternatives within the cost budget brings every part under that, beyond what Elasticsearch runs in reasonable time`);
     }
-    return parts;
+    return parts.map((expression, i) => ({ expression, work: i === 0 ? before - budget.work : 0 }));
   });
-  return [...new Set(expressions)];
+  const unique = new Map<string, Bounded>();
+  for (const e of expressions) unique.set(e.expression, { expression: e.expression, work: (unique.get(e.expression)?.work ?? 0) + e.work });
+  return [...unique.values()];
 }
 
 /**
  * Lucene regular expressions, any of which matches a whole value exactly when the RE2 pattern matches somewhere
- * in it (as the engine's `re` modifier does). Throws UnsupportedRegexError with the reason otherwise.
+ * in it (as the engine's `re` modifier does). Throws UnsupportedRegexError with the reason otherwise; with
+ * `maxWork`, also when the expressions' determinization work in all exceeds it.
  */
-export function luceneRegexesOfRe2(pattern: string, flags: RegexFlags): string[] {
+export function luceneRegexesOfRe2(pattern: string, flags: RegexFlags, maxWork = Infinity): string[] {
   const tree = parseRe2(pattern, flags);
   const branches = tree.t === 'alt' ? tree.items : [tree];
-  return searchExpressions(branches.flatMap(flatten));
+  const expressions = searchExpressions(branches.flatMap(flatten));
+  const work = expressions.reduce((sum, e) => sum + e.work, 0);
+  if (work > maxWork) throw new AutomatonTooLargeError(`its Lucene expressions cost ${work} in determinization work in all, over the ${maxWork} allowed`);
+  return expressions.map((e) => e.expression);
 }
 
 /** A Lucene regular expression matching exactly the values a Sigma string matches (whole value; `*` and `?`). */

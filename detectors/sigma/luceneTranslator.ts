@@ -20,8 +20,10 @@ import { INDEX_MAX_REGEX_LENGTH, indexedParamTextField } from '../../pipeline/el
 import { sameLowerCase } from './codePointSet.js';
 import { describeSigmaValue, UntranslatableRuleError, type QueryNode } from './detectionQuery.js';
 import { isFlattenedSubField } from './elasticFieldTypes.js';
-import { luceneRegexesOfRe2, luceneRegexOfSigmaString, UnsupportedRegexError } from './luceneRegex.js';
+import { AutomatonTooLargeError, luceneRegexesOfRe2, luceneRegexOfSigmaString, UnsupportedRegexError } from './luceneRegex.js';
 import { QueryWriter, type LeafNode, type StringNode, type WrittenComparison } from './queryWriter.js';
+import { widenedLuceneRegexes, type WidenedRegexes, type WidenedRepeat } from './regexWidening.js';
+import type { RegexFlags } from './safeRegex.js';
 import { ANY_RUN } from './sigmaString.js';
 
 /** Most case variants a value of a flattened sub-field is written as. */
@@ -48,8 +50,42 @@ function caseVariants(text: string): string[] | undefined {
   return variants;
 }
 
+/** A rule regex the query searches in widened form (regexWidening.ts): a superset of its matches, not the same. */
+export interface RegexWidening {
+  field: string;
+  line: number;
+  /** The rule's RE2 pattern, and the widened one the query says exactly. */
+  pattern: string;
+  widenedPattern: string;
+  repeats: WidenedRepeat[];
+}
+
+export interface LuceneQueryOptions {
+  /** Widen the regexes refused only for their automata's size instead of refusing the rule (default: refuse). */
+  allowWidened?: boolean;
+}
+
+/** A query, and the regexes it widened (empty: it matches exactly what the rule matches). */
+export interface LuceneQuery {
+  query: string;
+  widenings: RegexWidening[];
+}
+
+/** A pattern's Lucene expressions, and how it was widened when it was. */
+interface Searched {
+  expressions: string[];
+  widened?: WidenedRegexes;
+}
+
 class LuceneWriter extends QueryWriter<{ key: string }> {
   protected override readonly operators = { and: 'AND', or: 'OR' };
+  readonly widenings: RegexWidening[] = [];
+  /** Each pattern's expressions (or why there are none) by flags and pattern: an object field repeats it on each of its fields. */
+  private readonly searched = new Map<string, Searched | UnsupportedRegexError>();
+
+  constructor(private readonly options: LuceneQueryOptions) {
+    super();
+  }
 
   protected override negation(operand: string): string {
     return `(*:* AND NOT ${operand})`;
@@ -90,14 +126,39 @@ class LuceneWriter extends QueryWriter<{ key: string }> {
   }
 
   private regex(node: Extract<StringNode, { kind: 'regex' }>): string {
-    const { field, pattern, flags, line } = node;
+    const { field, pattern, line } = node;
     try {
       this.textField(field.name, field.type, `'${pattern}' needs a regular expression`);
-      return this.regexes(luceneRegexesOfRe2(pattern, flags), line);
+      return this.regexes(this.searchExpressions(node), line);
     } catch (error) {
       if (error instanceof UntranslatableRuleError && error.line === undefined) throw new UntranslatableRuleError(error.reason, line);
       if (!(error instanceof UnsupportedRegexError)) throw error;
       throw new UntranslatableRuleError(`'${field.name}|re' '${pattern}': ${error.message}`, line);
+    }
+  }
+
+  /** The pattern's exact Lucene expressions; else, when allowed and only its size stands in the way, its widened ones. */
+  private searchExpressions({ field, pattern, flags, line }: Extract<StringNode, { kind: 'regex' }>): string[] {
+    const key = `${flags.caseInsensitive} ${flags.multiLine} ${flags.dotAll} ${pattern}`;
+    let searched = this.searched.get(key);
+    if (searched === undefined) {
+      searched = this.search(pattern, flags);
+      this.searched.set(key, searched);
+    }
+    if (searched instanceof Error) throw searched;
+    if (searched.widened) this.widenings.push({ field: field.name, line, pattern, widenedPattern: searched.widened.pattern, repeats: searched.widened.repeats });
+    return searched.expressions;
+  }
+
+  private search(pattern: string, flags: RegexFlags): Searched | UnsupportedRegexError {
+    try {
+      return { expressions: luceneRegexesOfRe2(pattern, flags) };
+    } catch (error) {
+      if (!(error instanceof UnsupportedRegexError)) throw error;
+      if (!(error instanceof AutomatonTooLargeError) || this.options.allowWidened !== true) return error;
+      const widened = widenedLuceneRegexes(pattern, flags);
+      if (widened === undefined) return new AutomatonTooLargeError(`${error.message}; nor does widening its bounded repeats of a character class`);
+      return { expressions: widened.expressions, widened };
     }
   }
 
@@ -129,7 +190,12 @@ class LuceneWriter extends QueryWriter<{ key: string }> {
   }
 }
 
-/** The query in Lucene syntax; throws UntranslatableRuleError for what it cannot say exactly. */
-export function toLucene(node: QueryNode): string {
-  return new LuceneWriter().write(node);
+/**
+ * The query in Lucene syntax; throws UntranslatableRuleError for what it cannot say exactly (or, with allowWidened,
+ * as a superset whose widenings the result lists).
+ */
+export function toLucene(node: QueryNode, options: LuceneQueryOptions = {}): LuceneQuery {
+  const writer = new LuceneWriter(options);
+  const query = writer.write(node);
+  return { query, widenings: writer.widenings };
 }

@@ -16,8 +16,19 @@ export type RegexNode =
   | { t: 'set'; set: CodePointSet }
   | { t: 'cat'; items: RegexNode[] }
   | { t: 'alt'; items: RegexNode[] }
-  | { t: 'rep'; item: RegexNode; min: number; max: number }
+  | { t: 'rep'; item: RegexNode; min: number; max: number; span?: RepeatSpan }
   | { t: 'assert'; kind: AssertionKind };
+
+/**
+ * Where a parsed repetition is spelled in the pattern (offsets into it): its atom starts at `start`, its quantifier
+ * (`*`, `{0,60}`…) runs from `quantifier` to `end`, before any laziness `?`. Lets a rewrite of the pattern name and
+ * replace one quantifier as the author wrote it (regexWidening.ts).
+ */
+export interface RepeatSpan {
+  start: number;
+  quantifier: number;
+  end: number;
+}
 
 /** Whether the node matches the empty string (somewhere). */
 export function matchesEmpty(node: RegexNode): boolean {
@@ -144,17 +155,19 @@ class Re2Parser {
   private concatenation(flags: Flags): RegexNode {
     const items: RegexNode[] = [];
     while (this.pos < this.src.length && this.peek() !== '|' && this.peek() !== ')') {
+      const start = this.pos;
       const atom = this.atom(flags);
       if (atom === undefined) continue;
-      items.push(this.quantified(atom));
+      items.push(this.quantified(atom, start));
     }
     return items.length === 1 ? (items[0] as RegexNode) : { t: 'cat', items };
   }
 
-  private quantified(atom: RegexNode): RegexNode {
+  private quantified(atom: RegexNode, start: number): RegexNode {
     let node = atom;
     for (;;) {
       const ch = this.peek();
+      const quantifier = this.pos;
       let min: number;
       let max: number;
       if (ch === '*' || ch === '+' || ch === '?') {
@@ -169,9 +182,10 @@ class Re2Parser {
       } else {
         return node;
       }
+      const end = this.pos;
       if (this.peek() === '?') this.pos++;
       if (node.t === 'assert') throw new UnsupportedRegexError('a repeated assertion');
-      node = { t: 'rep', item: node, min, max };
+      node = { t: 'rep', item: node, min, max, span: { start, quantifier, end } };
     }
   }
 

@@ -15,6 +15,7 @@ import { findRuleFiles } from '../../detectors/sigma/ruleFiles.js';
 import { packageRoot } from '../../pipeline/packagePaths.js';
 import { ruleText, type RuleSpec } from '../sigma/ruleHarness.js';
 import { kibanaImportProblems } from './kibanaImportFormat.js';
+import { luceneAsJs } from './luceneAsJs.js';
 
 const exportTexts = (texts: string[]): KibanaExport => exportKibanaRules(texts.map((text, i) => ({ path: `rules/r${i}.yml`, text })));
 
@@ -208,11 +209,6 @@ describe('single-event translations', () => {
   });
 });
 
-/** A Lucene regular expression as a JavaScript one matching whole strings (each `\X` escape as a code point). */
-function luceneAsJs(expression: string): RegExp {
-  return new RegExp(`^(?:${expression.replace(/\\(.)/gsu, (_, c: string) => `\\u{${(c.codePointAt(0) as number).toString(16)}}`)})$`, 'su');
-}
-
 describe('RE2 regexes as Lucene regular expressions', () => {
   // Patterns of the shipped pack's shapes: assertions in every position, flags, classes, bounded repetition.
   const patterns: [string, string][] = [
@@ -313,6 +309,56 @@ describe('the skip list', () => {
     const result = exportTexts([`${ruleText({ id: 'ok', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 1\ncondition: sel' })}---\n${ruleText({ id: 'bad', title: 'Regex rule', category: 'tool_call', detection: "sel:\n    gen_ai.tool.name|re: '(?:\\bx)+'\ncondition: sel" })}`]);
     expect(result.rules.map((r) => r.rule_id)).toEqual(['ok']);
     expect(result.skipped).toEqual([{ file: 'rules/r0.yml', line: 24, id: 'bad', title: 'Regex rule', reason: expect.stringMatching(/inside a repetition/) as string }]);
+  });
+});
+
+describe('the widened tier (allowWidened)', () => {
+  // An anchored prefix of up to 512 characters (path_traversal_sequences' shape): exactly, Lucene's automaton would count them.
+  const detection = "sel:\n    gen_ai.tool.call.arguments|re: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}'\nexact:\n    mcp.message.size|gt: 5\ncondition: sel or exact";
+  const widenable = ruleText({ id: 'w', category: 'tool_call', detection });
+
+  it('is off by default: the rule is refused for its automaton', () => {
+    const result = exportTexts([widenable]);
+    expect(result.rules).toEqual([]);
+    expect(result.widened).toEqual([]);
+    expect(result.skipped[0]?.reason).toMatch(/deterministic automaton of more than 2000 states/);
+  });
+
+  it('exports the rule with the gap unbounded, tagged, saying which bound it widened', () => {
+    const other = ruleText({ id: 'x', category: 'tool_call', detection: 'sel:\n    mcp.message.size|gt: 10\ncondition: sel' });
+    const result = exportKibanaRules([{ path: 'rules/r0.yml', text: widenable }, { path: 'rules/r1.yml', text: other }], { allowWidened: true });
+    expect(result.skipped).toEqual([]);
+    expect(result.errors).toEqual([]);
+    const [rule, exact] = result.rules as [KibanaRule, KibanaRule];
+    // [^\n]{0,512} as [^\n]*, anchored at the value's start; the climbs and the rest of the rule as they are.
+    expect(rule.query).toBe(`${TOOL_CALL} AND (gen_ai.tool.call.arguments:/[^\\\n]*(\\.\\.[\\/\\\\]){3,}.*/ OR mcp.message.size:>5)`);
+    expect(rule.tags).toEqual(['tapwire.category.tool_poisoning', 'Tapwire', 'tapwire:widened']);
+    expect(rule.description).toBe(
+      'Test rule\n\nWidened export (tapwire rules export --allow-widened), NOT identical to the Tapwire rule: this query alerts on every event the rule alerts on, and also on events where these bounded repeats run past their bounds: regex of line 11: [^\\n]{0,512} widened to unbounded [^\\n]*.',
+    );
+    expect(result.widened).toEqual([
+      {
+        file: 'rules/r0.yml',
+        line: 11,
+        id: 'w',
+        title: 'Test rule',
+        widenings: [{ field: 'gen_ai.tool.call.arguments', line: 11, pattern: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}', widenedPattern: '^[^\\n]*(?:\\.\\.[/\\\\]){3,}', repeats: [{ bound: '[^\\n]{0,512}', widened: '[^\\n]*' }] }],
+      },
+    ]);
+    // A rule the exact export takes is exported exactly, untagged.
+    expect(exact).toMatchObject({ rule_id: 'x', description: 'Test rule', tags: ['tapwire.category.tool_poisoning', 'Tapwire'] });
+    for (const line of kibanaNdjson(result.rules).trimEnd().split('\n')) expect(kibanaImportProblems(line)).toEqual([]);
+  });
+
+  it('still refuses a rule for any other reason, and one whose automaton no widening brings under the bound', () => {
+    const skipped = (d: string): string => {
+      const result = exportKibanaRules([{ path: 'rules/r0.yml', text: ruleText({ id: 's', category: 'tool_call', detection: d }) }], { allowWidened: true });
+      expect(result.errors).toEqual([]);
+      return result.skipped[0]?.reason ?? '(exported)';
+    };
+    expect(skipped("sel:\n    gen_ai.tool.name|re: '(?:\\bx)+'\ncondition: sel")).toMatch(/inside a repetition/);
+    // Repeated groups, not classes: nothing to widen.
+    expect(skipped("sel:\n    gen_ai.tool.call.arguments|re: '^(?:ab){0,1000}(?:cd){0,1000}e'\ncondition: sel")).toMatch(/more than 2000 states.*; nor does widening its bounded repeats of a character class/);
   });
 });
 

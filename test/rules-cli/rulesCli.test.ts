@@ -98,6 +98,24 @@ describe('tapwire rules export', () => {
     ]);
   });
 
+  it('with --allow-widened, exports a rule refused for its automaton as a tagged superset and lists it as widened', async () => {
+    const dir = join(temp.home, 'widenable');
+    mkdirSync(dir);
+    const file = join(dir, 'climb.yml');
+    writeFileSync(file, completeRule({ id: 'id: 3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a', title: 'title: Climb' }, ['    sel:', "        gen_ai.tool.call.arguments|re: '^[^\\n]{0,512}(?:\\.\\.[/\\\\]){3,}'", '    condition: sel']));
+    const exact = await runCli(['rules', 'export', '--format', 'kibana', dir]);
+    expect(exact.stdout.toString()).toBe('');
+    expect(exact.stderr).toMatch(/^skipped .*deterministic automaton of more than 2000 states[^\n]*\n0 rules exported, 1 skipped, 0 rejected\n$/);
+    const widened = await runCli(['rules', 'export', '--format', 'kibana', dir, '--allow-widened']);
+    expect(widened.code).toBe(0);
+    expect(JSON.parse(widened.stdout.toString())).toMatchObject({ rule_id: '3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a', tags: expect.arrayContaining(['tapwire:widened']) as string[] });
+    expect(widened.stderr.split('\n')).toEqual([
+      `widened ${file}:14: 3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a (Climb): regex of line 14: [^\\n]{0,512} widened to unbounded [^\\n]*`,
+      '0 rules exported exactly and 1 widened (not identical: tagged tapwire:widened), 0 skipped, 0 rejected',
+      '',
+    ]);
+  });
+
   it('exits 1 when a rule does not compile, and 2 without --format kibana', async () => {
     const rejected = await runCli(['rules', 'export', '--format', 'kibana', broken]);
     expect(rejected.code).toBe(1);
