@@ -15,7 +15,11 @@ export function machineLine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 }
 
-/** Replaces (or appends) the section `id` of BENCHMARKS.md, leaving other benchmarks' sections alone. */
+/**
+ * Replaces (or appends) the section `id` of BENCHMARKS.md, leaving other benchmarks' sections alone.
+ * Everything between `<!-- bench:id -->` and `<!-- /bench:id -->` is replaced whole, so hand-written notes about a run
+ * (profiles, what changed, before/after tables) belong after the end marker, where the next run leaves them.
+ */
 export function writeSection(id: string, markdown: string): void {
   const file = join(packageRoot(), 'BENCHMARKS.md');
   const begin = `<!-- bench:${id} -->`;
