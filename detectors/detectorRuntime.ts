@@ -58,8 +58,6 @@ export class DetectorRuntime {
   private rules: RuleEvaluator | undefined;
   private readonly tickIntervalMs: number;
   private latest = Number.NEGATIVE_INFINITY;
-  /** The next tick's time as a batch last read or wrote it (read once per batch, not once per event). */
-  private nextTick: { writes: StateBatch; at: number | undefined } | undefined;
   /** Events waiting for late earlier ones; part of the state, reloaded from it. */
   readonly reorder: ReorderBuffer;
 
@@ -164,13 +162,15 @@ export class DetectorRuntime {
   }
 
   private tickIfDue(now: number, writes: StateBatch, alerts: McpAlert[]): void {
-    if (this.nextTick?.writes !== writes) this.nextTick = { writes, at: writes.get<number>(RUNTIME_PARTITION, RUNTIME_NS, NEXT_TICK_KEY) };
-    const due = this.nextTick.at;
-    if (due !== undefined && now < due) return;
-    if (due !== undefined) this.tick(now, writes, alerts);
+    const due = writes.get<number>(RUNTIME_PARTITION, RUNTIME_NS, NEXT_TICK_KEY);
     const next = (Math.floor(now / this.tickIntervalMs) + 1) * this.tickIntervalMs;
+    if (due === undefined) {
+      writes.put(RUNTIME_PARTITION, RUNTIME_NS, NEXT_TICK_KEY, next);
+      return;
+    }
+    if (now < due) return;
+    this.tick(now, writes, alerts);
     writes.put(RUNTIME_PARTITION, RUNTIME_NS, NEXT_TICK_KEY, next);
-    this.nextTick.at = next;
   }
 
   private detectorFailed(error: unknown, detectorId: string, event: McpEvent | undefined): void {
