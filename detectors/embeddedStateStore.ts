@@ -19,16 +19,9 @@
  * detector's partition string is the event's own, whose hash V8 keeps, where a joined key was a new string to hash
  * on every read.
  * A detector must therefore change a value it got only to put it back, as StateBatch already requires.
- *
- * Keys never stored are answered from memory too: most of a new session's first reads ask for keys it has not
- * written yet, and each was a SQLite read that found nothing. The store keeps which (namespace, partition) groups the
- * file holds rows in (one index scan when the cache starts over, then every commit's writes added; a group emptied by
- * deletes stays listed until the next start-over, which only costs a read). A group not listed is known empty: its
- * entries are [] without a read. Past GROUP_INDEX_LIMIT groups the index is dropped and reads go to the file as before.
  */
 import type { Transaction } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteStatement } from '../pipeline/embedded/sqliteDatabase.js';
-import { innerMap } from './innerMap.js';
 import { compareKeys } from './stateKeyOrder.js';
 import type { StateStore } from './stateStore.js';
 
@@ -64,8 +57,6 @@ const ABSENT = Symbol('absent');
 
 /** Most values and entries the read cache holds; beyond, it starts over (values are read again when asked). */
 const CACHE_ENTRIES = 200_000;
-/** Most (namespace, partition) groups the index of groups in the file holds; beyond, it is not kept (see above). */
-const GROUP_INDEX_LIMIT = 200_000;
 
 type Entry = [string, unknown];
 
@@ -94,6 +85,16 @@ function positionOf(entries: readonly Entry[], key: string): { index: number; fo
   return { index: low, found: false };
 }
 
+/** The value under `key` in a map of maps, made on first use. */
+function inner<V>(outer: Map<string, V>, key: string, make: () => V): V {
+  let value = outer.get(key);
+  if (value === undefined) {
+    value = make();
+    outer.set(key, value);
+  }
+  return value;
+}
+
 /** StateStore over SQLite; one connection per process, transactions take the write lock up front. */
 export class EmbeddedStateStore implements StateStore {
   private readonly db: SqliteDatabase;
@@ -101,13 +102,6 @@ export class EmbeddedStateStore implements StateStore {
   private readonly cache = new Map<string, Map<string, CachedGroup>>();
   /** How many values and entries the cache holds. */
   private cached = 0;
-  /**
-   * namespace → partitions with rows in the file (or written by a commit since it was listed); undefined: not listed
-   * yet since the cache started over; null: too many groups to keep, ask the file.
-   */
-  private groupsInFile: Map<string, Set<string>> | undefined | null;
-  /** How many groups groupsInFile lists. */
-  private groupsListed = 0;
   /** Whether a cached object was handed out since the last commit. */
   private handedOut = false;
   /** Writes of the open transaction, applied to the cache when it commits. */
@@ -116,7 +110,7 @@ export class EmbeddedStateStore implements StateStore {
   private dataVersion: number | undefined;
   /** Whether data_version was read since the last commit or batch start. */
   private versionChecked = false;
-  private readonly statements: Record<'get' | 'put' | 'delete' | 'entries' | 'partitions' | 'groups' | 'position' | 'setPosition', SqliteStatement>;
+  private readonly statements: Record<'get' | 'put' | 'delete' | 'entries' | 'partitions' | 'position' | 'setPosition', SqliteStatement>;
   private readonly atomically: Transaction<(work: () => unknown, position?: { source: string; offset: number }) => unknown>;
 
   /** Opens (creating if needed) the state file; ':memory:' keeps state in this process only. */
@@ -130,7 +124,6 @@ export class EmbeddedStateStore implements StateStore {
       delete: this.db.prepare('DELETE FROM state WHERE namespace = ? AND partition = ? AND key = ?'),
       entries: this.db.prepare('SELECT key, value FROM state WHERE namespace = ? AND partition = ? ORDER BY key'),
       partitions: this.db.prepare('SELECT DISTINCT partition FROM state WHERE namespace = ? ORDER BY partition').pluck(),
-      groups: this.db.prepare('SELECT DISTINCT namespace, partition FROM state').raw(),
       position: this.db.prepare('SELECT "offset" FROM positions WHERE source = ?').pluck(),
       setPosition: this.db.prepare(
         'INSERT INTO positions (source, "offset") VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET "offset" = excluded."offset"',
@@ -150,7 +143,6 @@ export class EmbeddedStateStore implements StateStore {
     const group = this.groupOf(namespace, partition);
     let value = group.values.get(key);
     if (value === undefined) {
-      if (group.entries === undefined && this.knownEmpty(namespace, partition)) group.entries = [];
       value = group.entries === undefined ? this.readValue(partition, namespace, key) : this.valueIn(group.entries, key);
       group.values.set(key, value);
       this.grew(1);
@@ -187,7 +179,7 @@ export class EmbeddedStateStore implements StateStore {
     this.checkOtherWriters();
     const group = this.groupOf(namespace, partition);
     if (group.entries === undefined) {
-      group.entries = this.knownEmpty(namespace, partition) ? [] : this.readEntries(partition, namespace);
+      group.entries = this.readEntries(partition, namespace);
       this.grew(group.entries.length);
     }
     this.handedOut = true;
@@ -254,7 +246,12 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   private groupOf(namespace: string, partition: string): CachedGroup {
-    const partitions = innerMap(this.cache, namespace);
+    // Called on every read: no closures to allocate, as inner() would take.
+    let partitions = this.cache.get(namespace);
+    if (partitions === undefined) {
+      partitions = new Map();
+      this.cache.set(namespace, partitions);
+    }
     let group = partitions.get(partition);
     if (group === undefined) {
       group = { values: new Map(), entries: undefined };
@@ -265,18 +262,13 @@ export class EmbeddedStateStore implements StateStore {
 
   private written(partition: string, namespace: string, key: string, value: unknown): void {
     if (this.pending === undefined) this.apply(namespace, partition, new Map([[key, value]]));
-    else innerMap(innerMap(this.pending, namespace), partition).set(key, value);
+    else inner(inner(this.pending, namespace, () => new Map()), partition, () => new Map()).set(key, value);
   }
 
   /** Applies committed writes to the cache: the values, and the entries in key order if they are kept. */
   private apply(namespace: string, partition: string, writes: ReadonlyMap<string, unknown>): void {
     const group = this.groupOf(namespace, partition);
     let added = 0;
-    for (const value of writes.values()) {
-      if (value === ABSENT) continue;
-      this.listGroup(namespace, partition);
-      break;
-    }
     for (const [key, value] of writes) {
       if (!group.values.has(key)) added++;
       group.values.set(key, value);
@@ -305,34 +297,6 @@ export class EmbeddedStateStore implements StateStore {
   private forgetAll(): void {
     this.cache.clear();
     this.cached = 0;
-    this.groupsInFile = undefined;
-    this.groupsListed = 0;
-  }
-
-  /** Whether the file holds no row of the group, as the index of groups tells (listed on first need). */
-  private knownEmpty(namespace: string, partition: string): boolean {
-    if (this.groupsInFile === undefined) {
-      this.groupsInFile = new Map();
-      for (const [listed, inPartition] of this.statements.groups.iterate() as IterableIterator<[string, string]>) {
-        if (!this.listGroup(listed, inPartition)) break;
-      }
-    }
-    return this.groupsInFile !== null && this.groupsInFile.get(namespace)?.has(partition) !== true;
-  }
-
-  /** Adds a group to the index; false when that makes it too large to keep (it is then dropped). */
-  private listGroup(namespace: string, partition: string): boolean {
-    if (!this.groupsInFile) return this.groupsInFile === undefined;
-    let partitions = this.groupsInFile.get(namespace);
-    if (partitions === undefined) {
-      partitions = new Set();
-      this.groupsInFile.set(namespace, partitions);
-    }
-    if (partitions.has(partition)) return true;
-    partitions.add(partition);
-    if (++this.groupsListed <= GROUP_INDEX_LIMIT) return true;
-    this.groupsInFile = null;
-    return false;
   }
 
   /** Empties the cache when another connection committed since the last check (once per batch and per commit). */

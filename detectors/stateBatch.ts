@@ -4,7 +4,6 @@
  * write in one store transaction together with the bus position. A crash before commit leaves the store as it was,
  * so the batch is processed again from the same state and raises the same alerts (same fingerprints).
  */
-import { innerMap } from './innerMap.js';
 import { compareKeys } from './stateKeyOrder.js';
 import type { StateStore } from './stateStore.js';
 
@@ -18,11 +17,6 @@ export class PositionConflictError extends Error {}
 export class StateBatch implements StateStore {
   /** namespace → partition → key → pending value. */
   private readonly writes = new Map<string, Map<string, Map<string, unknown>>>();
-  /**
-   * namespace → partition → entries() of a group the batch wrote to, kept until its next write: a detector that reads
-   * a window on every event (the cross-server detector) merges it once per write, not once per read.
-   */
-  private readonly merged = new Map<string, Map<string, [string, unknown][]>>();
 
   /** Buffers over `base`. */
   constructor(private readonly base: StateStore) {}
@@ -52,17 +46,17 @@ export class StateBatch implements StateStore {
     this.keysOf(namespace, partition).set(key, DELETED);
   }
 
-  /** The store's entries with the batch's writes applied, in key order; the array is the caller's. */
+  /** The store's entries with the batch's writes applied, in key order. */
   entries<T>(partition: string, namespace: string): [string, T][] {
     const keys = this.writes.get(namespace)?.get(partition);
-    if (!keys) return this.base.entries<T>(partition, namespace);
-    const byPartition = innerMap(this.merged, namespace);
-    let entries = byPartition.get(partition);
-    if (entries === undefined) {
-      entries = mergeWrites(this.base.entries(partition, namespace), keys);
-      byPartition.set(partition, entries);
+    const stored = this.base.entries<T>(partition, namespace);
+    if (!keys) return stored;
+    const merged = new Map<string, T>(stored);
+    for (const [key, value] of keys) {
+      if (value === DELETED) merged.delete(key);
+      else merged.set(key, value as T);
     }
-    return entries.slice() as [string, T][];
+    return [...merged].sort(([a], [b]) => compareKeys(a, b));
   }
 
   /** The store's partitions of the namespace with the batch's writes applied, sorted. */
@@ -113,36 +107,27 @@ export class StateBatch implements StateStore {
       }
     }, position);
     this.writes.clear();
-    this.merged.clear();
   }
 
   /** Drops every buffered write. */
   discard(): void {
     this.writes.clear();
-    this.merged.clear();
   }
 
   /** Nothing to close: the store belongs to the caller. */
   close(): void {}
 
-  /** The pending writes of a group, whose merged entries they make stale. */
   private keysOf(namespace: string, partition: string): Map<string, unknown> {
-    this.merged.get(namespace)?.delete(partition);
-    return innerMap(innerMap(this.writes, namespace), partition);
+    let partitions = this.writes.get(namespace);
+    if (!partitions) {
+      partitions = new Map();
+      this.writes.set(namespace, partitions);
+    }
+    let keys = partitions.get(partition);
+    if (!keys) {
+      keys = new Map();
+      partitions.set(partition, keys);
+    }
+    return keys;
   }
-}
-
-/** Stored entries (in key order) with pending writes applied, in key order: one pass over both, the writes sorted. */
-function mergeWrites(stored: readonly [string, unknown][], writes: ReadonlyMap<string, unknown>): [string, unknown][] {
-  const written = [...writes.keys()].sort(compareKeys);
-  const merged: [string, unknown][] = [];
-  let at = 0;
-  for (const key of written) {
-    while (at < stored.length && compareKeys((stored[at] as [string, unknown])[0], key) < 0) merged.push(stored[at++] as [string, unknown]);
-    if (at < stored.length && (stored[at] as [string, unknown])[0] === key) at++;
-    const value = writes.get(key);
-    if (value !== DELETED) merged.push([key, value]);
-  }
-  while (at < stored.length) merged.push(stored[at++] as [string, unknown]);
-  return merged;
 }
