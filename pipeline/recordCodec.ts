@@ -56,13 +56,9 @@ export interface ServerEventRecord {
   event: McpEvent;
 }
 
-/**
- * The serverEvents record of an event, keyed by its server identity (whole servers share a partition). The event goes
- * in as encodeEvent gives it (the events record's own text), so re-keying does not serialize every event again; like a
- * store, call it before anything else touches the event.
- */
+/** The serverEvents record of an event, keyed by its server identity (whole servers share a partition). */
 export function encodeServerEvent(record: ServerEventRecord): OutgoingRecord {
-  return { key: record.event.mcp.server.id, value: `{"from":${JSON.stringify(record.from)},"event":${encodeEvent(record.event)}}` };
+  return { key: record.event.mcp.server.id, value: JSON.stringify(record) };
 }
 
 /** The event and source position a serverEvents record carries, or why it carries none. */

@@ -150,11 +150,9 @@ export class GroupDetectWorker {
     const detectorBatch = owned.runtime.batch();
     const applied = byServer ? skipApplied(detectorBatch, sourced) : sourced.map((s) => s.event);
     if (!byServer) await this.options.store.ingestEvents(applied);
-    // Encoded before the detectors see the events (encodeServerEvent reuses the record text), published after the alerts.
-    const rekeyed = byServer ? [] : sourced.map(encodeServerEvent);
     detectorBatch.process(applied);
     await this.deliver(detectorBatch.alerts);
-    if (rekeyed.length > 0) await this.options.bus.publish(TOPICS.serverEvents, rekeyed);
+    if (!byServer && sourced.length > 0) await this.options.bus.publish(TOPICS.serverEvents, sourced.map(encodeServerEvent));
     if (!byServer) this.keepRecent(detectorBatch, fresh, last.offset);
     this.commit(owned, detectorBatch, last.offset);
     this.totals.records += fresh.length;
