@@ -6,7 +6,9 @@
  * query commands, so a hand-off is recorded by whichever comes first.
  *
  * A recoverer claims a file by renaming it to carry its pid, so two never record the same one; a claim whose
- * process has died is taken over. A file is removed only once all its events are on the bus.
+ * process has died is taken over. A file is removed only once all its events are on the bus. Hand-offs are recorded
+ * oldest first (a tap writes its hand-off as it exits): detectors that compare sessions read the bus in its order,
+ * and a drift pin taken from a later session would turn an earlier session's definition into the "change".
  *
  * Sessions a tap could neither record nor hand off, and proxy sessions whose observer did not record their end
  * (unrecordedNote.ts), get their end recorded here too, with their losses.
@@ -66,7 +68,7 @@ export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOption
   if (!existsSync(directory)) return result;
   const names = readdirSync(directory);
   RecoveryProgress.removeOrphans(directory, names);
-  for (const name of names) {
+  for (const name of oldestFirst(directory, names)) {
     const claimed = claim(directory, name, HANDOFF);
     if (!claimed) continue;
     try {
@@ -79,6 +81,12 @@ export async function recoverHandoffs(bus: CollectorBus, options: RecoveryOption
     }
   }
   return result;
+}
+
+/** `names` in `directory` by the time they were last written, oldest first (a name gone meanwhile sorts last). */
+function oldestFirst(directory: string, names: readonly string[]): string[] {
+  const written = new Map(names.map((name) => [name, statSync(join(directory, name), { throwIfNoEntry: false })?.mtimeMs ?? Infinity]));
+  return [...names].sort((a, b) => written.get(a)! - written.get(b)! || (a < b ? -1 : 1));
 }
 
 /**
@@ -268,7 +276,7 @@ async function publishHandoff(bus: CollectorBus, file: string, progress: Recover
   const flush = async (): Promise<void> => {
     if (batch.length > 0) await publish(batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
     batch = [];
-    // A tap's observer recovers beside its own session: each batch gives its live traffic a turn.
+    // A tap's observer recovers while its own session runs: each batch gives its framing of live traffic a turn.
     await new Promise((resolve) => setImmediate(resolve));
   };
 

@@ -53,8 +53,20 @@ let eventsEmitted = 0;
 let eventsRecorded = 0;
 let ended = false;
 let sessionEndEmitted = false;
+/**
+ * What earlier taps of this home handed off (their sessions have ended) goes to the bus before any event of this
+ * session: detectors read the bus in its order, and drift pins the first definition it reads. Recorded beside this
+ * session, the sessions of taps starved on a busy laptop landed after later live ones, and a rug pull read backwards.
+ * Until then this session is still framed, and its chunks wait in the ring (then the tap's spill).
+ */
+const earlierSessionsRecorded = recoverHandoffs(bus, {
+  ...(config.home ? { home: config.home } : {}),
+  ...(config.configFile ? { configFile: config.configFile } : {}),
+  warn: (message) => process.stderr.write(`tapwire tap: ${message}\n`),
+}).catch((error: Error) => process.stderr.write(`tapwire tap: cannot record earlier taps' hand-offs: ${error.message}\n`));
 const publisher = new EventPublisher(
   async (topic, records) => {
+    await earlierSessionsRecorded;
     // Once the tap has asked to stop, what this observer holds goes to the tap instead of the bus. The publisher never
     // calls this from inside enqueue(), so a chunk is never half framed here: the point handed over is exact.
     if (ring.stopRequested()) acknowledgeStop();
@@ -249,8 +261,6 @@ const endSignal = new Promise<EndMessage>((resolve) => {
     if (message.type === 'progress') return void (progress = new ObservedProgressWriter(message.file));
     emit(normalizer.lifecycle('session.start', message.t, { message: `tap started MCP server ${config.name ?? config.command}`, process: processFields(message.pid) }));
     markSpawned();
-    // What earlier taps of this home handed off is recorded now, beside this session.
-    void recoverHandoffs(bus, { ...(config.home ? { home: config.home } : {}), ...(config.configFile ? { configFile: config.configFile } : {}), warn: (m) => process.stderr.write(`tapwire tap: ${m}\n`) });
   });
 });
 // session.start comes first in the session, so chunks wait until the server has been spawned (or failed to be).
