@@ -73,6 +73,16 @@ export function singleRuntimeAlerts(events: readonly McpEvent[]): McpAlert[] {
   }
 }
 
+/** How a sink's alerts differ from the reference's, by fingerprint: what a failed wait for them says. */
+export function alertDifference(expected: readonly McpAlert[], stored: readonly McpAlert[]): string {
+  const describe = (a: McpAlert): string => `${a.rule.id} on ${a.mcp?.server?.name ?? '?'} (session ${a.mcp?.session?.id ?? '?'}, ${a.alert.fingerprint})`;
+  const fingerprints = (alerts: readonly McpAlert[]): Set<string> => new Set(alerts.map((a) => a.alert.fingerprint));
+  const [want, have] = [fingerprints(expected), fingerprints(stored)];
+  const missing = expected.filter((a) => !have.has(a.alert.fingerprint)).map(describe);
+  const extra = stored.filter((a) => !want.has(a.alert.fingerprint)).map(describe);
+  return `${want.size} expected, ${stored.length} stored; missing: ${missing.join('; ') || 'none'}; not expected: ${extra.join('; ') || 'none'}`;
+}
+
 /**
  * Publishes the events as live taps would: a minute of event time at a time, each wave after the group has caught up
  * with the previous one, so every server's sessions reach the server-keyed topic in time order (as they do live,
