@@ -14,6 +14,8 @@
  * session is recorded or handed off: a tap killed before either (the host's SIGKILL, 2 s after its SIGTERM, beats a
  * starved tap) leaves it behind, and the recovery records the session's end with the loss, instead of no trace. Beside
  * it, the tap's observer keeps how far it got (runningProgressFile), so that end follows the last event published.
+ * The proxy keeps one for its own session while it runs (http/httpTap.ts): its stop may wait up to a minute on a bus
+ * that refuses writes, longer than many supervisors' grace before SIGKILL.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ProxyUnrecordedNote } from './http/proxySession.js';
 import type { HandoffHeader } from './stdio/handoffFile.js';
+
+/**
+ * The sequence of the end recorded for a killed collector's session when how far its observer got is unknown: it may
+ * have published events nobody counted, and ids are `<session>:<sequence>`, so the end is numbered past any event a
+ * session can have.
+ */
+export const UNKNOWN_PROGRESS_END_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
 /** A note of a session a collector could not record: a stdio tap's, or the proxy's own (proxySession.ts). */
 export type UnrecordedNote = StdioUnrecordedNote | ProxyUnrecordedNote;
@@ -54,7 +63,7 @@ export function unrecordedNoteDirectory(homeRoot: string): string {
 /** The process that wrote a note, and whether it keeps the note while it runs (a running tap's) rather than leaving it at exit. */
 export function noteWriter(note: SessionNote): { pid: number; running: boolean } {
   if ('running' in note) return { pid: note.running.tapPid, running: true };
-  return { pid: note.kind === 'http_proxy' ? note.tapPid : note.header.tapPid, running: false };
+  return note.kind === 'http_proxy' ? { pid: note.tapPid, running: note.whileRunning === true } : { pid: note.header.tapPid, running: false };
 }
 
 /** The session a note is of: its file is named after it. */

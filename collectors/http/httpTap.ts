@@ -12,13 +12,13 @@ import { Worker } from 'node:worker_threads';
 import type { HttpObserverConfig, HttpObserverSummary } from './httpObserverProtocol.js';
 import { OBSERVED_REQUEST_HEADERS } from './httpObserverProtocol.js';
 import { collectorHomeRoot } from '../collectorHome.js';
-import { writeUnrecordedNote } from '../unrecordedNote.js';
+import { removeRunningTapNote, writeUnrecordedNote } from '../unrecordedNote.js';
 import { ObservationChannel } from './observationChannel.js';
 import type { ProxyConfig, ProxyRoute } from './proxyConfig.js';
 import { sendProxyError } from './proxyErrorResponse.js';
 import { forwardExchange, now, type ExchangeContext } from './proxyExchange.js';
 import { RouteTable } from './proxyRoutes.js';
-import type { ProxyUnrecordedNote } from './proxySession.js';
+import { runningProxyNote, type ProxyUnrecordedNote } from './proxySession.js';
 import { UpstreamAgents } from './upstreamAgents.js';
 
 const OBSERVER_YOUNG_GENERATION_MB = 8;
@@ -102,6 +102,8 @@ export class HttpTap {
   readonly #context: ExchangeContext;
   readonly #tls: boolean;
   readonly #observerConfig: HttpObserverConfig;
+  /** Where this proxy's running note is, if it could be written. */
+  #runningNote: string | undefined;
   readonly #stallMs: number;
   #exchanges = 0;
   #rejected = 0;
@@ -164,6 +166,7 @@ export class HttpTap {
       upstreamTimeoutMs: config.upstreamTimeoutMs,
     };
     const tap = new HttpTap(server, worker, channel, context, tls, url, observerConfig, options.observerStallMs ?? OBSERVER_STALL_MS);
+    tap.#keepRunningNote(warn);
     handlers.request = (req, res) => tap.#handle(req, res);
     server.on('connect', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 405, 'CONNECT is not served: this is a reverse proxy, not an open proxy'));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => tap.#refuseSocket(req, socket, 501, 'protocol upgrades are not proxied'));
@@ -215,8 +218,23 @@ export class HttpTap {
       observer = await this.#channel.finished(this.#stallMs);
     }
     await this.#worker.terminate();
+    // The loss note replaces the running note; a recorded end makes it void.
     const lossNote = observer?.endStored ? undefined : this.#noteUnrecordedEnd(observer, stalled);
+    if (!lossNote && this.#runningNote) removeRunningTapNote(this.#runningNote);
     return { exchanges: this.#exchanges, rejected: this.#rejected, unobservedBytes: this.#channel.unobservedBytes, observer, ...(lossNote ? { lossNote } : {}) };
+  }
+
+  /**
+   * Notes the proxy's session for as long as it runs (proxySession.ts runningProxyNote): a proxy killed before its
+   * stop recorded the session's end leaves it, and the next recovery of the home records that end with the loss.
+   */
+  #keepRunningNote(warn: (message: string) => void): void {
+    const { sessionId, listenUrl, startedAt, home } = this.#observerConfig;
+    try {
+      this.#runningNote = writeUnrecordedNote(collectorHomeRoot(home, undefined), runningProxyNote(sessionId, listenUrl, startedAt));
+    } catch (error) {
+      warn(`cannot keep a running note (${(error as Error).message}): if this proxy is killed, its session's end goes unrecorded`);
+    }
   }
 
   /**

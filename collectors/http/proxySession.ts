@@ -8,6 +8,7 @@ import { tapwireVersion } from '../../pipeline/packagePaths.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { SessionNormalizer, type SessionIdentity } from '../normalizer.js';
 import type { Redactor } from '../redaction.js';
+import { UNKNOWN_PROGRESS_END_SEQUENCE } from '../unrecordedNote.js';
 
 /** What the proxy notes of its session when its observer did not record the session's end. */
 export interface ProxyUnrecordedNote {
@@ -28,6 +29,12 @@ export interface ProxyUnrecordedNote {
   unobservedBytes: number;
   /** Why the observer did not record the end. */
   reason: string;
+  /**
+   * The note the proxy keeps while it runs, replaced by its loss or removed as its stop ends: one left behind is of a
+   * proxy killed first (a supervisor's SIGKILL during a stop that waits on the bus). Claimed only once its process is
+   * gone; its end is recorded when that is found, after whatever the observer published.
+   */
+  whileRunning?: true;
 }
 
 /** The ECS context of every event the proxy records. */
@@ -50,5 +57,26 @@ export function proxySession(sessionId: string, listenUrl: string, redactor: Red
 /** The end of a proxy session its observer did not record, with what was lost. */
 export function unrecordedProxyEvents(note: ProxyUnrecordedNote, redactor: Redactor): McpEvent[] {
   const tap = { events: note.events, dropped: note.dropped, bytes_unobserved: note.unobservedBytes, reason: `unrecorded: ${note.reason}; recorded later from the proxy's note` };
-  return [proxySession(note.sessionId, note.listenUrl, redactor, note.sequence).lifecycle('session.end', note.t, { message: `tapwire proxy stopped; its observer did not record the end: ${note.reason}`, tap })];
+  const [t, message] = note.whileRunning ? [Date.now(), `tapwire proxy killed; the session's end is unknown: ${note.reason}`] : [note.t, `tapwire proxy stopped; its observer did not record the end: ${note.reason}`];
+  return [proxySession(note.sessionId, note.listenUrl, redactor, note.sequence).lifecycle('session.end', t, { message, ...(note.whileRunning ? { outcome: 'unknown' as const } : {}), tap })];
+}
+
+/**
+ * The note a proxy keeps while it runs: should it be killed, its end is numbered past any event its observer may
+ * have published, and the loss (what the observer had not stored, uncounted) is shown as one dropped event.
+ */
+export function runningProxyNote(sessionId: string, listenUrl: string, startedAt: number): ProxyUnrecordedNote {
+  return {
+    kind: 'http_proxy',
+    whileRunning: true,
+    sessionId,
+    listenUrl,
+    tapPid: process.pid,
+    t: startedAt,
+    sequence: UNKNOWN_PROGRESS_END_SEQUENCE,
+    events: 0,
+    dropped: 1,
+    unobservedBytes: 0,
+    reason: `tapwire proxy ${process.pid} was killed before it recorded its session's end; what its observer had not stored then is lost, and not counted`,
+  };
 }

@@ -33,7 +33,7 @@ import { collectorHomeRoot } from '../collectorHome.js';
 import { handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
-import { noteWriter, readUnrecordedNote, removeRunningTapNote, runningProgressFile, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
+import { noteWriter, readUnrecordedNote, removeRunningTapNote, runningProgressFile, UNKNOWN_PROGRESS_END_SEQUENCE, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
 import { readObservedProgress, type ObservedProgress } from './observedProgress.js';
 import { sessionEndFields, stdioSession, type StdioSession } from './stdioSession.js';
 
@@ -41,12 +41,6 @@ const DIRECTIONS: Record<0 | 1, Direction> = { 0: 'client_to_server', 1: 'server
 const BATCH = 1000;
 /** A tap writes its hand-off just before it exits; a live tap pid older than this is a recycled pid. */
 const WRITER_EXIT_GRACE_MS = 60_000;
-/**
- * The sequence of the end recorded for a killed tap's session when its observer's progress is unknown (a note written
- * before taps kept it, or a kill before the tap created it): the observer may have published events nobody counted,
- * and ids are `<session>:<sequence>`, so the end is numbered past any event a session can have.
- */
-const UNKNOWN_PROGRESS_END_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
 export interface RecoveryOptions {
   home?: string;
@@ -217,6 +211,7 @@ function killedSessionEvents(note: RunningTapNote, progress: ObservedProgress | 
   const { running } = note;
   const redactor = homeRedactor(options.home, options.warn);
   const events = running.start ? [startEvent(running, stdioSession(running.server, running.host, redactor))] : [];
+  // Without progress (a note written before taps kept it, or a kill before the tap created it), the end is numbered past any event.
   const endSequence = progress ? Math.max(progress.mayBePublished, events.length) : UNKNOWN_PROGRESS_END_SEQUENCE;
   const { normalizer, processFields } = stdioSession(running.server, running.host, redactor, endSequence);
   const why = `unrecorded: tap ${running.tapPid} killed before it recorded or handed off the session; recorded later from its note`;

@@ -5,7 +5,8 @@
  * With the bus held by another writer for the proxy's whole life, none of what it observed can be stored, its end
  * included: the observer keeps retrying, the stop gives up after its stall bound without progress (shortened here
  * through TAPWIRE_PROXY_STALL_MS, the documented setting), tells the observer to give up, and notes the loss; the
- * next tapwire command records it, and `status` shows the proxy session with its losses.
+ * next tapwire command records it, and `status` shows the proxy session with its losses. A proxy SIGKILLed during
+ * such a stop (a supervisor's grace is often shorter than the stall bound) leaves its running note, recorded the same way.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -86,7 +87,8 @@ describe('a proxy whose observer cannot store what it saw', () => {
     });
   });
 
-  // Mutant killed: the observer's fixed 3 s of retries at close (it dropped the session's last events and its end).
+  // Mutants killed: the observer's fixed 3 s of retries at close (it dropped the session's last events and its end);
+  // the running note left behind by a clean stop (a second, "killed" end was recorded, with one dropped event).
   it('waits out a bus outage at close longer than a few seconds: every event is stored by the proxy itself, nothing is counted lost', async () => {
     const outageHome = `${home}/outage`;
     mkdirSync(outageHome);
@@ -120,5 +122,44 @@ describe('a proxy whose observer cannot store what it saw', () => {
     expect(ends).toHaveLength(1);
     expect(ends[0]!.mcp.tap).toMatchObject({ dropped: 0 });
     expect(ends[0]!.mcp.tap!.reason).toBeUndefined();
+  });
+
+  // Mutant killed: no running note (the killed proxy's session then stays open in status, with no loss counted).
+  it('SIGKILLed during a stop that waits on the bus: the next command records the end from the running note, with the loss', async () => {
+    const killedHome = `${home}/killed`;
+    mkdirSync(killedHome);
+    const server = await startStreamableServer({ stateful: true, json: true });
+    try {
+      const proxy = await startProxy(['--upstream', server.url, '--home', killedHome]);
+      await oneSession(proxy);
+      await until(async () => (await busEvents(killedHome)).filter((e) => e.event.action === 'tools/call').length === 2, 'the tools/call and its result to be stored');
+      const holder = lockBus(killedHome);
+      try {
+        void proxy.stop();
+        await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus at close');
+        // The supervisor's grace runs out while the stop waits on the bus.
+        await proxy.kill();
+      } finally {
+        holder.release();
+      }
+    } finally {
+      await server.close();
+    }
+
+    const report = await status(killedHome);
+    const tap = report.taps.find((t) => t.server === 'tapwire-proxy');
+    expect(tap).toMatchObject({ state: 'ended', dropped: 1 });
+    expect(report.dropped).toBe(1);
+    const events = await busEvents(killedHome);
+    const proxyEvents = events.filter((e) => e.mcp.server.name === 'tapwire-proxy');
+    const ends = proxyEvents.filter((e) => e.event.action === 'session.end');
+    expect(ends).toHaveLength(1);
+    expect(ends[0]!.event.outcome).toBe('unknown');
+    expect(ends[0]!.mcp.tap!.reason).toMatch(/^unrecorded: tapwire proxy \d+ was killed before it recorded its session's end; what its observer had not stored then is lost, and not counted; recorded later from the proxy's note$/);
+    // Numbered after every event the observer may have published.
+    expect(Math.max(...proxyEvents.map((e) => e.event.sequence))).toBe(ends[0]!.event.sequence);
+    // Recorded once: a later command finds no note left.
+    await status(killedHome);
+    expect((await busEvents(killedHome)).filter((e) => e.event.action === 'session.end' && e.mcp.server.name === 'tapwire-proxy')).toHaveLength(1);
   });
 });

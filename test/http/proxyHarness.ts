@@ -11,6 +11,8 @@ export interface ProxyProcess {
   stderr(): string;
   /** Sends SIGTERM and waits for the exit code (the proxy stores the open sessions' events first). */
   stop(): Promise<number | null>;
+  /** Sends SIGKILL, as a supervisor whose grace ran out does, and waits for the process to be gone. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -60,6 +62,10 @@ export async function startProxy(args: string[], env: NodeJS.ProcessEnv = {}): P
         return code;
       })();
       return stopping;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
