@@ -57,8 +57,10 @@ export function proxySession(sessionId: string, listenUrl: string, redactor: Red
 /** The end of a proxy session its observer did not record, with what was lost. */
 export function unrecordedProxyEvents(note: ProxyUnrecordedNote, redactor: Redactor): McpEvent[] {
   const tap = { events: note.events, dropped: note.dropped, bytes_unobserved: note.unobservedBytes, reason: `unrecorded: ${note.reason}; recorded later from the proxy's note` };
-  const [t, message] = note.whileRunning ? [Date.now(), `tapwire proxy killed; the session's end is unknown: ${note.reason}`] : [note.t, `tapwire proxy stopped; its observer did not record the end: ${note.reason}`];
-  return [proxySession(note.sessionId, note.listenUrl, redactor, note.sequence).lifecycle('session.end', t, { message, ...(note.whileRunning ? { outcome: 'unknown' as const } : {}), tap })];
+  const session = proxySession(note.sessionId, note.listenUrl, redactor, note.sequence);
+  // A killed proxy's note says nothing of when it died: its end is when the note is found.
+  if (note.whileRunning) return [session.lifecycle('session.end', Date.now(), { message: `tapwire proxy killed; the session's end is unknown: ${note.reason}`, outcome: 'unknown', tap })];
+  return [session.lifecycle('session.end', note.t, { message: `tapwire proxy stopped; its observer did not record the end: ${note.reason}`, tap })];
 }
 
 /**

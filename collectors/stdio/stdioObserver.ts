@@ -39,12 +39,13 @@ const RETRY_CHECK_MS = 25;
  */
 const PUBLISH_AT = Math.min(1000, config.maxQueuedEvents);
 
-const redactor = homeRedactor(config.home, (message) => process.stderr.write(`tapwire tap: ${message}\n`));
+const warn = (message: string): void => void process.stderr.write(`tapwire tap: ${message}\n`);
+const redactor = homeRedactor(config.home, warn);
 
 const bus = openCollectorBus({
   ...(config.home ? { home: config.home } : {}),
   ...(config.configFile ? { configFile: config.configFile } : {}),
-  warn: (message) => process.stderr.write(`tapwire tap: ${message}\n`),
+  warn,
   onSpoolDrop: (dropped, total) => emit(normalizer.lifecycle('tap.status', Date.now(), { message: `bus unreachable and spool full: ${dropped} oldest spooled events dropped (${total} so far)`, tap: counters('spool_overflow') })),
 });
 
@@ -62,8 +63,8 @@ let sessionEndEmitted = false;
 const earlierSessionsRecorded = recoverHandoffs(bus, {
   ...(config.home ? { home: config.home } : {}),
   ...(config.configFile ? { configFile: config.configFile } : {}),
-  warn: (message) => process.stderr.write(`tapwire tap: ${message}\n`),
-}).catch((error: Error) => process.stderr.write(`tapwire tap: cannot record earlier taps' hand-offs: ${error.message}\n`));
+  warn,
+}).catch((error: Error) => warn(`cannot record earlier taps' hand-offs: ${error.message}`));
 const publisher = new EventPublisher(
   async (topic, records) => {
     await earlierSessionsRecorded;
@@ -92,7 +93,7 @@ const publisher = new EventPublisher(
   },
   {
     maxQueued: Infinity,
-    onFailure: (error) => process.stderr.write(`tapwire tap: events cannot be stored (${error.message}); traffic continues, losses will be counted\n`),
+    onFailure: (error) => warn(`events cannot be stored (${error.message}); traffic continues, losses will be counted`),
     // After the session has ended, its session.end event carries the final counters.
     onRecover: (dropped) => {
       if (!ended) emit(normalizer.lifecycle('tap.status', Date.now(), { message: `event store writable again; ${dropped} events dropped so far`, tap: counters('recovered') }));
