@@ -43,6 +43,38 @@ async function oneSession(proxy: ProxyProcess): Promise<void> {
   await client.close();
 }
 
+/**
+ * One session through a proxy on its own home, stored; then the bus is locked and the proxy asked to stop, and
+ * `whileStopping` runs once the stop has met the lock (it may release it); the lock is released after it at the latest.
+ * Resolves with the proxy.
+ */
+async function stopAgainstLockedBus(home: string, whileStopping: (proxy: ProxyProcess, stopped: Promise<number | null>, release: () => void) => Promise<void>): Promise<ProxyProcess> {
+  mkdirSync(home);
+  const server = await startStreamableServer({ stateful: true, json: true });
+  try {
+    const proxy = await startProxy(['--upstream', server.url, '--home', home]);
+    await oneSession(proxy);
+    // The lock hits only what the close makes: the session's messages, the tools/call's result included, are on the bus.
+    await until(async () => (await busEvents(home)).filter((e) => e.event.action === 'tools/call').length === 2, 'the tools/call and its result to be stored');
+    const holder = lockBus(home);
+    let released = false;
+    const release = (): void => {
+      if (!released) holder.release();
+      released = true;
+    };
+    try {
+      const stopped = proxy.stop();
+      await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus at close');
+      await whileStopping(proxy, stopped, release);
+    } finally {
+      release();
+    }
+    return proxy;
+  } finally {
+    await server.close();
+  }
+}
+
 describe('a proxy whose observer cannot store what it saw', () => {
   const { home, remove } = tempHome();
   afterAll(remove);
@@ -91,29 +123,12 @@ describe('a proxy whose observer cannot store what it saw', () => {
   // the running note left behind by a clean stop (a second, "killed" end was recorded, with one dropped event).
   it('waits out a bus outage at close longer than a few seconds: every event is stored by the proxy itself, nothing is counted lost', async () => {
     const outageHome = `${home}/outage`;
-    mkdirSync(outageHome);
-    const server = await startStreamableServer({ stateful: true, json: true });
-    try {
-      const proxy = await startProxy(['--upstream', server.url, '--home', outageHome]);
-      await oneSession(proxy);
-      // The outage hits only what the close makes: the session's messages, the tools/call's result included, are on the bus.
-      await until(async () => (await busEvents(outageHome)).filter((e) => e.event.action === 'tools/call').length === 2, 'the tools/call and its result to be stored');
-      const holder = lockBus(outageHome);
-      let released = false;
-      try {
-        const stopped = proxy.stop();
-        await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus at close');
-        await sleep(OUTAGE_MS);
-        holder.release();
-        released = true;
-        expect(await stopped, proxy.stderr()).toBe(0);
-      } finally {
-        if (!released) holder.release();
-      }
-      expect(proxy.stderr()).not.toMatch(/could not be stored|made no progress|the loss is noted/);
-    } finally {
-      await server.close();
-    }
+    const proxy = await stopAgainstLockedBus(outageHome, async (stopping, stopped, release) => {
+      await sleep(OUTAGE_MS);
+      release();
+      expect(await stopped, stopping.stderr()).toBe(0);
+    });
+    expect(proxy.stderr()).not.toMatch(/could not be stored|made no progress|the loss is noted/);
 
     const report = await status(outageHome);
     expect(report.taps.find((t) => t.server === 'tapwire-proxy')).toMatchObject({ state: 'ended', dropped: 0 });
@@ -127,24 +142,8 @@ describe('a proxy whose observer cannot store what it saw', () => {
   // Mutant killed: no running note (the killed proxy's session then stays open in status, with no loss counted).
   it('SIGKILLed during a stop that waits on the bus: the next command records the end from the running note, with the loss', async () => {
     const killedHome = `${home}/killed`;
-    mkdirSync(killedHome);
-    const server = await startStreamableServer({ stateful: true, json: true });
-    try {
-      const proxy = await startProxy(['--upstream', server.url, '--home', killedHome]);
-      await oneSession(proxy);
-      await until(async () => (await busEvents(killedHome)).filter((e) => e.event.action === 'tools/call').length === 2, 'the tools/call and its result to be stored');
-      const holder = lockBus(killedHome);
-      try {
-        void proxy.stop();
-        await until(() => proxy.stderr().includes('events cannot be stored'), 'the observer to meet the locked bus at close');
-        // The supervisor's grace runs out while the stop waits on the bus.
-        await proxy.kill();
-      } finally {
-        holder.release();
-      }
-    } finally {
-      await server.close();
-    }
+    // The supervisor's grace runs out while the stop waits on the bus.
+    await stopAgainstLockedBus(killedHome, (proxy) => proxy.kill());
 
     const report = await status(killedHome);
     const tap = report.taps.find((t) => t.server === 'tapwire-proxy');
