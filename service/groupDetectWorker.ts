@@ -12,7 +12,9 @@
  * arrives and dropped when a rebalance takes it away; the StateStore records the last offset whose effects it holds,
  * in the same transaction as the state. A batch's effects (dead letters, events, alerts, re-keyed events) are written
  * before that commit, and the bus commits the group offset after it, so a crash anywhere repeats work only up to
- * identical alerts (same fingerprints) and identical events (same ids), which the store ignores. Re-keyed events carry
+ * identical alerts (same fingerprints) and identical events (same ids), which the store ignores. A member cut off from
+ * the group keeps its runtimes until it hears it lost them; before idle work (releases, roll-ups) it checks the stored
+ * position, so once the new owner has committed, the stale runtime delivers nothing from what it held. Re-keyed events carry
  * their source partition and offset, and a server runtime skips any it has already applied, so a repeated batch
  * cannot feed a server detector twice. The state files must be reachable by every worker that may own a partition.
  *
@@ -49,6 +51,8 @@ export interface GroupDetectWorkerOptions {
   group?: string;
   /** How often held (reorder) events are released while a partition is idle (default 1000 ms). */
   releaseIntervalMs?: number;
+  /** The wall clock those releases compare event times with (default Date.now); a test drives it. */
+  now?: () => number;
   /** Records of each events partition kept in its state to rebuild the correlation windows (default 10,000). */
   warmupEvents?: number;
   logger?: Logger;
@@ -80,6 +84,9 @@ interface OwnedPartition {
   /** Work on this partition runs one at a time (batches, idle releases). */
   queue: Promise<unknown>;
 }
+
+/** The debug message of an idle release (with topic, partition, position, upTo and released). */
+export const IDLE_RELEASE_MESSAGE = 'held events released on an idle partition';
 
 const REKEY_NS = 'runtime.rekey';
 /** The recent records of an events partition: an index of slices, and each slice's record values under its last offset. */
@@ -228,13 +235,21 @@ export class GroupDetectWorker {
     if (events.length > 0) this.options.logger?.info({ topic: owned.topic, partition: owned.partition, position: owned.position, warmed: events.length }, 'correlation windows rebuilt');
   }
 
-  /** Runs the events each idle partition's reorder buffer holds past the allowed lateness (wall clock). */
+  /**
+   * Runs the events each idle partition's reorder buffer holds past the allowed lateness (wall clock). Where such a
+   * release falls among a partition's records is a wall-clock decision that decides the order detectors see events
+   * in, so each is logged (debug) with the partition's position: a replay of the partition reproduces the alerts.
+   */
   private async releaseIdle(): Promise<void> {
     await this.eachOwned((owned) => owned.runtime.reorder.size > 0, async (owned) => {
+      const upTo = (this.options.now ?? Date.now)() - owned.runtime.reorder.latenessMs;
+      const held = owned.runtime.reorder.size;
       const batch = owned.runtime.batch();
-      batch.release(Date.now() - owned.runtime.reorder.latenessMs);
+      batch.release(upTo);
       await this.deliver(batch.alerts);
       this.commit(owned, batch, owned.position);
+      const released = held - owned.runtime.reorder.size;
+      if (released > 0) this.options.logger?.debug({ topic: owned.topic, partition: owned.partition, position: owned.position, upTo, released }, IDLE_RELEASE_MESSAGE);
     }, 'releasing held events failed; retrying');
   }
 
@@ -243,12 +258,25 @@ export class GroupDetectWorker {
     for (const owned of [...this.owned.values()]) {
       if (!wanted(owned)) continue;
       const run = owned.queue.then(async () => {
-        if (this.owned.get(keyOf(owned.topic, owned.partition)) !== owned || !wanted(owned)) return;
+        if (this.owned.get(keyOf(owned.topic, owned.partition)) !== owned || !wanted(owned) || this.lost(owned)) return;
         await work(owned);
       });
       owned.queue = run.catch((error: unknown) => this.options.logger?.warn({ err: error, topic: owned.topic, partition: owned.partition }, failure));
       await owned.queue;
     }
+  }
+
+  /**
+   * Whether another worker has processed the partition since this one last did (its stored position moved): this
+   * member lost it without hearing so yet (cut off from the group), and its runtime is stale. Idle work on a stale
+   * runtime would deliver alerts the new owner raises differently or again, so the runtime is dropped instead; a
+   * batch of the partition, if one still comes here, reloads it from the state.
+   */
+  private lost(owned: OwnedPartition): boolean {
+    if (!movedOn(owned)) return false;
+    this.drop(keyOf(owned.topic, owned.partition));
+    this.options.logger?.info({ topic: owned.topic, partition: owned.partition, position: owned.position }, 'another worker processed this partition meanwhile; dropped its stale runtime');
+    return true;
   }
 
   /** Drops the runtimes of partitions this member no longer owns. */
@@ -274,7 +302,7 @@ export class GroupDetectWorker {
   /** The partition's runtime, reloaded when the stored position moved under it (another worker owned it meanwhile). */
   private current(owned: OwnedPartition): OwnedPartition {
     const key = keyOf(owned.topic, owned.partition);
-    if (this.owned.get(key) === owned && owned.state.position(busSource(owned.topic)) === owned.position) return owned;
+    if (this.owned.get(key) === owned && !movedOn(owned)) return owned;
     if (this.owned.get(key) === owned) this.drop(key);
     const fresh = this.partition(owned.topic, owned.partition);
     fresh.queue = owned.queue;
@@ -318,6 +346,11 @@ function skipApplied(batch: DetectorBatch, sourced: readonly ServerEventRecord[]
     fresh.push(event);
   }
   return fresh;
+}
+
+/** Whether the partition's stored position differs from the one its runtime holds (another worker committed). */
+function movedOn(owned: OwnedPartition): boolean {
+  return owned.state.position(busSource(owned.topic)) !== owned.position;
 }
 
 function keyOf(topic: string, partition: number): string {
