@@ -28,7 +28,7 @@ import { installEsTemplates } from '../../pipeline/elasticsearch/esSetup.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServers.js';
-import { alertDifference, eventsAsTheGroupGotThem, singleRuntimeAlerts } from '../kafka/detectionWorkload.js';
+import { alertDifference, eventsAsTheGroupGotThem, groupReferenceAlerts, idleReleasesIn } from '../kafka/detectionWorkload.js';
 import { until } from '../support/until.js';
 import { LocalEngine } from '../support/localEngine.js';
 import { realElasticsearchUrl, realKafkaBrokers, SKIPPED_WITHOUT_ENGINES } from '../support/realEngines.js';
@@ -110,15 +110,17 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     }
   }
 
-  function startDetect(config: string, stderr: string[]): { child: ChildProcess; exited: Promise<number | null> } {
-    const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--home', home, '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: productEnv() });
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  /** A `tapwire detect` group member; its log at debug level holds the idle releases the reference follows. */
+  function startDetect(config: string): { child: ChildProcess; exited: Promise<number | null>; log: string[] } {
+    const log: string[] = [];
+    const child = spawn(process.execPath, [requireBuiltCli(), 'detect', '--home', home, '--config', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...productEnv(), TAPWIRE_LOG_LEVEL: 'debug' } });
+    child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     cleanups.push(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     });
-    return { child, exited };
+    return { child, exited, log };
   }
 
   async function tappedClient(name: string, module: string, config: string, stderr: string[]): Promise<Client> {
@@ -176,9 +178,8 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
 
   it('stores every event and alert exactly once through a SIGKILLed worker, a 10 s broker outage and a 10 s Elasticsearch outage', async () => {
     const config = writeConfig();
-    const workerLog: string[] = [];
-    const doomed = startDetect(config, workerLog);
-    const survivor = startDetect(config, workerLog);
+    const doomed = startDetect(config);
+    const survivor = startDetect(config);
     await until(async () => (await groupMembers()) === 2, 'two workers in the group', 120_000);
 
     const stderr: string[] = [];
@@ -241,16 +242,16 @@ describe.skipIf(!engines)(`taps and proxy → real Kafka → two detect processe
     const proxyEnd = events.find((e) => e.event.action === 'session.end' && e.mcp.server.name === 'tapwire-proxy')!;
     expect(events.filter((e) => e.observer?.type === 'http_tap')).toHaveLength(proxyEnd.mcp.tap!.events!);
 
-    // The attacks the demo stages, then every alert of the embedded path's single runtime, each once.
-    // Over the events in the order the group got them (eventsAsTheGroupGotThem says why not event time).
-    const embedded = singleRuntimeAlerts(await eventsAsTheGroupGotThem({ brokers: [kafka.address] }));
+    // The attacks the demo stages, then every alert of the reference over the events as the group got them, each once
+    // (groupReferenceAlerts says why it follows the workers' idle releases).
+    const embedded = groupReferenceAlerts(await eventsAsTheGroupGotThem({ brokers: [kafka.address] }), idleReleasesIn([doomed.log, survivor.log].map((log) => log.join('')).join('\n')));
     const expectedIds = [...new Set(embedded.map((a) => a.alert.fingerprint))].sort();
     let storedAlerts: McpAlert[] = [];
     await until(async () => (storedAlerts = (await documents(ALERTS)).map((d) => d.source as unknown as McpAlert)).length >= expectedIds.length, () => `every alert in Elasticsearch; ${alertDifference(embedded, storedAlerts)}`, 300_000);
     const alerts = await documents(ALERTS);
     const staged = alerts.map((d) => (d.source as { rule: { id: string } }).rule.id);
     expect(staged).toEqual(expect.arrayContaining(['tapwire.cross-server.data-flow', 'tapwire.tool-drift.tool-changed']));
-    expect(alerts.map((d) => d.id).sort()).toEqual(expectedIds);
+    expect(alerts.map((d) => d.id).sort(), alertDifference(embedded, alerts.map((d) => d.source as unknown as McpAlert))).toEqual(expectedIds);
     expect(new Set(alerts.map((d) => (d.source as { alert: { fingerprint: string } }).alert.fingerprint)).size).toBe(alerts.length);
 
     survivor.child.kill('SIGTERM');

@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
 import { loadDetection } from '../../service/detectionSetup.js';
+import { IDLE_RELEASE_MESSAGE } from '../../service/groupDetectWorker.js';
+import type { PartitionBy } from '../../detectors/detector.js';
+import type { DetectorBatch } from '../../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
 import { eventKey } from '../../collectors/eventPublisher.js';
@@ -61,16 +64,75 @@ export function detectionWorkload(driftSessions = 240): McpEvent[] {
 
 /** The alerts one runtime with every detector and the rules raises over `events` in order (then releasing all). */
 export function singleRuntimeAlerts(events: readonly McpEvent[]): McpAlert[] {
+  return runtimeAlerts(undefined, (batch) => batch.process(events));
+}
+
+/** The alerts a runtime (the detectors of one partitioning, or all) raises over what `feed` gives it, then releasing all. */
+function runtimeAlerts(partitionBy: PartitionBy | undefined, feed: (batch: DetectorBatch) => void): McpAlert[] {
   const state = new EmbeddedStateStore(':memory:');
   try {
-    const { runtime } = loadDetection(state);
+    const { runtime } = loadDetection(state, partitionBy === undefined ? {} : { partitionBy });
     const batch = runtime.batch();
-    batch.process(events);
+    feed(batch);
     batch.release();
     return batch.alerts;
   } finally {
     state.close();
   }
+}
+
+/** A record of the events topic: its offset in its partition, and its event. */
+export interface TopicRecord {
+  offset: number;
+  event: McpEvent;
+}
+
+/** An idle release a group worker logged (IDLE_RELEASE_MESSAGE): after which record of a partition, up to which event time. */
+export interface IdleRelease {
+  topic: string;
+  partition: number;
+  position: number;
+  upTo: number;
+}
+
+/** The idle releases among pino JSON log lines (a worker's logger, a `tapwire detect` process's stderr at debug). */
+export function idleReleasesIn(logs: string): IdleRelease[] {
+  const releases: IdleRelease[] = [];
+  for (const line of logs.split('\n')) {
+    if (!line.includes(IDLE_RELEASE_MESSAGE)) continue;
+    const { msg, topic, partition, position, upTo } = JSON.parse(line) as IdleRelease & { msg: string };
+    if (msg === IDLE_RELEASE_MESSAGE) releases.push({ topic, partition, position, upTo });
+  }
+  return releases;
+}
+
+/**
+ * What a detector group must raise over the events topic as it got it (eventsAsTheGroupGotThem), given the idle
+ * releases its workers logged:
+ * - per events partition, one host-session runtime with the rules over the partition's records in offset order,
+ *   releasing held events where a worker did. An idle release is a wall-clock decision: on a loaded machine a starved
+ *   tap publishes seconds late, and whether a worker released the other sessions' events before they came decides
+ *   what a cross-server correlation sees first. No replay could make that decision the same way; it can only follow it.
+ * - one server runtime over every event, partition after partition: server detectors compare one server's sessions,
+ *   which reach the group in the order their tap published them, whatever else interleaves.
+ */
+export function groupReferenceAlerts(partitions: ReadonlyMap<number, readonly TopicRecord[]>, releases: readonly IdleRelease[]): McpAlert[] {
+  const hostSession = [...partitions].flatMap(([partition, records]) => {
+    const points = releases.filter((r) => r.topic === TOPICS.events && r.partition === partition).sort((a, b) => a.position - b.position);
+    return runtimeAlerts('host_session', (batch) => {
+      let next = 0;
+      const releaseThrough = (position: number): void => {
+        for (; next < points.length && points[next]!.position <= position; next++) batch.release(points[next]!.upTo);
+      };
+      for (const { offset, event } of records) {
+        releaseThrough(offset - 1);
+        batch.process([event]);
+      }
+      releaseThrough(Number.POSITIVE_INFINITY);
+    });
+  });
+  const server = runtimeAlerts('server', (batch) => batch.process([...partitions.values()].flat().map((r) => r.event)));
+  return [...hostSession, ...server];
 }
 
 /** How a sink's alerts differ from the reference's, by fingerprint: what a failed wait for them says. */
@@ -108,21 +170,21 @@ export async function publishLive(producer: Bus, events: readonly McpEvent[], af
 }
 
 /**
- * The events topic as a detector group got it: each partition in offset order (a partition holds whole host sessions),
- * the partitions one after another. The reference for a fleet run whose collectors spooled: a spool drains after the
- * others' events, later than the reorder window covers, so event time is not the order any runtime saw.
+ * The events topic as a detector group got it: each partition's records in offset order (a partition holds whole host
+ * sessions), by partition. The reference for a fleet run whose collectors spooled: a spool drains after the others'
+ * events, later than the reorder window covers, so event time is not the order any runtime saw.
  */
-export async function eventsAsTheGroupGotThem(kafka: KafkaSettings): Promise<McpEvent[]> {
+export async function eventsAsTheGroupGotThem(kafka: KafkaSettings): Promise<Map<number, TopicRecord[]>> {
   const reader = new KafkaBus(kafka, { role: 'worker', clientId: 'reference-reader' });
   const admin = new Kafka({ brokers: [...(kafka.brokers ?? [])], logLevel: logLevel.NOTHING }).admin();
-  const partitions = new Map<number, McpEvent[]>();
+  const partitions = new Map<number, TopicRecord[]>();
   let read = 0;
   try {
     await admin.connect();
     const total = (await admin.fetchTopicOffsets(reader.topicName(TOPICS.events))).reduce((sum, p) => sum + Number(p.high), 0);
     await reader.subscribe(`reference-reader-${randomUUID()}`, [TOPICS.events], async (batch) => {
       const list = partitions.get(batch.partition) ?? [];
-      for (const record of batch.records) list.push(JSON.parse(record.value) as McpEvent);
+      for (const record of batch.records) list.push({ offset: record.offset, event: JSON.parse(record.value) as McpEvent });
       partitions.set(batch.partition, list);
       read += batch.records.length;
     });
@@ -131,5 +193,5 @@ export async function eventsAsTheGroupGotThem(kafka: KafkaSettings): Promise<Mcp
     await admin.disconnect();
     await reader.close();
   }
-  return [...partitions.keys()].sort((a, b) => a - b).flatMap((partition) => partitions.get(partition)!);
+  return new Map([...partitions].sort(([a], [b]) => a - b));
 }

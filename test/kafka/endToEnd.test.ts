@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexedTextFields } from '../../service/configuredStore.js';
 import { DEMO_STEPS } from '../../cli/demo/scriptedHost.js';
@@ -31,7 +32,7 @@ import { startStreamableServer, type TestHttpServer } from '../http/sdkHttpServe
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
 import { recordHandoffs, tappedDemoClient } from '../support/tappedDemoClient.js';
 import { requireBuiltCli } from '../support/tapwireCli.js';
-import { alertDifference, eventsAsTheGroupGotThem, singleRuntimeAlerts } from './detectionWorkload.js';
+import { alertDifference, eventsAsTheGroupGotThem, groupReferenceAlerts, idleReleasesIn } from './detectionWorkload.js';
 import { until } from '../support/until.js';
 
 const OUTAGE_MS = 10_000;
@@ -65,6 +66,9 @@ function writeConfig(): string {
   return file;
 }
 
+/** What the workers log at debug level: the idle releases the reference follows. */
+const workerLog: string[] = [];
+
 /** A detector worker of group "detectors" whose sink is the mock Elasticsearch cluster. */
 async function startWorker(name: string): Promise<GroupDetectWorker> {
   const bus = new KafkaBus({ brokers: broker.brokers, partitions: 4, sessionTimeoutMs: 1500, heartbeatIntervalMs: 200, lingerMs: 2 }, { role: 'worker', clientId: name });
@@ -73,6 +77,7 @@ async function startWorker(name: string): Promise<GroupDetectWorker> {
     bus,
     store,
     releaseIntervalMs: 250,
+    logger: pino({ level: 'debug' }, { write: (line: string) => workerLog.push(line) }),
     openState: (topic, partition) => new EmbeddedStateStore(join(home, `state-${topic}.${partition}.sqlite`)),
     createRuntime: (state, partitionBy) => loadDetection(state, { partitionBy }).runtime,
   });
@@ -188,15 +193,16 @@ describe('taps and proxy → Kafka wire-protocol double → detector group → E
     const proxyEnd = events.find((e) => e.event.action === 'session.end' && e.mcp.server.name === 'tapwire-proxy')!;
     expect(events.filter((e) => e.observer?.type === 'http_tap')).toHaveLength(proxyEnd.mcp.tap!.events!);
 
-    // The alerts one runtime raises over the same events in the order the group got them, each once, including the
+    // The alerts of the reference over the same events in the order the group got them, each once, including the
     // attack and the rug pull. In that order, not in event time: the collectors spooled through the outage and drained
     // one after another, so a tap's events can reach the bus later than the reorder window covers, and a correlation
-    // across servers then sees them late, in the group as in any one runtime.
-    const expected = singleRuntimeAlerts(await eventsAsTheGroupGotThem({ brokers: broker.brokers }));
+    // across servers then sees them late, in the group as in any one runtime (groupReferenceAlerts says why it
+    // follows the workers' idle releases).
+    const expected = groupReferenceAlerts(await eventsAsTheGroupGotThem({ brokers: broker.brokers }), idleReleasesIn(workerLog.join('')));
     const expectedIds = [...new Set(expected.map((a) => a.alert.fingerprint))].sort();
     await until(() => cluster.documents(ALERTS).length >= expectedIds.length, () => `every alert in the sink; ${alertDifference(expected, cluster.documents(ALERTS) as unknown as McpAlert[])}`);
     const sinkAlerts = cluster.documents(ALERTS) as { alert: { fingerprint: string }; rule: { id: string }; mcp?: { server?: { name?: string } } }[];
-    expect(sinkAlerts.map((a) => a.alert.fingerprint).sort()).toEqual(expectedIds);
+    expect(sinkAlerts.map((a) => a.alert.fingerprint).sort(), alertDifference(expected, sinkAlerts as unknown as McpAlert[])).toEqual(expectedIds);
     // What the demo stages, from the scenario: the weather server's rug pull, and data flowing across servers.
     expect(sinkAlerts.filter((a) => a.rule.id === 'tapwire.tool-drift.tool-changed').map((a) => a.mcp?.server?.name)).toContain('weather');
     expect(sinkAlerts.some((a) => a.rule.id === 'tapwire.cross-server.data-flow')).toBe(true);
