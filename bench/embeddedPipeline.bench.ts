@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DetectorRuntime } from '../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../detectors/embeddedStateStore.js';
-import { eventKey } from '../collectors/eventPublisher.js';
+import { eventRecord } from '../collectors/eventPublisher.js';
 import { TOPICS, type OutgoingRecord } from '../pipeline/bus.js';
 import { EmbeddedBus } from '../pipeline/embedded/embeddedBus.js';
 import { EmbeddedStore } from '../pipeline/embedded/embeddedStore.js';
@@ -46,7 +46,7 @@ async function cpuSeconds(work: () => Promise<void> | void): Promise<number> {
 }
 
 function records(events: readonly McpEvent[]): OutgoingRecord[] {
-  return events.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) }));
+  return events.map(eventRecord);
 }
 
 function bareInsert(dir: string, events: readonly McpEvent[]): Promise<number> {

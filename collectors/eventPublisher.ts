@@ -40,6 +40,11 @@ export function eventKey(event: McpEvent): string {
   return event.mcp.host_session?.id ?? event.mcp.session.id;
 }
 
+/** The events-topic record of an event: keyed by eventKey, the event's JSON as its value. */
+export function eventRecord(event: McpEvent): OutgoingRecord {
+  return { key: eventKey(event), value: JSON.stringify(event) };
+}
+
 export class EventPublisher {
   /**
    * Events serialized as they are enqueued: a queue of strings holds the same memory as one of event objects, but
@@ -68,7 +73,7 @@ export class EventPublisher {
 
   /** Queues one event; it is published within flushIntervalMs while the bus is healthy. */
   enqueue(event: McpEvent): void {
-    this.queue.push({ key: eventKey(event), value: JSON.stringify(event) });
+    this.queue.push(eventRecord(event));
     if (this.queue.length > this.opts.maxQueued) {
       // The oldest events not held by an in-flight publish go first.
       const excess = this.queue.length - this.opts.maxQueued;

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { eventKey } from '../collectors/eventPublisher.js';
+import { eventRecord } from '../collectors/eventPublisher.js';
 import { SessionNormalizer } from '../collectors/normalizer.js';
 import { Redactor } from '../collectors/redaction.js';
 import { TOPICS } from '../pipeline/bus.js';
@@ -36,5 +36,5 @@ export async function noticeBusReset(bus: EmbeddedBus, store: Store, warn: (mess
     { redactor: new Redactor(randomBytes(32)) },
   );
   const event = normalizer.lifecycle('tap.status', Date.now(), { message, outcome: 'failure', tap: { reason: 'bus_reset' } });
-  bus.appendSync(TOPICS.events, [{ key: eventKey(event), value: JSON.stringify(event) }]);
+  bus.appendSync(TOPICS.events, [eventRecord(event)]);
 }

@@ -24,7 +24,7 @@ import { existsSync, readdirSync, renameSync, rmSync, readFileSync, statSync } f
 import { join } from 'node:path';
 import { TOPICS } from '../../pipeline/bus.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
-import { eventKey } from '../eventPublisher.js';
+import { eventKey, eventRecord } from '../eventPublisher.js';
 import type { Direction } from '../normalizer.js';
 import { unrecordedProxyEvents } from '../http/proxySession.js';
 import { homeRedactor } from '../observerThread.js';
@@ -166,7 +166,7 @@ async function recordUnrecordedNotes(bus: CollectorBus, homeRoot: string, option
           : note.kind === 'http_proxy'
             ? unrecordedProxyEvents(note, homeRedactor(options.home, options.warn))
             : unrecordedSessionEvents(note, options);
-      await bus.publish(TOPICS.events, events.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+      await bus.publish(TOPICS.events, events.map(eventRecord));
       removeRunningTapNote(claimed);
     } catch (error) {
       options.warn(`cannot record the unrecorded session noted in ${claimed} yet: ${(error as Error).message}`);
@@ -269,7 +269,7 @@ async function publishHandoff(bus: CollectorBus, file: string, progress: Recover
     if (batch.length >= BATCH) await flush();
   };
   const flush = async (): Promise<void> => {
-    if (batch.length > 0) await publish(batch.map((event) => ({ key: eventKey(event), value: JSON.stringify(event) })));
+    if (batch.length > 0) await publish(batch.map(eventRecord));
     batch = [];
     // A tap's observer recovers while its own session runs: each batch gives its framing of live traffic a turn.
     await new Promise((resolve) => setImmediate(resolve));

@@ -13,7 +13,7 @@ import type { PartitionBy } from '../../detectors/detector.js';
 import type { DetectorBatch } from '../../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
-import { eventKey } from '../../collectors/eventPublisher.js';
+import { eventRecord } from '../../collectors/eventPublisher.js';
 import { TOPICS, type Bus } from '../../pipeline/bus.js';
 import type { KafkaSettings } from '../../pipeline/config.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
@@ -155,7 +155,7 @@ export async function publishLive(producer: Bus, events: readonly McpEvent[], af
   let waveEnd = Number.NEGATIVE_INFINITY;
   let waves = 0;
   const flush = async (): Promise<void> => {
-    await producer.publish(TOPICS.events, wave.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
+    await producer.publish(TOPICS.events, wave.map(eventRecord));
     wave = [];
     afterWave?.(waves++);
     await until(async () => (await producer.lag('detectors', TOPICS.events)) === 0 && (await producer.lag('detectors', TOPICS.serverEvents)) === 0, 'the group to catch up');

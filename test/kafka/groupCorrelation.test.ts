@@ -12,7 +12,7 @@ import type { Detector, PartitionBy } from '../../detectors/detector.js';
 import { DetectorRuntime } from '../../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { RuleSet } from '../../detectors/sigma/ruleSet.js';
-import { eventKey } from '../../collectors/eventPublisher.js';
+import { eventRecord } from '../../collectors/eventPublisher.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import type { KafkaSettings } from '../../pipeline/config.js';
 import { EmbeddedStore } from '../../pipeline/embedded/embeddedStore.js';
@@ -120,7 +120,7 @@ describe.skipIf(brokers.length === 0)('a detector group member on a real Kafka b
   it(title('fires a correlation whose window spans a restart of the worker exactly once, and rolls up every owned partition'), async () => {
     const producer = bus('collector');
     const group = `corr-${run}`;
-    const publish = (events: McpEvent[]) => producer.publish(TOPICS.events, events.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
+    const publish = (events: McpEvent[]) => producer.publish(TOPICS.events, events.map(eventRecord));
     const caughtUp = async () => (await producer.lag(group, TOPICS.events)) === 0 && (await producer.lag(group, TOPICS.serverEvents)) === 0;
     const reads = [sshRead(1, 0), sshRead(2, 30), sshRead(3, 60), sshRead(4, 90)];
 

@@ -24,7 +24,7 @@ import { EmbeddedStore } from '../../pipeline/embedded/embeddedStore.js';
 import { KafkaBus } from '../../pipeline/kafka/kafkaBus.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { KafkaTestBroker } from '../support/kafkaTestBroker.js';
-import { eventKey } from '../../collectors/eventPublisher.js';
+import { eventRecord } from '../../collectors/eventPublisher.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { scriptEvents } from '../detectors/sessionScript.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
@@ -202,7 +202,7 @@ describe('GroupDetectWorker', () => {
     const collector = kafka('collector', 'tap');
     const stale = await startWorker('worker-stale', () => clocks.stale);
     const staleSink = workers[0]!.sink;
-    await collector.publish(TOPICS.events, first.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
+    await collector.publish(TOPICS.events, first.map(eventRecord));
     // The stale worker holds the end of the session in both partitionings (the poisoned listing among it).
     await until(() => stale.totals.serverEvents === first.length, 'the first session in both of the stale worker\'s partitions');
     expect(stale.held).toBeGreaterThan(0);
@@ -216,7 +216,7 @@ describe('GroupDetectWorker', () => {
       const members = broker.groupMembers('detectors');
       return members.length === 1 && members[0]!.startsWith('worker-survivor');
     }, 'the survivor alone in the group');
-    await collector.publish(TOPICS.events, second.map((e) => ({ key: eventKey(e), value: JSON.stringify(e) })));
+    await collector.publish(TOPICS.events, second.map(eventRecord));
     await until(() => survivor.totals.serverEvents === second.length, 'the second session in both of the survivor\'s partitions');
 
     // The stale worker's clock passes every held event: its idle release finds its partitions moved on and drops them.

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventKey } from '../../collectors/eventPublisher.js';
+import { eventRecord } from '../../collectors/eventPublisher.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { TOPICS } from '../../pipeline/bus.js';
 import { EmbeddedBus } from '../../pipeline/embedded/embeddedBus.js';
@@ -37,7 +37,7 @@ async function pipeline(name: string) {
   const dir = mkdtempSync(join(tmpdir(), `tapwire-handoff-${name}-`));
   dirs.push(dir);
   const bus = new EmbeddedBus(join(dir, 'bus.sqlite'));
-  const records = weatherSessions().map((e) => ({ key: eventKey(e), value: JSON.stringify(e) }));
+  const records = weatherSessions().map(eventRecord);
   await bus.publish(TOPICS.events, [...records.slice(0, 40), { key: 'x', value: '{"not": "an event"}' }, ...records.slice(40)]);
   const store = new EmbeddedStore(join(dir, 'store.sqlite'));
   const state = new EmbeddedStateStore(join(dir, 'state.sqlite'));
