@@ -30,6 +30,8 @@ import { join } from 'node:path';
 import { packageRoot } from '../../pipeline/packagePaths.js';
 
 const url = process.env.TAPWIRE_TEST_ELASTICSEARCH_URL ?? process.env.ELASTICSEARCH_URL; // see test/support/engineEnvironment.ts
+/** Issue 11's goal for the shipped pack: at least this share of its rules exported with the engine's verdicts. */
+const EXACT_EXPORT_SHARE = 0.8;
 const SKIP_REASON = 'skipped: set ELASTICSEARCH_URL (scripts/services.sh up) to run the exported rules on a real cluster';
 if (!url) console.warn(`ruleExportOnCluster.test.ts: ${SKIP_REASON}`);
 
@@ -177,6 +179,8 @@ describe.skipIf(!url)(`exported Kibana rules on a real cluster${url ? '' : ` (${
     console.log(`ruleExportOnCluster: query time per widened rule (took, first run, same run): ${widenedTimes.map(([name, ms]) => `${name} ${ms} ms`).join(', ')}`);
     expect(disagreements).toEqual([]);
     expect(identical.length).toBe(exported.rules.length);
+    // The pack's portability floor (rules/EXPORT.md): a rule edit that stops a rule exporting exactly shows here.
+    expect(exactCount, `${exactCount} of ${total} rules export with identical verdicts`).toBeGreaterThanOrEqual(Math.ceil(EXACT_EXPORT_SHARE * total));
   }, 600_000);
 
   // Past Lucene's determinization limit query_string does not fail: the field's clause becomes "match nothing", so
