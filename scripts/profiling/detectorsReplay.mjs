@@ -3,7 +3,7 @@
  * A small driver for profiling detection (issue 13): the detectors benchmark workload (bench/detectors.bench.ts)
  * replayed once through the built code (dist/) as NDJSON, batches of 1,000 on in-memory state. Rates use this
  * process's CPU time, not wall time, so a machine shared with other work still gives comparable figures; compare
- * two builds in the same run by pointing DIST at the other one.
+ * two builds in the same run by pointing DIST at the other one (detectorsBeforeAfter.mjs does, alternating).
  *
  *   npm run build && node --cpu-prof --cpu-prof-dir=/tmp/prof scripts/profiling/detectorsReplay.mjs all 3000
  *   node scripts/profiling/cpuProfileTop.mjs /tmp/prof
@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = process.env.DIST ?? fileURLToPath(new URL('../../dist', import.meta.url));
 const rulesDir = fileURLToPath(new URL('../../rules', import.meta.url));
-const { workload } = await import(join(root, 'bench/detectors.bench.js'));
+// WORKLOAD_DIST: the build whose workload generator makes the events, so two builds replay the very same events.
+const { workload } = await import(join(process.env.WORKLOAD_DIST ?? root, 'bench/detectors.bench.js'));
 const { DetectorRuntime } = await import(join(root, 'detectors/detectorRuntime.js'));
 const { EmbeddedStateStore } = await import(join(root, 'detectors/embeddedStateStore.js'));
 const { createDetectors } = await import(join(root, 'detectors/registry.js'));
