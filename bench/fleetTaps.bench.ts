@@ -37,8 +37,6 @@ export const id = 'fleet-taps';
 
 const TAPS = 4;
 const CALLS_PER_TAP = Number(process.env.TAPWIRE_BENCH_CALLS ?? 400);
-// The detectors' reorder lateness (service/detectionSetup.ts) plus the group workers' idle-release interval, with margin.
-const REORDER_SETTLE_MS = 4_000;
 
 interface PathRun {
   events: number;
@@ -159,9 +157,7 @@ async function fleetPath(home: string, target: FleetTarget): Promise<PathUnderTe
     published: () => admin.lag('bench-count', TOPICS.events),
     done: async (events) => (await target.documents('messages')) >= events && (await admin.lag(target.group, TOPICS.events)) === 0 && (await admin.lag(target.group, TOPICS.serverEvents)) === 0,
     alerts: async () => {
-      // A group worker runs the events its reorder buffer holds once they are older than the lateness (2 s of
-      // wall clock) and the partition idle (checked each second): only then are all alerts raised.
-      await new Promise((resolve) => setTimeout(resolve, REORDER_SETTLE_MS));
+      await workers.settle();
       return target.documents('alerts');
     },
     close: async () => {

@@ -73,8 +73,18 @@ export async function realEngines(brokers: string[], node: string, prefix = 'ben
   };
 }
 
+export interface GroupWorkers {
+  stop(): Promise<void>;
+  /**
+   * Waits until the workers hold no event in their reorder buffers (a held event is run, and its alerts raised, once it
+   * is older than the lateness and its partition idle: seconds of wall clock after the last record), then stops them,
+   * which finishes the deliveries in hand. Every alert of the records read so far is in the store afterwards.
+   */
+  settle(): Promise<void>;
+}
+
 /** Two detector workers in the target's group (rule pack + every stateful detector), each with its own bulk writer. */
-export async function startGroupWorkers(target: FleetTarget, dir: string): Promise<{ stop(): Promise<void> }> {
+export async function startGroupWorkers(target: FleetTarget, dir: string): Promise<GroupWorkers> {
   const workers: { worker: GroupDetectWorker; bus: KafkaBus; store: EsStore }[] = [];
   mkdirSync(join(dir, 'state'), { recursive: true });
   const stop = async () => {
@@ -101,7 +111,13 @@ export async function startGroupWorkers(target: FleetTarget, dir: string): Promi
     await stop();
     throw error;
   }
-  return { stop };
+  return {
+    stop,
+    settle: async () => {
+      await waitFor(() => workers.every(({ worker }) => worker.held === 0), 50);
+      await stop();
+    },
+  };
 }
 
 /** Polls `condition` every `pollMs` (a benchmark waits on the pipeline's own progress, not on a fixed time). */

@@ -79,6 +79,7 @@ async function kafkaPath(events: readonly McpEvent[], dir: string, target: Fleet
     const cpu = cpuSince(mark, target.realEngines);
     await spooling.close(1000);
     await collector.close();
+    await workers.settle();
     return { events: events.length, alerts: await target.documents('alerts'), publishPerSecond, endToEndPerSecond, cpu };
   } finally {
     await workers.stop();
