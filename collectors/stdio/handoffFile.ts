@@ -11,7 +11,7 @@
  *
  * Files are written to a temporary name and renamed, so a reader never sees half a hand-off.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writev, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writev, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostSession } from '../hostSession.js';
 import type { HeldChunk } from './chunkRing.js';
@@ -99,12 +99,33 @@ export function writeHandoff(directory: string, header: HandoffHeader, held: rea
   return file;
 }
 
+/** The header of hand-off `data` (the file's first bytes at least) and the offset of its first record. */
+function headerOf(file: string, data: Buffer): { header: HandoffHeader; recordsFrom: number } {
+  if (data.length < 8 || !data.subarray(0, 4).equals(MAGIC)) throw new Error(`${file}: not a Tapwire hand-off file`);
+  const length = data.readUInt32LE(4);
+  if (data.length < 8 + length) throw new Error(`${file}: hand-off header cut short`);
+  return { header: JSON.parse(data.subarray(8, 8 + length).toString()) as HandoffHeader, recordsFrom: 8 + length };
+}
+
 /** Reads a hand-off file: its header and the offset of its first record. */
 export function readHandoff(file: string): { header: HandoffHeader; data: Buffer; recordsFrom: number } {
   const data = readFileSync(file);
-  if (data.length < 8 || !data.subarray(0, 4).equals(MAGIC)) throw new Error(`${file}: not a Tapwire hand-off file`);
-  const length = data.readUInt32LE(4);
-  return { header: JSON.parse(data.subarray(8, 8 + length).toString()) as HandoffHeader, data, recordsFrom: 8 + length };
+  return { ...headerOf(file, data), data };
+}
+
+/** Reads only a hand-off's header (a recoverer deciding whether it may claim the file; the records can be many MiB). */
+export function readHandoffHeader(file: string): HandoffHeader {
+  const fd = openSync(file, 'r');
+  try {
+    const prefix = Buffer.alloc(8);
+    const got = readSync(fd, prefix, 0, 8, 0);
+    const length = got === 8 ? prefix.readUInt32LE(4) : 0;
+    const data = Buffer.alloc(got === 8 ? 8 + length : got);
+    const read = readSync(fd, data, 0, data.length, 0);
+    return headerOf(file, data.subarray(0, read)).header;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -30,7 +30,7 @@ import { unrecordedProxyEvents } from '../http/proxySession.js';
 import { homeRedactor } from '../observerThread.js';
 import { openCollectorBus, type CollectorBus } from '../spool/collectorBus.js';
 import { collectorHomeRoot } from '../collectorHome.js';
-import { handoffDirectory, readHandoff, readRecords, type HandoffHeader } from './handoffFile.js';
+import { handoffDirectory, readHandoff, readHandoffHeader, readRecords, type HandoffHeader } from './handoffFile.js';
 import { LineFramer } from './lineFramer.js';
 import { RecoveryProgress } from './recoveryProgress.js';
 import { noteWriter, readUnrecordedNote, removeRunningTapNote, runningProgressFile, UNKNOWN_PROGRESS_END_SEQUENCE, unrecordedNoteDirectory, unrecordedNoteNames, type RunningTapNote, type StdioUnrecordedNote } from '../unrecordedNote.js';
@@ -89,18 +89,18 @@ function oldestFirst(directory: string, names: readonly string[]): string[] {
  */
 export async function recoverHomeHandoffs(options: RecoveryOptions): Promise<RecoveryResult> {
   const homeRoot = collectorHomeRoot(options.home, options.configFile);
-  if (!holdsHandoffs(handoffDirectory(homeRoot)) && unrecordedNoteNames(homeRoot).length === 0) return { sessions: 0, frames: 0 };
+  // A running tap keeps its note for as long as it runs: while taps run, an idle command polling here must not open
+  // (and close) the collector bus — a Kafka client and its spool — each time only to find nothing it may record.
+  const handoffs = handoffDirectory(homeRoot);
+  const notes = unrecordedNoteDirectory(homeRoot);
+  const recordable = (existsSync(handoffs) && readdirSync(handoffs).some((name) => claimTarget(handoffs, name, HANDOFF) !== undefined)) || unrecordedNoteNames(homeRoot).some((name) => claimTarget(notes, name, NOTE) !== undefined);
+  if (!recordable) return { sessions: 0, frames: 0 };
   const bus = openCollectorBus({ ...options });
   try {
     return await recoverHandoffs(bus, options);
   } finally {
     await bus.close(5000);
   }
-}
-
-/** Whether `directory` holds a hand-off, claimed or not (a live tap's spill and a progress count are not ones). */
-function holdsHandoffs(directory: string): boolean {
-  return existsSync(directory) && readdirSync(directory).some((name) => /\.handoff(?:\.\d+)?$/.test(name));
 }
 
 /**
@@ -112,11 +112,11 @@ interface Claimable {
   writer(file: string): { pid: number; running: boolean };
 }
 
-const HANDOFF: Claimable = { suffix: '.handoff', writer: (file) => ({ pid: readHandoff(file).header.tapPid, running: false }) };
+const HANDOFF: Claimable = { suffix: '.handoff', writer: (file) => ({ pid: readHandoffHeader(file).tapPid, running: false }) };
 const NOTE: Claimable = { suffix: '.json', writer: (file) => noteWriter(readUnrecordedNote(file)) };
 
-/** Renames a recordable file to this process's claim; undefined if it is not one, or not free. */
-function claim(directory: string, name: string, kind: Claimable): string | undefined {
+/** The name this process would claim `name` under; undefined if it is not a file of `kind`, or not free. */
+function claimTarget(directory: string, name: string, kind: Claimable): string | undefined {
   const match = new RegExp(`^(.+${kind.suffix.replace('.', '\\.')})(?:\\.(\\d+))?$`).exec(name);
   if (!match) return undefined;
   const file = join(directory, name);
@@ -131,9 +131,15 @@ function claim(directory: string, name: string, kind: Claimable): string | undef
       return undefined;
     }
   }
-  const target = join(directory, `${match[1]}.${process.pid}`);
+  return join(directory, `${match[1]}.${process.pid}`);
+}
+
+/** Renames a recordable file to this process's claim; undefined if it is not one, or not free. */
+function claim(directory: string, name: string, kind: Claimable): string | undefined {
+  const target = claimTarget(directory, name, kind);
+  if (target === undefined) return undefined;
   try {
-    renameSync(file, target);
+    renameSync(join(directory, name), target);
     return target;
   } catch {
     return undefined; // another recoverer was faster

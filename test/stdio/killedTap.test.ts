@@ -4,10 +4,11 @@
  * it did must still leave the session visible, ended with its loss counted, from the note the tap keeps while it runs.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recoverHomeHandoffs } from '../../collectors/stdio/handoffRecovery.js';
 import { unrecordedNoteDirectory, unrecordedNoteNames } from '../../collectors/unrecordedNote.js';
 import { until as untilTrue } from '../support/until.js';
 import { untilChanged } from '../support/changeWait.js';
@@ -49,7 +50,8 @@ describe('a tap the host kills', () => {
   afterAll(remove);
 
   // Mutants killed: no running note (the session left nothing: status listed no tap, the bus had no end); no observer
-  // progress beside it (the end was numbered Number.MAX_SAFE_INTEGER and counted one event dropped that was not).
+  // progress beside it (the end was numbered Number.MAX_SAFE_INTEGER and counted one event dropped that was not); the
+  // recoverer opening its collector bus while only the running tap's note is there (the Kafka recoverer's spool appeared).
   it('SIGKILLed before it recorded or handed off its session: the next command records the end right after its last event, with the loss', async () => {
     const sessionHome = join(home, 'killed');
     const { tap, output, closed, until } = startTap(sessionHome, 'memory', [process.execPath, MEMORY_SERVER]);
@@ -67,6 +69,16 @@ describe('a tap the host kills', () => {
     await untilTrue(async () => (await busEvents(sessionHome)).length === 8, 'the observer to publish the session so far');
     expect(unrecordedNoteNames(sessionHome)).toHaveLength(1);
     expect((await busEvents(sessionHome)).filter((e) => e.event.action === 'session.end')).toEqual([]);
+    expect(unrecordedNoteNames(sessionHome)).toHaveLength(1);
+    // An idle command polls for sessions to record; with only running taps' notes it must not open its collector bus
+    // each time. This recoverer's bus would be Kafka (unreachable) with its spool here: opening it makes the spool.
+    const recovererSpool = join(home, 'recoverer-spool');
+    const recovererConfig = join(home, 'recoverer.yaml');
+    writeFileSync(recovererConfig, ['bus: kafka', 'kafka:', '  brokers: ["127.0.0.1:9"]', `spool: { dir: ${JSON.stringify(recovererSpool)} }`, ''].join('\n'));
+    const warnings: string[] = [];
+    expect(await recoverHomeHandoffs({ home: sessionHome, configFile: recovererConfig, warn: (m) => warnings.push(m) })).toEqual({ sessions: 0, frames: 0 });
+    expect(existsSync(recovererSpool)).toBe(false);
+    expect(warnings).toEqual([]);
     expect(unrecordedNoteNames(sessionHome)).toHaveLength(1);
 
     tap.kill('SIGKILL');
