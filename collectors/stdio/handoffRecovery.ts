@@ -85,7 +85,8 @@ function oldestFirst(directory: string, names: readonly string[]): string[] {
 
 /**
  * Opens the home's collector bus, records its hand-offs, and closes it: for commands that have no collector bus.
- * Without a hand-off or note to record it only lists two directories, so a long-running command calls it whenever idle.
+ * Without a hand-off or note it may claim it only lists two directories (and reads the pid in each file there), so a
+ * long-running command calls it whenever idle.
  */
 export async function recoverHomeHandoffs(options: RecoveryOptions): Promise<RecoveryResult> {
   const homeRoot = collectorHomeRoot(options.home, options.configFile);
