@@ -19,6 +19,18 @@ export function busSource(topic: string): string {
  * JSON already. Weak, so it goes with the event.
  */
 const decodedFrom = new WeakMap<McpEvent, string>();
+/** The serverEvents record text each event decoded from one was read from: an envelope that holds its JSON whole. */
+const envelopedIn = new WeakMap<McpEvent, string>();
+
+/**
+ * The record text an event was decoded from, which holds every string of the event as JSON writes it (its own JSON,
+ * or a serverEvents envelope around it); undefined for an event made in this process. Absent from that text, a
+ * character is absent from the event, unless written as a JSON escape (`\uXXXX`): detection uses it to skip walking
+ * the whole event for characters it cannot hold.
+ */
+export function recordTextOf(event: McpEvent): string | undefined {
+  return decodedFrom.get(event) ?? envelopedIn.get(event);
+}
 
 /** A decoded events record: the MCP event, or why it is not one (the dead letter's error). */
 export type DecodedEvent = { event: McpEvent } | { error: string };
@@ -74,7 +86,9 @@ export function decodeServerEvent(value: string): ServerEventRecord | { error: s
     return { error: 'not a serverEvents record ({from: {partition, offset}, event})' };
   }
   const checked = checkedEvent(envelope.event);
-  return 'event' in checked ? { from, event: checked.event } : checked;
+  if (!('event' in checked)) return checked;
+  envelopedIn.set(checked.event, value);
+  return { from, event: checked.event };
 }
 
 /** The alerts-topic record of an alert, keyed by its server (or rule, when no server is involved). */

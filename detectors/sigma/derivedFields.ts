@@ -15,6 +15,7 @@
  * decoded), so a rule's words match through those encodings while rules about the raw characters (hidden
  * content) still see them. The engine computes them lazily, once per event.
  */
+import { recordTextOf } from '../../pipeline/recordCodec.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { contentClassField, contentScoreField } from '../content/model/contentVerdictFields.js';
 import { EventWork, type SharedEventWork } from '../sharedEventWork.js';
@@ -150,7 +151,21 @@ function mayHoldTagRuns(event: McpEvent, limits: ScanLimits): boolean {
   return false;
 }
 
+/** A Tag character's high surrogate as a JSON escape (`\udb40`, hex digits in either case). */
+const ESCAPED_TAG_HIGH_SURROGATE = /\\u[dD][bB]40/;
+
+/**
+ * Whether the record text an event was decoded from (recordCodec.ts) can hold a Tag character: as itself, or escaped.
+ * One native search of the text instead of a walk of every node of the event (most of the pack's cost for this field).
+ */
+function recordMayHoldTags(text: string): boolean {
+  // JSON writers rarely escape anything but control characters: the plain search for `\u` spares most texts the regex.
+  return text.includes(TAG_HIGH_SURROGATE) || (text.includes('\\u') && ESCAPED_TAG_HIGH_SURROGATE.test(text));
+}
+
 function hiddenTags(event: McpEvent, limits: ScanLimits, report?: ScanReport): string[] {
+  const text = recordTextOf(event);
+  if (text !== undefined && !recordMayHoldTags(text)) return [];
   if (!mayHoldTagRuns(event, limits)) return [];
   const strings = new LeafCollector(limits, true, report);
   strings.addTree(event);

@@ -16,6 +16,7 @@ import { corpusTranscript, loadCorpus } from '../../cli/ruleTesting/corpusItems.
 import { transcriptEvents } from '../../cli/ruleTesting/transcriptEvents.js';
 import { createDetectors, type DetectorSettings } from '../../detectors/registry.js';
 import { RuleSet } from '../../detectors/sigma/ruleSet.js';
+import { decodeEvent } from '../../pipeline/recordCodec.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { REPO_ROOT } from '../support/tapwireCli.js';
@@ -65,9 +66,18 @@ export function equivalenceWorkloads(): EquivalenceWorkload[] {
   return workloads;
 }
 
-/** Replays `events` through the full stack on fresh state, with the runtime's default tick interval; detector errors fail the run. */
+/**
+ * Replays `events` through the full stack on fresh state, with the runtime's default tick interval; detector errors
+ * fail the run. Each event goes in as a worker gets it: decoded from its bus record (pipeline/recordCodec.ts), whose
+ * text detection may read instead of walking the event.
+ */
 export function replayFullStack(events: readonly McpEvent[], settings: DetectorSettings): McpAlert[] {
-  return runFresh(createDetectors(settings), events, { rules: RuleSet.load(join(REPO_ROOT, 'rules')), reorderLatenessMs: 2000, batchSize: 1_000, tickIntervalMs: 300_000 });
+  const decoded = events.map((event) => {
+    const record = decodeEvent(JSON.stringify(event));
+    if (!('event' in record)) throw new Error(`${event.event.id}: ${record.error}`);
+    return record.event;
+  });
+  return runFresh(createDetectors(settings), decoded, { rules: RuleSet.load(join(REPO_ROOT, 'rules')), reorderLatenessMs: 2000, batchSize: 1_000, tickIntervalMs: 300_000 });
 }
 
 /**

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCAN_LIMITS, DERIVED_FIELDS } from '../../detectors/sigma/index.js';
 import { hiddenTagRuns } from '../../detectors/sigma/hiddenTagText.js';
+import { decodeEvent, decodeServerEvent } from '../../pipeline/recordCodec.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
 import { mcpEvent, tool, toolCall, toolList, toolResult } from './mcpEvents.js';
 import { detects } from './ruleHarness.js';
@@ -36,6 +37,23 @@ describe('mcp.text.hidden_tags', () => {
     expect(derived('mcp.text.hidden_tags', toolCall('save', { note: { text: `n${tags('two')}` } }))).toEqual(['two']);
     expect(derived('mcp.text.hidden_tags', toolResult('fetch', { content: [{ type: 'text', text: tags('three') }] }))).toEqual(['three']);
     expect(derived('mcp.text.hidden_tags', toolResult('fetch', { content: [{ type: 'text', text: 'clean' }] }))).toEqual([]);
+  });
+
+  // A worker's events come decoded from bus records: the field reads the record's text before walking the event.
+  it('finds Tag runs in events decoded from records, whether the record writes them as characters or as JSON escapes', () => {
+    const decoded = (text: string): McpEvent => (decodeEvent(text) as { event: McpEvent }).event;
+    const escaped = (text: string): string => text.replace(/[\u{e0000}-\u{e007f}]/gu, (c) => `\\u${c.charCodeAt(0).toString(16)}\\u${c.charCodeAt(1).toString(16)}`);
+    const poisoned = JSON.stringify(toolList([tool('t', { description: `ok${tags('hidden one')}` })]));
+    expect(escaped(poisoned)).not.toContain('\udb40');
+    expect(escaped(poisoned)).toContain('\\udb40\\udc68');
+    expect(derived('mcp.text.hidden_tags', decoded(poisoned))).toEqual(['hidden one']);
+    expect(derived('mcp.text.hidden_tags', decoded(escaped(poisoned)))).toEqual(['hidden one']);
+    expect(derived('mcp.text.hidden_tags', decoded(escaped(poisoned).replaceAll('\\udb40', '\\uDB40')))).toEqual(['hidden one']);
+    const envelope = JSON.stringify({ from: { partition: 0, offset: 7 }, event: JSON.parse(poisoned) as McpEvent });
+    expect(derived('mcp.text.hidden_tags', (decodeServerEvent(escaped(envelope)) as { event: McpEvent }).event)).toEqual(['hidden one']);
+    expect(derived('mcp.text.hidden_tags', decoded(JSON.stringify(toolList([tool('t', { description: 'clean' })]))))).toEqual([]);
+    // The escape's text itself, not a Tag character: the record may hold one, the event does not.
+    expect(derived('mcp.text.hidden_tags', decoded(JSON.stringify(toolList([tool('t', { description: 'see \\udb40\\udc41 in the spec' })]))))).toEqual([]);
   });
 
   it('lets a rule alert with the decoded text as the matched value', () => {
