@@ -9,9 +9,32 @@ import { DEMO_MS, runDemo } from '../support/loadBounds.js';
 import { busEvents, tempHome } from '../support/tapwireCli.js';
 import { runFresh, ruleIds } from './detectorHarness.js';
 
-/** The events in the order they happened: a stable sort on event time keeps each session's own order. */
+/** Whether `a` happened before `b`, two events of different sessions (see inEventTime). */
+function happenedBefore(a: McpEvent, b: McpEvent): boolean {
+  const [ta, tb] = [Date.parse(a['@timestamp']), Date.parse(b['@timestamp'])];
+  if (ta !== tb) return ta < tb;
+  return a.mcp.direction === 'server_to_client' && b.mcp.direction !== 'server_to_client';
+}
+
+/**
+ * The events in the order they happened: each session in its own order (its sequence), the sessions merged by event
+ * time. Times are whole milliseconds and the taps publish independently, so two servers' events can share one with the
+ * bus holding them either way round (a starved tap hands off its whole session, recorded after the others': a stable
+ * sort then put the weather call before the note it copies, and the flow was judged twice). Within one millisecond the
+ * demo's host, which waits for each response before its next request, received a response before it sent a request
+ * to another server.
+ */
 function inEventTime(events: readonly McpEvent[]): McpEvent[] {
-  return [...events].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
+  const sessions = new Map<string, McpEvent[]>();
+  for (const event of events) sessions.set(event.mcp.session.id, [...(sessions.get(event.mcp.session.id) ?? []), event]);
+  const queues = [...sessions.values()].map((session) => session.sort((a, b) => a.event.sequence - b.event.sequence));
+  const merged: McpEvent[] = [];
+  for (;;) {
+    let next: McpEvent[] | undefined;
+    for (const queue of queues) if (queue.length > 0 && (next === undefined || happenedBefore(queue[0]!, next[0]!))) next = queue;
+    if (next === undefined) return merged;
+    merged.push(next.shift()!);
+  }
 }
 
 /** The bus as it is when `server`'s tap handed its session off: recorded after every other session's events. */
@@ -49,6 +72,16 @@ describe('cross-server detection on the demo, captured by real taps', () => {
       'tapwire.cross-server.shadowing',
       'tapwire.cross-server.shadowing',
     ]);
+  });
+
+  // What a loaded CI machine produced once: the host made its second weather call (the one carrying the credential) in
+  // the millisecond the note arrived, and the notes tap, starved, handed its session off, so the bus held the call first.
+  it('orders a call and the response it copies within one millisecond, whichever session the bus holds last', () => {
+    const note = events.find((e) => e.mcp.server.name === 'notes' && e.gen_ai?.tool?.name === 'read_note' && e.mcp.message?.kind === 'response')!;
+    const call = events.findLast((e) => e.mcp.server.name === 'weather' && e.gen_ai?.tool?.name === 'get_forecast' && e.mcp.message?.kind === 'request')!;
+    const tied = landingLast(events.map((e) => (e === call ? { ...e, '@timestamp': note['@timestamp'] } : e)), 'notes');
+    const raised = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], inEventTime(tied), { reorderLatenessMs: 2_000 });
+    expect(ruleIds(raised)).toEqual(ruleIds(alerts));
   });
 
   it('still catches the injected call and the credential flow in raw bus order, without the reorder buffer', () => {
