@@ -4,6 +4,7 @@
  * negotiated, and redacts and bounds everything before it leaves the collector. Never throws on
  * traffic: whatever arrives becomes at least an `unparsed` event.
  */
+import { isoTimestamp } from '../pipeline/eventTime.js';
 import type { Auth, McpEvent, Posture } from '../pipeline/types/mcpEvent.js';
 import { classifyMessage, describeJsonError, type JsonRpcError, type JsonRpcMessage } from './jsonRpcMessage.js';
 import {
@@ -133,10 +134,10 @@ type Batch = { index: number; size: number };
 /** The last timestamp formatted: a chunk's frames share their arrival time, so a burst formats it once. */
 let lastTimestamp = { ms: Number.NaN, iso: '' };
 
-function isoTimestamp(ms: number): string {
+function timestampOf(ms: number): string {
   if (ms === lastTimestamp.ms) return lastTimestamp.iso;
   const valid = Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMESTAMP_MS;
-  const iso = new Date(valid ? ms : Date.now()).toISOString();
+  const iso = isoTimestamp(valid ? ms : Date.now());
   // An invalid time is stamped with the clock's, which is not the same the next time.
   if (valid) lastTimestamp = { ms, iso };
   return iso;
@@ -279,7 +280,7 @@ export class SessionNormalizer {
     const sequence = this.#sequence++;
     const { sessionId, hostSessionId, transport, serverId, serverName } = this.#identity;
     const event: McpEvent = {
-      '@timestamp': isoTimestamp(timestampMs),
+      '@timestamp': timestampOf(timestampMs),
       ecs: { version: ECS_VERSION },
       event: { kind: 'event', category: traits.category, type: traits.type, action, dataset: 'mcp.messages', id: `${sessionId}:${sequence}`, sequence },
       data_stream: { type: 'logs', dataset: 'mcp.messages', namespace: this.#namespace },

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { eventTimeOf } from '../pipeline/eventTime.js';
 import { tapwireVersion } from '../pipeline/packagePaths.js';
 import { checkEvent } from '../pipeline/schemaValidator.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
@@ -92,7 +93,7 @@ export class TranscriptReader {
     const o = value as Record<string, unknown>;
     if (Object.hasOwn(o, '@timestamp') || Object.hasOwn(o, 'ecs')) return [this.#event(o, lineNo)];
     const record = this.#record(o, lineNo);
-    const timestampMs = record.ts === undefined ? FIXED_EPOCH_MS + lineNo : Date.parse(record.ts);
+    const timestampMs = record.ts === undefined ? FIXED_EPOCH_MS + lineNo : eventTimeOf(record.ts);
     return this.#session(record, lineNo).frame(record.direction, JSON.stringify(record.message), timestampMs);
   }
 

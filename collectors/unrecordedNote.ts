@@ -104,10 +104,13 @@ export function removeRunningTapNote(file: string): void {
   rmSync(runningProgressFile(file), { force: true });
 }
 
-/** The notes of a home, by file name (`<session>.json`); none when the directory does not exist. */
+/**
+ * The notes of a home, by file name: `<session>.json`, or `<session>.json.<pid>` while a recoverer claims it (one
+ * that died claiming it leaves it so, and the next recoverer takes it over); none when the directory does not exist.
+ */
 export function unrecordedNoteNames(homeRoot: string): string[] {
   try {
-    return readdirSync(unrecordedNoteDirectory(homeRoot)).filter((name) => name.endsWith('.json'));
+    return readdirSync(unrecordedNoteDirectory(homeRoot)).filter((name) => /\.json(?:\.\d+)?$/.test(name));
   } catch {
     return [];
   }

@@ -12,6 +12,7 @@
  * tick interval, every detector ticks at that event's time before seeing it. Live and replay therefore tick at the
  * same points; `tapwire up` may add ticks at the event-time watermark from its cron schedule.
  */
+import { eventTimeOf } from '../pipeline/eventTime.js';
 import type { McpAlert } from '../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../pipeline/types/mcpEvent.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -95,15 +96,15 @@ export class DetectorRuntime {
   warmRules(events: readonly McpEvent[]): void {
     if (!this.rules) return;
     const held = this.reorder.heldIds();
-    const replayed = events.filter((e) => !held.has(e.event.id)).sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
+    const replayed = events.filter((e) => !held.has(e.event.id)).sort((a, b) => eventTimeOf(a['@timestamp']) - eventTimeOf(b['@timestamp']));
     for (const event of replayed) this.rules.evaluate(event);
   }
 
   /** Takes one event into the reorder buffer and runs the events it releases. */
   admit(event: McpEvent, writes: StateBatch, alerts: McpAlert[]): void {
-    const time = Date.parse(event['@timestamp']);
+    const time = eventTimeOf(event['@timestamp']);
     if (Number.isNaN(time)) throw new Error(`event ${event.event.id}: @timestamp '${event['@timestamp']}' is not a date`);
-    if (this.reorder.latenessMs <= 0) this.evaluate(event, time, writes, alerts);
+    if (this.reorder.latenessMs <= 0) this.evaluate(event, Math.floor(time), writes, alerts);
     else for (const released of this.reorder.add(event, time)) this.evaluate(released, Date.parse(released['@timestamp']), writes, alerts);
   }
 

@@ -2,7 +2,9 @@
  * Puts events back in event-time order before detectors see them. Taps observe off the traffic path and publish
  * when they can, so the bus holds one session's events in order but interleaves sessions late: a result the notes
  * server returned can land after the call it provoked on the weather server. The buffer holds each event until an
- * event at least `latenessMs` newer has arrived (or the input ends), then releases in (time, arrival) order.
+ * event at least `latenessMs` newer has arrived (or the input ends), then releases in (time, arrival) order. Times
+ * have the taps' microseconds (pipeline/eventTime.ts): two taps' events in one millisecond are released in the order
+ * they happened, not in the order the bus holds them.
  *
  * Held events are detector state: persist() writes the ones still held at a commit (and removes the released ones
  * that had been written), so a batch's position may cover records whose events are still held without losing them.
@@ -21,8 +23,9 @@ interface Held {
 const NS = `${RUNTIME_NS}.reorder`;
 const META_KEY = 'reorder';
 
+/** The held event's state key; a key written before times had microseconds is replaced at the next persist. */
 function keyOf(held: Held): string {
-  return `${String(held.time).padStart(16, '0')}:${String(held.arrival).padStart(16, '0')}`;
+  return `${held.time.toFixed(3).padStart(20, '0')}:${String(held.arrival).padStart(16, '0')}`;
 }
 
 /** A time-ordered hold of recent events, persisted through a StateStore. */
@@ -50,11 +53,13 @@ export class ReorderBuffer {
     const meta = state.get<{ arrivals: number; newest: number }>(RUNTIME_PARTITION, RUNTIME_NS, META_KEY);
     this.arrivals = meta?.arrivals ?? 0;
     this.newest = meta?.newest ?? Number.NEGATIVE_INFINITY;
-    this.held = state.entries<Held>(RUNTIME_PARTITION, NS).map(([, held]) => held);
-    this.persisted = new Set(this.held.map(keyOf));
+    const entries = state.entries<Held>(RUNTIME_PARTITION, NS);
+    this.held = entries.map(([, held]) => held);
+    // The keys as stored, so that the next persist removes those written before keys had microseconds.
+    this.persisted = new Set(entries.map(([key]) => key));
   }
 
-  /** Takes an event; returns the events it lets go, oldest first. */
+  /** Takes an event at `time` (milliseconds, the microseconds as a fraction); returns the events it lets go, oldest first. */
   add(event: McpEvent, time: number): McpEvent[] {
     const held: Held = { time, arrival: this.arrivals++, event };
     let at = this.held.length;

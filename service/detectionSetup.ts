@@ -46,7 +46,7 @@ export interface Detection {
 }
 
 /** How long (event time) an event waits for late events of other sessions: taps publish off the traffic path. */
-const REORDER_LATENESS_MS = 2000;
+export const REORDER_LATENESS_MS = 2000;
 
 /** The shipped rule pack directory. */
 export function shippedRulesDir(): string {

@@ -8,7 +8,9 @@ describe('SessionNormalizer: event envelope', () => {
     const s = new TestSession(stdioIdentity({ namespace: 'team_a' }));
     const first = s.c2s(request(1, 'ping'));
     const second = s.s2c(response(1, {}));
-    expect(first['@timestamp']).toBe(new Date(s.now - 5).toISOString());
+    expect(first['@timestamp']).toBe('2025-06-15T15:06:40.005000Z');
+    // The tap's clock has microseconds: two servers' taps often date a response and the call it provoked in one ms.
+    expect(s.c2s(request(2, 'ping'), 0.25)['@timestamp']).toBe('2025-06-15T15:06:40.010250Z');
     expect(first.ecs.version).toBe('9.1.0');
     expect(first.data_stream).toEqual({ type: 'logs', dataset: 'mcp.messages', namespace: 'team_a' });
     expect(first.event).toMatchObject({ kind: 'event', dataset: 'mcp.messages', id: 'sess-1:0', sequence: 0, action: 'ping' });

@@ -33,7 +33,7 @@ describe('readTranscriptFile', () => {
       { ...fs, direction: 'server_to_client', message: response(0, { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'secure-filesystem-server', version: '0.2.0' } }) },
       '',
       { ...remote, ts: '2025-06-18T12:00:00Z', direction: 'client_to_server', message: request('a', 'tools/call', { name: 'forecast', arguments: { city: 'Oslo' } }) },
-      { ...remote, ts: '2025-06-18T12:00:01.500Z', direction: 'server_to_client', message: response('a', { content: [{ type: 'text', text: 'rain' }] }) },
+      { ...remote, ts: '2025-06-18T12:00:01.500250Z', direction: 'server_to_client', message: response('a', { content: [{ type: 'text', text: 'rain' }] }) },
       { ...fs, direction: 'client_to_server', message: [notification('notifications/initialized'), request(1, 'tools/list')] },
       passThrough,
     ]),
@@ -51,8 +51,8 @@ describe('readTranscriptFile', () => {
     expect(call.mcp.session.id).not.toBe(init.mcp.session.id);
     expect([init, initResult, initialized].map((e) => e.event.id)).toEqual([0, 1, 2].map((n) => `${init.mcp.session.id}:${n}`));
 
-    expect(init['@timestamp']).toBe('2025-01-01T00:00:00.001Z');
-    expect(initResult['@timestamp']).toBe('2025-01-01T00:00:00.002Z');
+    expect(init['@timestamp']).toBe('2025-01-01T00:00:00.001000Z');
+    expect(initResult['@timestamp']).toBe('2025-01-01T00:00:00.002000Z');
     expect(initResult.mcp.server).toMatchObject({ id: `stdio:${fs.server_command}`, name: 'filesystem', reported_name: 'secure-filesystem-server' });
     expect(init.observer).toEqual({ type: 'replay', product: 'tapwire', vendor: 'Tapwire', version: '9.9.9' });
     expect(init.network.transport).toBe('pipe');
@@ -60,8 +60,10 @@ describe('readTranscriptFile', () => {
     expect(initialized.mcp.protocol?.version).toBe('2025-06-18');
     expect(initialized.mcp.message?.batch).toEqual({ index: 0, size: 2 });
 
-    expect(call['@timestamp']).toBe('2025-06-18T12:00:00.000Z');
-    expect(callResult.event.duration).toBe(1_500_000_000);
+    expect(call['@timestamp']).toBe('2025-06-18T12:00:00.000000Z');
+    // A transcript's microseconds are kept (events exported from a store carry them).
+    expect(callResult['@timestamp']).toBe('2025-06-18T12:00:01.500250Z');
+    expect(callResult.event.duration).toBe(1_500_250_000);
     expect(callResult.gen_ai?.tool?.name).toBe('forecast');
     expect(call.mcp.server.id).toMatch(/^https:\/\/mcp\.example\.com\/mcp\?api_key=\[REDACTED:secret:[0-9a-f]{8}\]$/);
     expect(call.url).toEqual({ full: call.mcp.server.id });

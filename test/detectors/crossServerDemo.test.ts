@@ -2,40 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetectors as crossServerDetectors } from '../../detectors/crossServer/index.js';
 import { createDetectors as postureDetectors } from '../../detectors/posture/index.js';
 import { createDetectors as usageDetectors } from '../../detectors/usage/index.js';
+import { eventTimeOf, isoTimestamp } from '../../pipeline/eventTime.js';
 import { checkAlert } from '../../pipeline/schemaValidator.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
+import { REORDER_LATENESS_MS } from '../../service/detectionSetup.js';
 import { DEMO_MS, runDemo } from '../support/loadBounds.js';
 import { busEvents, tempHome } from '../support/tapwireCli.js';
 import { runFresh, ruleIds } from './detectorHarness.js';
-
-/** Whether `a` happened before `b`, two events of different sessions (see inEventTime). */
-function happenedBefore(a: McpEvent, b: McpEvent): boolean {
-  const [ta, tb] = [Date.parse(a['@timestamp']), Date.parse(b['@timestamp'])];
-  if (ta !== tb) return ta < tb;
-  return a.mcp.direction === 'server_to_client' && b.mcp.direction !== 'server_to_client';
-}
-
-/**
- * The events in the order they happened: each session in its own order (its sequence), the sessions merged by event
- * time. Times are whole milliseconds and the taps publish independently, so two servers' events can share one with the
- * bus holding them either way round (a starved tap hands off its whole session, recorded after the others': a stable
- * sort then put the weather call before the note it copies, and the flow was judged twice). Within one millisecond the
- * demo's host, which waits for each response before its next request, received a response before it sent a request
- * to another server.
- */
-function inEventTime(events: readonly McpEvent[]): McpEvent[] {
-  const sessions = new Map<string, McpEvent[]>();
-  for (const event of events) sessions.set(event.mcp.session.id, [...(sessions.get(event.mcp.session.id) ?? []), event]);
-  const queues = [...sessions.values()].map((session) => session.sort((a, b) => a.event.sequence - b.event.sequence));
-  const merged: McpEvent[] = [];
-  for (;;) {
-    let next: McpEvent[] | undefined;
-    for (const queue of queues) if (queue.length > 0 && (next === undefined || happenedBefore(queue[0]!, next[0]!))) next = queue;
-    if (next === undefined) return merged;
-    merged.push(next.shift()!);
-  }
-}
 
 /** The bus as it is when `server`'s tap handed its session off: recorded after every other session's events. */
 function landingLast(events: readonly McpEvent[], server: string): McpEvent[] {
@@ -48,8 +22,8 @@ function landingLast(events: readonly McpEvent[], server: string): McpEvent[] {
  * back. The events the taps recorded go through the runtime with every detector of this part. The
  * taps publish independently, so the bus interleaves the servers' events late, as it does live; how
  * late depends on the CPU the taps got (a starved tap hands its whole session off, recorded after the
- * others'): the exact alerts are judged on the events in event-time order, as a reorder buffer gives
- * them when the taps keep up, and what must hold whatever the order on every order a tap can cause.
+ * others'): the exact alerts are judged with the reorder buffer, as `tapwire up` runs them, and what
+ * must hold whatever the order on every order a tap can cause.
  */
 describe('cross-server detection on the demo, captured by real taps', () => {
   const { home, remove } = tempHome();
@@ -59,8 +33,7 @@ describe('cross-server detection on the demo, captured by real taps', () => {
   beforeAll(async () => {
     await runDemo(home);
     events = await busEvents(home);
-    // Already in order (inEventTime): a reorder buffer would re-sort ties of one millisecond by arrival, the bus's order.
-    alerts = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], inEventTime(events));
+    alerts = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], events, { reorderLatenessMs: REORDER_LATENESS_MS });
   }, DEMO_MS);
   afterAll(remove);
 
@@ -75,13 +48,15 @@ describe('cross-server detection on the demo, captured by real taps', () => {
     ]);
   });
 
-  // What a loaded CI machine produced once: the host made its second weather call (the one carrying the credential) in
-  // the millisecond the note arrived, and the notes tap, starved, handed its session off, so the bus held the call first.
-  it('orders a call and the response it copies within one millisecond, whichever session the bus holds last', () => {
+  // What loaded CI machines produced: the host made its second weather call (the one carrying the credential) in the
+  // millisecond the note arrived, and the notes tap, starved, handed its session off, so the bus held the call first.
+  // At whole milliseconds the buffer broke that tie by bus order and judged the flow twice.
+  it('orders a call made within the millisecond of the response it copies, whichever session the bus holds last', () => {
     const note = events.find((e) => e.mcp.server.name === 'notes' && e.gen_ai?.tool?.name === 'read_note' && e.mcp.message?.kind === 'response')!;
     const call = events.findLast((e) => e.mcp.server.name === 'weather' && e.gen_ai?.tool?.name === 'get_forecast' && e.mcp.message?.kind === 'request')!;
-    const tied = landingLast(events.map((e) => (e === call ? { ...e, '@timestamp': note['@timestamp'] } : e)), 'notes');
-    const raised = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], inEventTime(tied));
+    const sameMillisecond = isoTimestamp(eventTimeOf(note['@timestamp']) + 0.001);
+    const tied = landingLast(events.map((e) => (e === call ? { ...e, '@timestamp': sameMillisecond } : e)), 'notes');
+    const raised = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], tied, { reorderLatenessMs: REORDER_LATENESS_MS });
     expect(ruleIds(raised)).toEqual(ruleIds(alerts));
   });
 

@@ -3,6 +3,8 @@ import type { Detector, DetectorContext } from '../../detectors/detector.js';
 import { DetectorRuntime } from '../../detectors/detectorRuntime.js';
 import { EmbeddedStateStore } from '../../detectors/embeddedStateStore.js';
 import { createDetectors } from '../../detectors/registry.js';
+import { RUNTIME_NS, RUNTIME_PARTITION } from '../../detectors/runtimeState.js';
+import type { StateStore } from '../../detectors/stateStore.js';
 import { compileRules, RuleEngine } from '../../detectors/sigma/index.js';
 import type { McpAlert } from '../../pipeline/types/mcpAlert.js';
 import type { McpEvent } from '../../pipeline/types/mcpEvent.js';
@@ -31,6 +33,27 @@ class RecordingDetector implements Detector {
 }
 
 const at = (session: string, sequence: number, ms: number): McpEvent => makeEvent({ session, sequence, time: Date.UTC(2026, 0, 1) + ms });
+
+/** The events a new runtime over `state` (2 s of reordering) lets through of `events`, committed. */
+function processed(state: StateStore, events: McpEvent[]): string[] {
+  const detector = new RecordingDetector();
+  const batch = new DetectorRuntime(state, { detectors: [detector], reorderLatenessMs: 2000 }).batch();
+  batch.process(events);
+  batch.commit({ source: 'bus:t', offset: events.length });
+  return detector.seen;
+}
+
+/** The events a new process over `state` still holds for reordering. */
+const heldOnRestart = (state: StateStore): number => new DetectorRuntime(state, { detectors: [], reorderLatenessMs: 2000 }).reorder.size;
+
+/** The events a new process over `state` releases at the end of its input, in order, committed. */
+function releasedOnRestart(state: StateStore): string[] {
+  const detector = new RecordingDetector();
+  const end = new DetectorRuntime(state, { detectors: [detector], reorderLatenessMs: 2000 }).batch();
+  end.release();
+  end.commit();
+  return detector.seen;
+}
 
 describe('DetectorRuntime', () => {
   it('ticks on event time, at the same points whatever the batching', () => {
@@ -64,21 +87,40 @@ describe('DetectorRuntime', () => {
     const temp = openTempState();
     try {
       const late = [at('a', 0, 1000), at('a', 1, 1500), at('b', 0, 1200), at('a', 2, 9000)];
-      const first = new RecordingDetector();
-      const runtime = new DetectorRuntime(temp.state, { detectors: [first], reorderLatenessMs: 2000 });
-      const batch = runtime.batch();
-      batch.process(late);
-      batch.commit({ source: 'bus:t', offset: 4 });
-      expect(first.seen).toEqual(['a:0', 'b:0', 'a:1']);
+      expect(processed(temp.state, late)).toEqual(['a:0', 'b:0', 'a:1']);
       // A new process over the same state gets the held event back and releases it at the end of the input.
-      const second = new RecordingDetector();
-      const restarted = new DetectorRuntime(temp.state, { detectors: [second], reorderLatenessMs: 2000 });
-      expect(restarted.reorder.size).toBe(1);
-      const end = restarted.batch();
-      end.release();
-      end.commit();
-      expect(second.seen).toEqual(['a:2']);
-      expect(new DetectorRuntime(temp.state, { detectors: [], reorderLatenessMs: 2000 }).reorder.size).toBe(0);
+      expect(heldOnRestart(temp.state)).toBe(1);
+      expect(releasedOnRestart(temp.state)).toEqual(['a:2']);
+      expect(heldOnRestart(temp.state)).toBe(0);
+    } finally {
+      temp.close();
+    }
+  });
+
+  it('orders two sessions within one millisecond by their microseconds, also after a restart', () => {
+    const temp = openTempState();
+    try {
+      // The bus holds a's event first (its tap published first), though b's tap dated its own 0.5 ms earlier.
+      const micro = (event: McpEvent, time: string): McpEvent => ({ ...event, '@timestamp': time });
+      const tied = [micro(at('a', 0, 1000), '2026-01-01T00:00:01.000700Z'), micro(at('b', 0, 1000), '2026-01-01T00:00:01.000200Z')];
+      expect(processed(temp.state, tied)).toEqual([]);
+      expect(releasedOnRestart(temp.state)).toEqual(['b:0', 'a:0']);
+    } finally {
+      temp.close();
+    }
+  });
+
+  it('takes over events a version before microseconds held, and forgets them once released', () => {
+    const temp = openTempState();
+    try {
+      // As that version keyed them: the time in whole milliseconds, then the arrival.
+      const held = [at('a', 0, 1000), at('b', 0, 900)].map((event, arrival) => ({ time: Date.parse(event['@timestamp']), arrival, event }));
+      for (const h of held) temp.state.put(RUNTIME_PARTITION, `${RUNTIME_NS}.reorder`, `${String(h.time).padStart(16, '0')}:${String(h.arrival).padStart(16, '0')}`, h);
+      expect(heldOnRestart(temp.state)).toBe(2);
+      expect(processed(temp.state, [at('c', 0, 1100)])).toEqual([]);
+      // The first commit keys them anew; they come out in event-time order with one that arrived since.
+      expect(releasedOnRestart(temp.state)).toEqual(['b:0', 'a:0', 'c:0']);
+      expect(heldOnRestart(temp.state)).toBe(0);
     } finally {
       temp.close();
     }

@@ -4,7 +4,7 @@
  * it did must still leave the session visible, ended with its loss counted, from the note the tap keeps while it runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,27 @@ describe('a tap the host kills', () => {
     });
     expect(new Set(events.map((e) => e.mcp.session.id)).size).toBe(1);
     expect(unrecordedNoteNames(sessionHome)).toEqual([]);
+    expect(readdirSync(unrecordedNoteDirectory(sessionHome))).toEqual([]);
+  });
+
+  // Mutant killed: listing only unclaimed notes (`<session>.json`) left this session open for good.
+  it('SIGKILLed, its note then claimed by a recoverer that died before recording it: the next command takes it over', async () => {
+    const sessionHome = join(home, 'claimed');
+    const { tap, output, closed, until } = startTap(sessionHome, 'echo', [process.execPath, ECHO_SERVER]);
+    tap.stdin.write(line({ id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } }));
+    await until(() => output.stdout.includes('"id":1'));
+    await untilTrue(async () => (await busEvents(sessionHome)).length === 3, 'the observer to publish the start and the call');
+    tap.kill('SIGKILL');
+    expect(await closed).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const [note] = unrecordedNoteNames(sessionHome);
+    const recoverer = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => recoverer.on('exit', resolve));
+    renameSync(join(unrecordedNoteDirectory(sessionHome), note!), join(unrecordedNoteDirectory(sessionHome), `${note}.${recoverer.pid}`));
+
+    // Its start, the call, the answer, and the end the recovery makes.
+    expect(await status(sessionHome)).toEqual([expect.objectContaining({ state: 'ended', events: 4, dropped: 0 })]);
+    expect((await busEvents(sessionHome)).at(-1)!.event.action).toBe('session.end');
     expect(readdirSync(unrecordedNoteDirectory(sessionHome))).toEqual([]);
   });
 
