@@ -55,9 +55,11 @@ describe('cross-server detection on the demo, captured by real taps', () => {
     const note = events.find((e) => e.mcp.server.name === 'notes' && e.gen_ai?.tool?.name === 'read_note' && e.mcp.message?.kind === 'response')!;
     const call = events.findLast((e) => e.mcp.server.name === 'weather' && e.gen_ai?.tool?.name === 'get_forecast' && e.mcp.message?.kind === 'request')!;
     const sameMillisecond = isoTimestamp(eventTimeOf(note['@timestamp']) + 0.001);
-    const tied = landingLast(events.map((e) => (e === call ? { ...e, '@timestamp': sameMillisecond } : e)), 'notes');
-    const raised = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], tied, { reorderLatenessMs: REORDER_LATENESS_MS });
-    expect(ruleIds(raised)).toEqual(ruleIds(alerts));
+    const tied = events.map((e) => (e === call ? { ...e, '@timestamp': sameMillisecond } : e));
+    for (const server of ['notes', 'weather', 'notes-backup']) {
+      const raised = runFresh([...usageDetectors(), ...crossServerDetectors(), ...postureDetectors()], landingLast(tied, server), { reorderLatenessMs: REORDER_LATENESS_MS });
+      expect(ruleIds(raised), `${server} last`).toEqual(ruleIds(alerts));
+    }
   });
 
   it('still catches the injected call and the credential flow in raw bus order, without the reorder buffer', () => {
