@@ -27,8 +27,8 @@ export function eventTimeOf(iso: string): number {
   let micros = 0;
   for (let at = 23; at < 26; at += 1) {
     const digit = iso.charCodeAt(at) - DIGIT_0;
-    micros = micros * 10 + (digit >= 0 && digit <= 9 ? digit : 0);
-    if (!(digit >= 0 && digit <= 9)) return ms + (micros * 10 ** (25 - at)) / 1000;
+    if (!(digit >= 0 && digit <= 9)) break;
+    micros += digit * 10 ** (25 - at);
   }
   return ms + micros / 1000;
 }
