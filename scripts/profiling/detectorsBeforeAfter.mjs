@@ -15,6 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.mjs';
 
 const [baseDist, sessionsArg = '3000', roundsArg = '5'] = process.argv.slice(2);
 if (baseDist === undefined) throw new Error('usage: detectorsBeforeAfter.mjs BASE_DIST [SESSIONS] [ROUNDS]');
@@ -42,11 +43,6 @@ for (let round = 0; round < Number(roundsArg); round++) {
   }
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const format = (n) => Math.round(n).toLocaleString('en-US');
 console.log('| run | before, events/CPU-s | after, events/CPU-s | after / before (per round) | bare JSON.parse, events/CPU-s | after / JSON.parse | alerts, before / after |');
 console.log('|---|---|---|---|---|---|---|');
@@ -56,6 +52,7 @@ for (const mode of modes) {
   const alerts = [...new Set(before.map((r) => r.alerts))].join('/') + ' / ' + [...new Set(after.map((r) => r.alerts))].join('/');
   const ratios = after.map((r, i) => (r.perCpuSecond / before[i].perCpuSecond).toFixed(2));
   const parse = median([...before, ...after].map((r) => r.jsonParsePerCpuSecond));
+  const [beforeRate, afterRate] = [before, after].map((runs) => median(runs.map((r) => r.perCpuSecond)));
   const label = mode === 'rules' ? 'rule pack alone' : 'full stack (rule pack + 11 detectors, learned tier on)';
-  console.log(`| ${label} | ${format(median(before.map((r) => r.perCpuSecond)))} | ${format(median(after.map((r) => r.perCpuSecond)))} | **${(median(after.map((r) => r.perCpuSecond)) / median(before.map((r) => r.perCpuSecond))).toFixed(2)}×** (${ratios.join(', ')}) | ${format(parse)} | ${(median(after.map((r) => r.perCpuSecond)) / parse).toFixed(3)}× | ${alerts} |`);
+  console.log(`| ${label} | ${format(beforeRate)} | ${format(afterRate)} | **${(afterRate / beforeRate).toFixed(2)}×** (${ratios.join(', ')}) | ${format(parse)} | ${(afterRate / parse).toFixed(3)}× | ${alerts} |`);
 }

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.mjs';
 
 const newDist = fileURLToPath(new URL('../../dist', import.meta.url));
 const baseDist = process.argv[2];
@@ -47,11 +48,6 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 const best = (build) => Math.min(...build.micros);
-const median = (build) => {
-  const sorted = [...(build.micros ?? build)].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const [base, fresh] = builds;
 process.stdout.write(
   `${JSON.stringify({
@@ -64,12 +60,12 @@ process.stdout.write(
     newPerCpuSecond: Math.round((events.length * 1e6) / best(fresh)),
     newTimeOfBase: Number((best(fresh) / best(base)).toFixed(3)),
     // On a contended machine the best round flatters whichever build was lucky; the medians are the sturdier figure.
-    baseMedianPerCpuSecond: Math.round((events.length * 1e6) / median(base)),
-    newMedianPerCpuSecond: Math.round((events.length * 1e6) / median(fresh)),
-    newMedianTimeOfBase: Number((median(fresh) / median(base)).toFixed(3)),
+    baseMedianPerCpuSecond: Math.round((events.length * 1e6) / median(base.micros)),
+    newMedianPerCpuSecond: Math.round((events.length * 1e6) / median(fresh.micros)),
+    newMedianTimeOfBase: Number((median(fresh.micros) / median(base.micros)).toFixed(3)),
     jsonParseMedianPerCpuSecond: Math.round((events.length * 1e6) / median(parseMicros)),
-    baseOfJsonParse: Number((median(parseMicros) / median(base)).toFixed(3)),
-    newOfJsonParse: Number((median(parseMicros) / median(fresh)).toFixed(3)),
+    baseOfJsonParse: Number((median(parseMicros) / median(base.micros)).toFixed(3)),
+    newOfJsonParse: Number((median(parseMicros) / median(fresh.micros)).toFixed(3)),
     // Per round, new time / base time: the spread shows how far this machine's noise reaches.
     roundRatios: base.micros.map((micros, round) => Number((fresh.micros[round] / micros).toFixed(3))),
   })}\n`,
